@@ -1,0 +1,62 @@
+# The commands people type. CMake does the building; CTest runs the tests.
+#   make            build (installs missing Debian packages first)
+#   make test       the whole suite: unit, vectors, CLI, differential, sanitizer build
+#   make test-diff  differential tests only (SEED=… CASES=…)
+#   make bench      benchmarks
+#   make lint       clang-format check, cppcheck, clang-tidy
+#   make run        offline signing demo (the service arrives with the service issue)
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+SEED       ?= 1
+CASES      ?= 300
+CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+
+.PHONY: all bootstrap build test test-unit test-asan test-diff bench lint format run clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+$(BUILD)/.configured: CMakeLists.txt | bootstrap
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	@touch $@
+
+build: bootstrap $(BUILD)/.configured
+	cmake --build $(BUILD) -j $(JOBS)
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+$(ASAN_BUILD)/.configured: CMakeLists.txt | bootstrap
+	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSIGIL_SANITIZE=ON
+	@touch $@
+
+test-asan: bootstrap $(ASAN_BUILD)/.configured
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+test-diff: build
+	@scripts/bootstrap.sh --all
+	tests/diff/run.sh $(abspath $(BUILD))/bin/sigil $(SEED) $(CASES)
+
+test: test-unit test-diff test-asan
+
+bench: build
+	$(BUILD)/bin/sigil-bench
+
+lint: bootstrap
+	@scripts/bootstrap.sh --all
+	scripts/lint.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+run: build
+	scripts/demo.sh $(BUILD)/bin/sigil
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

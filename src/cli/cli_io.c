@@ -1,0 +1,86 @@
+/* Shared CLI helpers: error reporting and bounded input. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "sigil/codec.h"
+
+int cli_report_error(void)
+{
+    char mem[1024];
+    sigil_buf b;
+    sigil_jw w;
+    sigil_err e = sigil_errno();
+    if (e == SIGIL_OK)
+        (void)sigil_fail(SIGIL_E_INTERNAL, "unknown error");
+    e = sigil_errno();
+    sigil_buf_init(&b, mem, sizeof(mem) - 1);
+    sigil_jw_init(&w, &b);
+    if (sigil_jw_obj_begin(&w) || sigil_jw_key(&w, "error") || sigil_jw_obj_begin(&w) ||
+        sigil_jw_key(&w, "code") || sigil_jw_str(&w, sigil_err_code(e)) ||
+        sigil_jw_key(&w, "message") || sigil_jw_str(&w, sigil_errmsg()) ||
+        sigil_jw_obj_end(&w) || sigil_jw_obj_end(&w)) {
+        fputs("{\"error\":{\"code\":\"internal\",\"message\":\"error report too long\"}}\n",
+              stderr);
+        return CLI_EXIT_INTERNAL;
+    }
+    mem[b.len] = '\0';
+    fprintf(stderr, "%s\n", mem);
+    return (e == SIGIL_E_INTERNAL || e == SIGIL_E_CRYPTO || e == SIGIL_E_NO_MEMORY)
+               ? CLI_EXIT_INTERNAL
+               : CLI_EXIT_BAD_INPUT;
+}
+
+static int read_fd(int fd, char *buf, size_t cap, size_t *len, const char *what)
+{
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        ENSURE(r >= 0, SIGIL_E_IO, "%s: read failed: %s", what, strerror(errno));
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n == cap) {
+            char extra;
+            ssize_t more;
+            do {
+                more = read(fd, &extra, 1);
+            } while (more < 0 && errno == EINTR);
+            ENSURE(more == 0, SIGIL_E_TOO_LARGE, "%s: larger than %zu bytes", what, cap);
+            break;
+        }
+    }
+    *len = n;
+    return 0;
+}
+
+int cli_read_stdin(char *buf, size_t cap, size_t *len)
+{
+    return read_fd(STDIN_FILENO, buf, cap, len, "request (stdin)");
+}
+
+int cli_read_secret_file(sigil_secret *out, const char *path, size_t max)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ENSURE(fd >= 0, SIGIL_E_IO, "--credentials: cannot open the file: %s", strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        BAIL(SIGIL_E_IO, "--credentials: not a regular file");
+    }
+    if (sigil_secret_alloc(out, max) != 0) {
+        close(fd);
+        return -1;
+    }
+    int rc = read_fd(fd, (char *)out->p, max, &out->len, "--credentials");
+    close(fd);
+    if (rc != 0)
+        sigil_secret_free(out);
+    return rc;
+}

@@ -1,0 +1,95 @@
+/*
+ * `sigil sign --venue V --credentials FILE [--network mainnet|testnet]`:
+ * one request JSON on stdin, the signed request JSON on stdout. Offline
+ * signing uses the timestamps it is given; freshness is the service's job.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "sigil/venues.h"
+#include "venues/venues_internal.h"
+
+#define CRED_FILE_MAX (64 * 1024)
+#define OUT_MAX (2 * SIGIL_REQUEST_MAX_BYTES)
+
+static char g_req[SIGIL_REQUEST_MAX_BYTES];
+static char g_out[OUT_MAX];
+
+typedef struct {
+    const char *venue;
+    const char *credentials;
+    const char *network;
+} sign_args;
+
+static int parse_args(sign_args *a, int argc, char **argv)
+{
+    static const struct option OPTS[] = {
+        {"venue", required_argument, NULL, 'v'},
+        {"credentials", required_argument, NULL, 'c'},
+        {"network", required_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    memset(a, 0, sizeof(*a));
+    a->network = "mainnet";
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
+        switch (opt) {
+        case 'v':
+            a->venue = optarg;
+            break;
+        case 'c':
+            a->credentials = optarg;
+            break;
+        case 'n':
+            a->network = optarg;
+            break;
+        default:
+            BAIL(SIGIL_E_USAGE, "usage: sigil sign --venue V --credentials FILE "
+                                "[--network mainnet|testnet]");
+        }
+    }
+    ENSURE(optind == argc, SIGIL_E_USAGE, "sign: unexpected argument");
+    ENSURE(a->venue != NULL, SIGIL_E_USAGE, "sign: --venue is required");
+    ENSURE(a->credentials != NULL, SIGIL_E_USAGE, "sign: --credentials is required");
+    return 0;
+}
+
+int cmd_sign(int argc, char **argv)
+{
+    sign_args a;
+    sigil_network net;
+    sigil_credentials cred;
+    size_t req_len;
+    SIGIL_SECRET(cred_text);
+
+    if (parse_args(&a, argc, argv) != 0 || sigil_network_parse(&net, a.network) != 0)
+        return cli_report_error();
+    const sigil_venue *v = sigil_venue_find(a.venue);
+    if (v == NULL) {
+        (void)sigil_fail(SIGIL_E_UNKNOWN_VENUE, "--venue: unknown venue (see `sigil help`)");
+        return cli_report_error();
+    }
+    if (cli_read_secret_file(&cred_text, a.credentials, CRED_FILE_MAX) != 0 ||
+        sigil_credentials_parse(&cred, v, (const char *)cred_text.p, cred_text.len) != 0)
+        return cli_report_error();
+    sigil_secret_free(&cred_text);
+
+    sigil_buf out;
+    sigil_buf_init(&out, g_out, sizeof(g_out) - 1);
+    int rc = cli_read_stdin(g_req, sizeof(g_req), &req_len);
+    if (rc == 0)
+        rc = sigil_sign(&out, v, &cred, net, g_req, req_len);
+    sigil_credentials_free(&cred);
+    if (rc != 0)
+        return cli_report_error();
+    g_out[out.len] = '\n';
+    if (fwrite(g_out, 1, out.len + 1, stdout) != out.len + 1 || fflush(stdout) != 0) {
+        (void)sigil_fail(SIGIL_E_IO, "stdout: write failed");
+        return cli_report_error();
+    }
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,48 @@
+/*
+ * sigil: the command-line tool. Dispatches to one file per subcommand.
+ * Secrets pass through this process, so it is hardened before anything else:
+ * no core dumps, not ptrace-attachable by other users.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "sigil/venues.h"
+
+static int cmd_help(int argc, char **argv);
+
+static const cli_command COMMANDS[] = {
+    {"sign", "sign one request offline: sign --venue V --credentials FILE [--network N]",
+     cmd_sign},
+    {"help", "this text", cmd_help},
+};
+
+static int cmd_help(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("usage: sigil <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < SIGIL_ARRAY_LEN(COMMANDS); i++)
+        printf("  %-6s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    printf("\nvenues:");
+    for (const sigil_venue *const *v = sigil_venue_all(); *v != NULL; v++)
+        printf(" %s", (*v)->name);
+    printf("\n\nSee docs/CLI.md for request and output formats.\n");
+    return CLI_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (sigil_harden_process() != 0 || sigil_init() != 0)
+        return cli_report_error();
+    if (argc < 2) {
+        (void)sigil_fail(SIGIL_E_USAGE, "usage: sigil <command> [options] (try `sigil help`)");
+        return cli_report_error();
+    }
+    for (size_t i = 0; i < SIGIL_ARRAY_LEN(COMMANDS); i++) {
+        if (strcmp(argv[1], COMMANDS[i].name) == 0)
+            return COMMANDS[i].run(argc - 1, argv + 1);
+    }
+    (void)sigil_fail(SIGIL_E_USAGE, "unknown command (try `sigil help`)");
+    return cli_report_error();
+}

@@ -1,0 +1,34 @@
+/*
+ * Base64 codec (constant-time, libsodium): standard alphabet with padding for
+ * venue signatures and secrets, URL-safe without padding for JWTs.
+ */
+#include <sodium.h>
+
+#include "sigil/codec.h"
+
+static int sodium_variant(sigil_b64_variant v)
+{
+    return v == SIGIL_B64_URL_NP ? sodium_base64_VARIANT_URLSAFE_NO_PADDING
+                                 : sodium_base64_VARIANT_ORIGINAL;
+}
+
+int sigil_b64_put(sigil_buf *b, const uint8_t *in, size_t n, sigil_b64_variant v)
+{
+    int sv = sodium_variant(v);
+    size_t need = sodium_base64_encoded_len(n, sv); /* includes the NUL */
+    ENSURE(need <= b->cap - b->len, SIGIL_E_TOO_LARGE, "output exceeds %zu bytes", b->cap);
+    sodium_bin2base64((char *)b->data + b->len, need, in, n, sv);
+    b->len += need - 1;
+    return 0;
+}
+
+int sigil_b64_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in, size_t in_len,
+                     sigil_b64_variant v, const char *what)
+{
+    const char *end = NULL;
+    if (sodium_base642bin(out, out_cap, in, in_len, NULL, out_len, &end, sodium_variant(v)) != 0 ||
+        end != in + in_len)
+        BAIL(SIGIL_E_BAD_ENCODING, "%s: not valid base64 (or longer than %zu bytes)", what,
+             out_cap);
+    return 0;
+}

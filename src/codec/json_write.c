@@ -1,0 +1,175 @@
+/*
+ * Compact JSON writer into a bounded buffer. Strings are escaped minimally
+ * (quote, backslash, control characters), so output is deterministic.
+ */
+#include <string.h>
+
+#include "sigil/codec.h"
+
+void sigil_jw_init(sigil_jw *w, sigil_buf *b)
+{
+    w->b = b;
+    w->depth = 0;
+    w->need_comma = 0;
+}
+
+/* Separator before a value or key at the current level. */
+static int sep(sigil_jw *w)
+{
+    uint64_t bit = 1ull << w->depth;
+    if (w->need_comma & bit)
+        GUARD(sigil_buf_putc(w->b, ','));
+    w->need_comma |= bit;
+    return 0;
+}
+
+static int open_(sigil_jw *w, char c)
+{
+    ENSURE(w->depth < 63, SIGIL_E_TOO_LARGE, "output nesting too deep");
+    GUARD(sep(w));
+    GUARD(sigil_buf_putc(w->b, c));
+    w->depth++;
+    w->need_comma &= ~(1ull << w->depth);
+    return 0;
+}
+
+static int close_(sigil_jw *w, char c)
+{
+    ENSURE(w->depth > 0, SIGIL_E_INTERNAL, "unbalanced JSON writer");
+    w->depth--;
+    return sigil_buf_putc(w->b, c);
+}
+
+int sigil_jw_obj_begin(sigil_jw *w)
+{
+    return open_(w, '{');
+}
+int sigil_jw_obj_end(sigil_jw *w)
+{
+    return close_(w, '}');
+}
+int sigil_jw_arr_begin(sigil_jw *w)
+{
+    return open_(w, '[');
+}
+int sigil_jw_arr_end(sigil_jw *w)
+{
+    return close_(w, ']');
+}
+
+static int put_escaped(sigil_buf *b, const char *s, size_t n)
+{
+    static const char HEX[] = "0123456789abcdef";
+    GUARD(sigil_buf_putc(b, '"'));
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = (uint8_t)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        GUARD(sigil_buf_put(b, s + run, i - run));
+        run = i + 1;
+        switch (c) {
+        case '"':
+            GUARD(sigil_buf_puts(b, "\\\""));
+            break;
+        case '\\':
+            GUARD(sigil_buf_puts(b, "\\\\"));
+            break;
+        case '\n':
+            GUARD(sigil_buf_puts(b, "\\n"));
+            break;
+        case '\r':
+            GUARD(sigil_buf_puts(b, "\\r"));
+            break;
+        case '\t':
+            GUARD(sigil_buf_puts(b, "\\t"));
+            break;
+        default: {
+            char esc[6] = {'\\', 'u', '0', '0', HEX[c >> 4], HEX[c & 15]};
+            GUARD(sigil_buf_put(b, esc, sizeof(esc)));
+        }
+        }
+    }
+    GUARD(sigil_buf_put(b, s + run, n - run));
+    return sigil_buf_putc(b, '"');
+}
+
+int sigil_jw_key(sigil_jw *w, const char *key)
+{
+    GUARD(sep(w));
+    GUARD(put_escaped(w->b, key, strlen(key)));
+    GUARD(sigil_buf_putc(w->b, ':'));
+    w->need_comma &= ~(1ull << w->depth); /* the value follows without comma */
+    return 0;
+}
+
+int sigil_jw_strn(sigil_jw *w, const char *s, size_t n)
+{
+    GUARD(sep(w));
+    return put_escaped(w->b, s, n);
+}
+
+int sigil_jw_str(sigil_jw *w, const char *s)
+{
+    return sigil_jw_strn(w, s, strlen(s));
+}
+
+int sigil_jw_u64(sigil_jw *w, uint64_t v)
+{
+    GUARD(sep(w));
+    return sigil_buf_put_u64(w->b, v);
+}
+
+int sigil_jw_bool(sigil_jw *w, bool v)
+{
+    return sigil_jw_raw(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+int sigil_jw_null(sigil_jw *w)
+{
+    return sigil_jw_raw(w, "null", 4);
+}
+
+int sigil_jw_raw(sigil_jw *w, const char *s, size_t n)
+{
+    GUARD(sep(w));
+    return sigil_buf_put(w->b, s, n);
+}
+
+int sigil_jw_copy(sigil_jw *w, const sigil_json *d, uint32_t t)
+{
+    sigil_slice raw = sigil_json_raw(d, t);
+    switch (sigil_json_type_of(d, t)) {
+    case SIGIL_JSON_OBJECT:
+    case SIGIL_JSON_ARRAY: {
+        bool obj = sigil_json_type_of(d, t) == SIGIL_JSON_OBJECT;
+        GUARD(obj ? sigil_jw_obj_begin(w) : sigil_jw_arr_begin(w));
+        for (uint32_t c = sigil_json_first(d, t); c != 0; c = sigil_json_sibling(d, t, c)) {
+            if (obj) {
+                sigil_slice k = sigil_json_raw(d, c);
+                GUARD(sep(w));
+                GUARD(sigil_buf_putc(w->b, '"'));
+                GUARD(sigil_buf_put(w->b, k.p, k.len));
+                GUARD(sigil_buf_puts(w->b, "\":"));
+                w->need_comma &= ~(1ull << w->depth);
+                GUARD(sigil_jw_copy(w, d, sigil_json_value(c)));
+            } else {
+                GUARD(sigil_jw_copy(w, d, c));
+            }
+        }
+        return obj ? sigil_jw_obj_end(w) : sigil_jw_arr_end(w);
+    }
+    case SIGIL_JSON_STRING:
+        GUARD(sep(w));
+        GUARD(sigil_buf_putc(w->b, '"'));
+        GUARD(sigil_buf_put(w->b, raw.p, raw.len));
+        return sigil_buf_putc(w->b, '"');
+    case SIGIL_JSON_NUMBER:
+    case SIGIL_JSON_TRUE:
+    case SIGIL_JSON_FALSE:
+    case SIGIL_JSON_NULL:
+        return sigil_jw_raw(w, raw.p, raw.len);
+    default:
+        BAIL(SIGIL_E_INTERNAL, "unknown JSON token type");
+    }
+}

@@ -1,0 +1,143 @@
+/*
+ * Strict query strings and x-www-form-urlencoded bodies (untrusted input).
+ * The venue and the policy must read the same parameters, so anything two
+ * readers could disagree on is refused: malformed percent-encoding, encoded
+ * bytes that are not UTF-8, empty names, and names that repeat, whether
+ * literally, once decoded, or once case-folded.
+ */
+#include <string.h>
+
+#include "sigil/codec.h"
+
+#define NAME_MAX_DECODED 128
+
+static int hexdig(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int sigil_pct_decode(sigil_buf *out, const char *src, size_t len, bool plus_is_space,
+                     const char *what)
+{
+    sigil_utf8_state st = {0};
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = (uint8_t)src[i];
+        if (c == '%') {
+            int hi = i + 2 < len ? hexdig(src[i + 1]) : -1;
+            int lo = i + 2 < len ? hexdig(src[i + 2]) : -1;
+            ENSURE(hi >= 0 && lo >= 0, SIGIL_E_BAD_ENCODING,
+                   "%s: malformed percent-encoding at byte %zu", what, i);
+            c = (uint8_t)(hi << 4 | lo);
+            i += 2;
+        } else if (plus_is_space && c == '+') {
+            c = ' ';
+        }
+        ENSURE(sigil_utf8_feed(&st, c), SIGIL_E_BAD_ENCODING, "%s: not UTF-8 near byte %zu",
+               what, i);
+        if (out != NULL)
+            GUARD(sigil_buf_putc(out, (char)c));
+    }
+    ENSURE(st.need == 0, SIGIL_E_BAD_ENCODING, "%s: truncated UTF-8 sequence", what);
+    return 0;
+}
+
+int sigil_pct_encode(sigil_buf *out, const char *src, size_t len)
+{
+    static const char HEX[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = (uint8_t)src[i];
+        bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                          (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
+        if (unreserved) {
+            GUARD(sigil_buf_putc(out, (char)c));
+        } else {
+            char esc[3] = {'%', HEX[c >> 4], HEX[c & 15]};
+            GUARD(sigil_buf_put(out, esc, sizeof(esc)));
+        }
+    }
+    return 0;
+}
+
+/* Decoded name; ASCII-lowercased too when fold (duplicate detection). */
+static int decode_name(sigil_slice raw, char *out, size_t *out_len, bool fold, const char *what)
+{
+    sigil_buf b;
+    sigil_buf_init(&b, out, NAME_MAX_DECODED);
+    ENSURE(raw.len <= 3 * NAME_MAX_DECODED, SIGIL_E_BAD_REQUEST,
+           "%s: parameter name longer than %d bytes", what, NAME_MAX_DECODED);
+    if (sigil_pct_decode(&b, raw.p, raw.len, true, what) != 0) {
+        if (sigil_errno() == SIGIL_E_TOO_LARGE)
+            BAIL(SIGIL_E_BAD_REQUEST, "%s: parameter name longer than %d bytes", what,
+                 NAME_MAX_DECODED);
+        return -1;
+    }
+    for (size_t i = 0; fold && i < b.len; i++) {
+        if (out[i] >= 'A' && out[i] <= 'Z')
+            out[i] = (char)(out[i] - 'A' + 'a');
+    }
+    *out_len = b.len;
+    return 0;
+}
+
+static int check_unique(const sigil_query *q, const char *what)
+{
+    char a[NAME_MAX_DECODED], b[NAME_MAX_DECODED];
+    size_t na, nb;
+    for (size_t i = 0; i < q->n; i++) {
+        GUARD(decode_name(q->params[i].key, a, &na, true, what));
+        for (size_t j = 0; j < i; j++) {
+            GUARD(decode_name(q->params[j].key, b, &nb, true, what));
+            ENSURE(na != nb || memcmp(a, b, na) != 0, SIGIL_E_DUPLICATE_KEY,
+                   "%s: parameter %zu repeats parameter %zu (names equal once decoded or "
+                   "case-folded)",
+                   what, i + 1, j + 1);
+        }
+    }
+    return 0;
+}
+
+int sigil_query_parse(sigil_query *q, const char *text, size_t len, const char *what)
+{
+    q->n = 0;
+    if (len == 0)
+        return 0;
+    size_t i = 0;
+    for (;;) {
+        const char *amp = memchr(text + i, '&', len - i);
+        size_t end = amp ? (size_t)(amp - text) : len;
+        const char *eq = memchr(text + i, '=', end - i);
+        ENSURE(q->n < SIGIL_QUERY_MAX_PARAMS, SIGIL_E_TOO_LARGE, "%s: more than %d parameters",
+               what, SIGIL_QUERY_MAX_PARAMS);
+        sigil_query_param *p = &q->params[q->n];
+        size_t kend = eq ? (size_t)(eq - text) : end;
+        p->key = (sigil_slice){text + i, kend - i};
+        p->value = eq ? (sigil_slice){eq + 1, end - kend - 1} : (sigil_slice){text + end, 0};
+        ENSURE(p->key.len > 0, SIGIL_E_BAD_REQUEST, "%s: empty parameter name at byte %zu", what,
+               i);
+        GUARD(sigil_pct_decode(NULL, p->key.p, p->key.len, true, what));
+        GUARD(sigil_pct_decode(NULL, p->value.p, p->value.len, true, what));
+        q->n++;
+        if (amp == NULL)
+            break;
+        i = end + 1;
+    }
+    return check_unique(q, what);
+}
+
+const sigil_query_param *sigil_query_find(const sigil_query *q, const char *name)
+{
+    char a[NAME_MAX_DECODED];
+    size_t na, want = strlen(name);
+    for (size_t i = 0; i < q->n; i++) {
+        if (decode_name(q->params[i].key, a, &na, false, "query") == 0 && na == want &&
+            memcmp(a, name, na) == 0)
+            return &q->params[i];
+    }
+    return NULL;
+}

@@ -1,0 +1,36 @@
+/* UTF-8 validation (RFC 3629: no overlongs, no surrogates, <= U+10FFFF),
+ * whole-buffer and streaming (for bytes produced while decoding). */
+#include "sigil/codec.h"
+
+bool sigil_utf8_feed(sigil_utf8_state *s, uint8_t c)
+{
+    if (s->need == 0) {
+        if (c < 0x80)
+            return true;
+        if ((c & 0xE0) == 0xC0)
+            s->need = 1, s->cp = c & 0x1F, s->min = 0x80;
+        else if ((c & 0xF0) == 0xE0)
+            s->need = 2, s->cp = c & 0x0F, s->min = 0x800;
+        else if ((c & 0xF8) == 0xF0)
+            s->need = 3, s->cp = c & 0x07, s->min = 0x10000;
+        else
+            return false;
+        return true;
+    }
+    if ((c & 0xC0) != 0x80)
+        return false;
+    s->cp = s->cp << 6 | (c & 0x3F);
+    if (--s->need > 0)
+        return true;
+    return s->cp >= s->min && s->cp <= 0x10FFFF && !(s->cp >= 0xD800 && s->cp <= 0xDFFF);
+}
+
+bool sigil_utf8_valid(const uint8_t *p, size_t n)
+{
+    sigil_utf8_state s = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (!sigil_utf8_feed(&s, p[i]))
+            return false;
+    }
+    return s.need == 0;
+}

@@ -1,0 +1,132 @@
+/*
+ * Binance spot and USD-M futures REST signing (trusted).
+ * payload = query ‖ body (no separator), as sent; HMAC-SHA256 → hex,
+ * Ed25519 / RSA-PKCS1v15-SHA256 → base64, percent-encoded; appended as the
+ * last parameter `signature` of the body when there is one, else the query.
+ */
+#include <string.h>
+
+#include "venues/venues_internal.h"
+
+#define RSA_SIG_MAX 1024
+
+/* Appends "name=value" to a parameter string held in dst. */
+static int append_param(sigil_buf *dst, sigil_slice *s, const char *name, const char *value,
+                        size_t vlen)
+{
+    size_t mark = dst->len;
+    if (s->len > 0) {
+        GUARD(sigil_buf_put(dst, s->p, s->len));
+        GUARD(sigil_buf_putc(dst, '&'));
+    }
+    GUARD(sigil_buf_puts(dst, name));
+    GUARD(sigil_buf_putc(dst, '='));
+    GUARD(sigil_buf_put(dst, value, vlen));
+    s->p = (const char *)dst->data + mark;
+    s->len = dst->len - mark;
+    return 0;
+}
+
+static int append_u64(sigil_buf *dst, sigil_slice *s, const char *name, uint64_t v)
+{
+    char num[24];
+    sigil_buf nb;
+    sigil_buf_init(&nb, num, sizeof(num));
+    GUARD(sigil_buf_put_u64(&nb, v));
+    return append_param(dst, s, name, num, nb.len);
+}
+
+/* A parameter that is present must carry exactly the request's value. */
+static int check_param_u64(const sigil_query_param *p, uint64_t want, const char *name)
+{
+    char num[24];
+    sigil_buf nb;
+    sigil_buf_init(&nb, num, sizeof(num));
+    GUARD(sigil_buf_put_u64(&nb, want));
+    ENSURE(p->value.len == nb.len && memcmp(p->value.p, num, nb.len) == 0, SIGIL_E_BAD_FIELD,
+           "request: the %s parameter differs from request.%s", name,
+           strcmp(name, "timestamp") == 0 ? "timestamp" : "recv_window");
+    return 0;
+}
+
+static const sigil_query_param *find_either(const sigil_query *a, const sigil_query *b,
+                                            const char *name)
+{
+    const sigil_query_param *p = sigil_query_find(a, name);
+    return p != NULL ? p : sigil_query_find(b, name);
+}
+
+static int sign_payload(sigil_buf *sig, const sigil_credentials *c, const sigil_buf *payload)
+{
+    uint8_t raw[RSA_SIG_MAX];
+    size_t n = 0;
+    switch (c->type) {
+    case SIGIL_KEY_HMAC:
+        return sigil_cex_hmac256_hex(sig, c, payload->data, payload->len);
+    case SIGIL_KEY_ED25519:
+        GUARD(sigil_ed25519_sign(raw, c->secret.p, payload->data, payload->len));
+        n = 64;
+        break;
+    case SIGIL_KEY_RSA:
+        GUARD(sigil_rsa_sign_sha256(raw, sizeof(raw), &n, c->rsa, payload->data, payload->len));
+        break;
+    default:
+        BAIL(SIGIL_E_INTERNAL, "unexpected key type");
+    }
+    char b64mem[SIGIL_B64_LEN(RSA_SIG_MAX) + 1];
+    sigil_buf b64;
+    sigil_buf_init(&b64, b64mem, sizeof(b64mem));
+    GUARD(sigil_b64_put(&b64, raw, n, SIGIL_B64_STD));
+    return sigil_pct_encode(sig, b64mem, b64.len);
+}
+
+static int binance_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
+{
+    sigil_buf *scratch = ctx->scratch;
+    sigil_cex_request r;
+    sigil_query body_params;
+    GUARD(sigil_cex_request_parse(&r, scratch, ctx, SIGIL_BODY_FORM));
+    GUARD(sigil_query_parse(&body_params, r.body.p, r.body.len, "request.body"));
+    ENSURE(find_either(&r.query_params, &body_params, "signature") == NULL, SIGIL_E_BAD_FIELD,
+           "request: the signature parameter is added by Sigil and must not be sent");
+
+    bool in_body = strcmp(r.method, "POST") == 0 || strcmp(r.method, "PUT") == 0;
+    sigil_slice *target = in_body ? &r.body : &r.query;
+    const sigil_query_param *ts = find_either(&r.query_params, &body_params, "timestamp");
+    const sigil_query_param *rw = find_either(&r.query_params, &body_params, "recvWindow");
+    if (ts != NULL)
+        GUARD(check_param_u64(ts, r.timestamp, "timestamp"));
+    else
+        GUARD(append_u64(scratch, target, "timestamp", r.timestamp));
+    if (rw != NULL && r.has_recv_window)
+        GUARD(check_param_u64(rw, r.recv_window, "recvWindow"));
+    else if (r.has_recv_window)
+        GUARD(append_u64(scratch, target, "recvWindow", r.recv_window));
+
+    /* payload = query ‖ body, laid out after the request strings */
+    sigil_buf payload;
+    char sig_mem[3 * SIGIL_B64_LEN(RSA_SIG_MAX) + 1];
+    sigil_buf sig;
+    sigil_buf_init(&payload, scratch->data + scratch->len, scratch->cap - scratch->len);
+    sigil_buf_init(&sig, sig_mem, sizeof(sig_mem));
+    GUARD(sigil_buf_put(&payload, r.query.p, r.query.len));
+    GUARD(sigil_buf_put(&payload, r.body.p, r.body.len));
+    GUARD(sign_payload(&sig, ctx->cred, &payload));
+    scratch->len += payload.len;
+    GUARD(append_param(scratch, r.body.len > 0 ? &r.body : &r.query, "signature",
+                       (const char *)sig.data, sig.len));
+
+    sigil_header h[2] = {
+        {"X-MBX-APIKEY", ctx->cred->api_key, ctx->cred->api_key_len},
+        {"Content-Type", "application/x-www-form-urlencoded", 33},
+    };
+    return sigil_cex_write(out, &r, r.query, r.body, h, r.body.len > 0 ? 2 : 1);
+}
+
+const sigil_venue sigil_venue_binance = {
+    .name = "binance",
+    .kind = SIGIL_VENUE_CEX,
+    .key_types = SIGIL_KEY_HMAC | SIGIL_KEY_ED25519 | SIGIL_KEY_RSA,
+    .needs_passphrase = false,
+    .sign = binance_sign,
+};

@@ -1,0 +1,143 @@
+/*
+ * Shared CEX request handling (trusted): the strict request schema
+ * {method, path, query, body, timestamp, recv_window?}, the output document,
+ * and HMAC-SHA256 encodings most venues use.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "venues/venues_internal.h"
+
+static const char *const METHODS[] = {"GET", "POST", "PUT", "DELETE"};
+
+static int decode_field(sigil_slice *out, sigil_buf *scratch, const sigil_json *d, uint32_t obj,
+                        const char *key, bool required)
+{
+    uint32_t t;
+    GUARD(sigil_json_get_str(d, obj, key, required, &t, "request"));
+    out->p = (const char *)scratch->data + scratch->len;
+    out->len = 0;
+    if (t == 0)
+        return 0;
+    size_t mark = scratch->len;
+    GUARD(sigil_json_str(d, t, scratch));
+    out->len = scratch->len - mark;
+    return 0;
+}
+
+/* Printable ASCII only: what goes on the request line must be sent as is. */
+static int check_ascii(sigil_slice s, const char *field, const char *forbidden)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = (uint8_t)s.p[i];
+        ENSURE(c > 0x20 && c < 0x7f && strchr(forbidden, c) == NULL, SIGIL_E_BAD_FIELD,
+               "request.%s: byte %zu is not allowed (send it percent-encoded)", field, i);
+    }
+    return 0;
+}
+
+static int parse_method(sigil_cex_request *r, const sigil_json *d, uint32_t obj)
+{
+    uint32_t t;
+    GUARD(sigil_json_get_str(d, obj, "method", true, &t, "request"));
+    for (size_t i = 0; i < SIGIL_ARRAY_LEN(METHODS); i++) {
+        if (sigil_json_str_eq(d, t, METHODS[i])) {
+            strcpy(r->method, METHODS[i]);
+            return 0;
+        }
+    }
+    BAIL(SIGIL_E_BAD_FIELD, "request.method: expected GET, POST, PUT or DELETE");
+}
+
+static int check_body(const sigil_cex_request *r, sigil_body_kind kind)
+{
+    static _Thread_local sigil_json_tok toks[SIGIL_REQUEST_MAX_TOKENS];
+    sigil_json body;
+    sigil_query form;
+    if (r->body.len == 0)
+        return 0;
+    if (kind == SIGIL_BODY_FORM)
+        return sigil_query_parse(&form, r->body.p, r->body.len, "request.body");
+    if (sigil_json_parse(&body, r->body.p, r->body.len, toks, SIGIL_REQUEST_MAX_TOKENS) != 0) {
+        char why[160];
+        sigil_err e = sigil_errno();
+        strncpy(why, sigil_errmsg(), sizeof(why) - 1);
+        why[sizeof(why) - 1] = '\0';
+        BAIL(e, "request.body: %s", why);
+    }
+    return 0;
+}
+
+int sigil_cex_request_parse(sigil_cex_request *r, sigil_buf *scratch, const sigil_sign_ctx *ctx,
+                            sigil_body_kind body_kind)
+{
+    static const sigil_json_field FIELDS[] = {
+        {"method", true}, {"path", true},      {"query", false},
+        {"body", false},  {"timestamp", true}, {"recv_window", false},
+    };
+    const sigil_json *d = ctx->req;
+    memset(r, 0, offsetof(sigil_cex_request, query_params));
+    GUARD(sigil_json_check_fields(d, ctx->root, FIELDS, SIGIL_ARRAY_LEN(FIELDS), "request"));
+    GUARD(parse_method(r, d, ctx->root));
+    GUARD(decode_field(&r->path, scratch, d, ctx->root, "path", true));
+    GUARD(decode_field(&r->query, scratch, d, ctx->root, "query", false));
+    GUARD(decode_field(&r->body, scratch, d, ctx->root, "body", false));
+    GUARD(sigil_json_get_u64(d, ctx->root, "timestamp", true, &r->timestamp, NULL, "request"));
+    GUARD(sigil_json_get_u64(d, ctx->root, "recv_window", false, &r->recv_window,
+                             &r->has_recv_window, "request"));
+
+    ENSURE(r->path.len > 0 && r->path.p[0] == '/', SIGIL_E_BAD_FIELD,
+           "request.path: must start with '/'");
+    GUARD(check_ascii(r->path, "path", "?#"));
+    ENSURE(r->query.len == 0 || r->query.p[0] != '?', SIGIL_E_BAD_FIELD,
+           "request.query: give the query without the leading '?'");
+    GUARD(check_ascii(r->query, "query", "#"));
+    GUARD(sigil_query_parse(&r->query_params, r->query.p, r->query.len, "request.query"));
+    ENSURE(sigil_utf8_valid((const uint8_t *)r->body.p, r->body.len), SIGIL_E_BAD_ENCODING,
+           "request.body: not UTF-8");
+    ENSURE(r->body.len == 0 || strcmp(r->method, "GET") != 0, SIGIL_E_BAD_FIELD,
+           "request.body: a GET request has no body");
+    ENSURE(r->timestamp >= 1000000000000ull && r->timestamp < 100000000000000ull,
+           SIGIL_E_OUT_OF_RANGE, "request.timestamp: expected Unix milliseconds");
+    ENSURE(!r->has_recv_window || (r->recv_window > 0 && r->recv_window <= 60000),
+           SIGIL_E_OUT_OF_RANGE, "request.recv_window: expected 1..60000 ms");
+    return check_body(r, body_kind);
+}
+
+int sigil_cex_write(sigil_buf *out, const sigil_cex_request *r, sigil_slice query, sigil_slice body,
+                    const sigil_header *h, size_t nh)
+{
+    sigil_jw w;
+    sigil_jw_init(&w, out);
+    GUARD(sigil_jw_obj_begin(&w));
+    GUARD(sigil_jw_key(&w, "method"));
+    GUARD(sigil_jw_str(&w, r->method));
+    GUARD(sigil_jw_key(&w, "path"));
+    GUARD(sigil_jw_strn(&w, r->path.p, r->path.len));
+    GUARD(sigil_jw_key(&w, "query"));
+    GUARD(sigil_jw_strn(&w, query.p, query.len));
+    GUARD(sigil_jw_key(&w, "body"));
+    GUARD(sigil_jw_strn(&w, body.p, body.len));
+    GUARD(sigil_jw_key(&w, "headers"));
+    GUARD(sigil_jw_obj_begin(&w));
+    for (size_t i = 0; i < nh; i++) {
+        GUARD(sigil_jw_key(&w, h[i].name));
+        GUARD(sigil_jw_strn(&w, h[i].value, h[i].len));
+    }
+    GUARD(sigil_jw_obj_end(&w));
+    return sigil_jw_obj_end(&w);
+}
+
+int sigil_cex_hmac256_b64(sigil_buf *dst, const sigil_credentials *c, const void *msg, size_t n)
+{
+    uint8_t mac[32];
+    sigil_hmac_sha256(mac, c->secret.p, c->secret.len, msg, n);
+    return sigil_b64_put(dst, mac, sizeof(mac), SIGIL_B64_STD);
+}
+
+int sigil_cex_hmac256_hex(sigil_buf *dst, const sigil_credentials *c, const void *msg, size_t n)
+{
+    uint8_t mac[32];
+    sigil_hmac_sha256(mac, c->secret.p, c->secret.len, msg, n);
+    return sigil_buf_put_hex(dst, mac, sizeof(mac));
+}

@@ -1,0 +1,158 @@
+/*
+ * Credentials parsing (trusted). The document and every secret decoded from
+ * it stay in locked memory; error messages name fields, never values.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "venues/venues_internal.h"
+
+#define CRED_MAX_TOKENS 32
+
+static const struct {
+    const char *name;
+    sigil_key_type type;
+} KEY_TYPES[] = {
+    {"hmac", SIGIL_KEY_HMAC},
+    {"ed25519", SIGIL_KEY_ED25519},
+    {"rsa", SIGIL_KEY_RSA},
+};
+
+/* Header-safe identifier: printable ASCII, no spaces (it goes into headers). */
+static int check_header_safe(const uint8_t *p, size_t n, const char *field)
+{
+    ENSURE(n > 0, SIGIL_E_BAD_CREDENTIALS, "credentials.%s: must not be empty", field);
+    for (size_t i = 0; i < n; i++)
+        ENSURE(p[i] > 0x20 && p[i] < 0x7f, SIGIL_E_BAD_CREDENTIALS,
+               "credentials.%s: must be printable ASCII without spaces", field);
+    return 0;
+}
+
+static int decode_secret_str(sigil_secret *dst, const sigil_json *d, uint32_t t, const char *field)
+{
+    sigil_slice raw = sigil_json_raw(d, t);
+    sigil_buf b;
+    GUARD(sigil_secret_alloc(dst, raw.len));
+    sigil_buf_init(&b, dst->p, dst->cap);
+    GUARD(sigil_json_str(d, t, &b));
+    dst->len = b.len;
+    ENSURE(b.len > 0, SIGIL_E_BAD_CREDENTIALS, "credentials.%s: must not be empty", field);
+    return 0;
+}
+
+static int parse_key_type(sigil_key_type *out, const sigil_json *d, uint32_t obj,
+                          const sigil_venue *v)
+{
+    uint32_t t;
+    *out = SIGIL_KEY_HMAC;
+    GUARD(sigil_json_get_str(d, obj, "key_type", false, &t, "credentials"));
+    if (t != 0) {
+        size_t i = 0;
+        while (i < SIGIL_ARRAY_LEN(KEY_TYPES) && !sigil_json_str_eq(d, t, KEY_TYPES[i].name))
+            i++;
+        ENSURE(i < SIGIL_ARRAY_LEN(KEY_TYPES), SIGIL_E_UNKNOWN_KEY_TYPE,
+               "credentials.key_type: expected hmac, ed25519 or rsa");
+        *out = KEY_TYPES[i].type;
+    }
+    ENSURE(v->key_types & *out, SIGIL_E_UNKNOWN_KEY_TYPE,
+           "credentials.key_type: not supported by venue %s", v->name);
+    return 0;
+}
+
+static int parse_cex(sigil_credentials *c, const sigil_venue *v, const sigil_json *d)
+{
+    static const sigil_json_field FIELDS[] = {
+        {"api_key", true}, {"secret", true}, {"passphrase", false}, {"key_type", false}};
+    uint32_t t;
+    GUARD(sigil_json_check_fields(d, 0, FIELDS, SIGIL_ARRAY_LEN(FIELDS), "credentials"));
+    GUARD(parse_key_type(&c->type, d, 0, v));
+
+    GUARD(sigil_json_get_str(d, 0, "api_key", true, &t, "credentials"));
+    sigil_buf kb;
+    sigil_buf_init(&kb, c->api_key, SIGIL_API_KEY_MAX);
+    if (sigil_json_str(d, t, &kb) != 0)
+        BAIL(SIGIL_E_BAD_CREDENTIALS, "credentials.api_key: longer than %d bytes",
+             SIGIL_API_KEY_MAX);
+    c->api_key_len = kb.len;
+    c->api_key[kb.len] = '\0';
+    GUARD(check_header_safe((const uint8_t *)c->api_key, kb.len, "api_key"));
+
+    GUARD(sigil_json_get_str(d, 0, "secret", true, &t, "credentials"));
+    ENSURE(sigil_json_raw(d, t).len <= SIGIL_SECRET_MAX, SIGIL_E_BAD_CREDENTIALS,
+           "credentials.secret: longer than %d bytes", SIGIL_SECRET_MAX);
+    SIGIL_SECRET(raw);
+    GUARD(decode_secret_str(&raw, d, t, "secret"));
+    switch (c->type) {
+    case SIGIL_KEY_HMAC:
+        c->secret = raw;
+        raw = (sigil_secret){0};
+        break;
+    case SIGIL_KEY_ED25519:
+        GUARD(sigil_secret_alloc(&c->secret, 32));
+        GUARD(sigil_ed25519_seed_from_pem(c->secret.p, (const char *)raw.p, raw.len));
+        c->secret.len = 32;
+        break;
+    case SIGIL_KEY_RSA:
+        GUARD(sigil_rsa_key_from_pem(&c->rsa, (const char *)raw.p, raw.len));
+        break;
+    default:
+        BAIL(SIGIL_E_INTERNAL, "unexpected key type");
+    }
+
+    GUARD(sigil_json_get_str(d, 0, "passphrase", v->needs_passphrase, &t, "credentials"));
+    if (t != 0) {
+        GUARD(decode_secret_str(&c->passphrase, d, t, "passphrase"));
+        GUARD(check_header_safe(c->passphrase.p, c->passphrase.len, "passphrase"));
+        c->has_passphrase = true;
+    }
+    return 0;
+}
+
+static int parse_wallet(sigil_credentials *c, const sigil_json *d)
+{
+    static const sigil_json_field FIELDS[] = {{"private_key", true}};
+    uint32_t t;
+    GUARD(sigil_json_check_fields(d, 0, FIELDS, SIGIL_ARRAY_LEN(FIELDS), "credentials"));
+    GUARD(sigil_json_get_str(d, 0, "private_key", true, &t, "credentials"));
+    ENSURE(sigil_json_str_is_plain(d, t), SIGIL_E_BAD_CREDENTIALS,
+           "credentials.private_key: expected 0x followed by 64 hex digits");
+    sigil_slice s = sigil_json_raw(d, t);
+    ENSURE(s.len == 66 && s.p[0] == '0' && s.p[1] == 'x', SIGIL_E_BAD_CREDENTIALS,
+           "credentials.private_key: expected 0x followed by 64 hex digits");
+    c->type = SIGIL_KEY_SECP256K1;
+    GUARD(sigil_secret_alloc(&c->secret, 32));
+    if (sigil_hex_decode_exact(c->secret.p, 32, s.p + 2, 64, false, "credentials.private_key"))
+        BAIL(SIGIL_E_BAD_CREDENTIALS, "credentials.private_key: not hexadecimal");
+    c->secret.len = 32;
+    return sigil_secp256k1_address(c->address, c->secret.p);
+}
+
+int sigil_credentials_parse(sigil_credentials *c, const sigil_venue *v, const char *json,
+                            size_t len)
+{
+    sigil_json_tok toks[CRED_MAX_TOKENS];
+    sigil_json d;
+    memset(c, 0, sizeof(*c));
+    if (sigil_json_parse(&d, json, len, toks, CRED_MAX_TOKENS) != 0) {
+        /* Keep the code, but say where: the credentials file. */
+        char why[160];
+        sigil_err e = sigil_errno();
+        snprintf(why, sizeof(why), "%s", sigil_errmsg());
+        BAIL(e == SIGIL_E_DUPLICATE_KEY ? e : SIGIL_E_BAD_CREDENTIALS, "credentials: %s", why);
+    }
+    GUARD_GOTO(sigil_json_expect(&d, 0, SIGIL_JSON_OBJECT, "credentials", NULL), fail);
+    GUARD_GOTO(v->kind == SIGIL_VENUE_WALLET ? parse_wallet(c, &d) : parse_cex(c, v, &d), fail);
+    return 0;
+fail:
+    sigil_credentials_free(c);
+    return -1;
+}
+
+void sigil_credentials_free(sigil_credentials *c)
+{
+    sigil_secret_free(&c->secret);
+    sigil_secret_free(&c->passphrase);
+    sigil_rsa_key_free(c->rsa);
+    c->rsa = NULL;
+    sigil_wipe(c->address, sizeof(c->address));
+}

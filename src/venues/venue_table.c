@@ -1,0 +1,62 @@
+/*
+ * The venue table and the signing entry point (trusted). Adding a venue is
+ * one file defining a sigil_venue and one line here.
+ */
+#include <string.h>
+
+#include "sigil/venues.h"
+#include "venues/venues_internal.h"
+
+static const sigil_venue *const VENUES[] = {
+    &sigil_venue_binance,
+    NULL,
+};
+
+const sigil_venue *const *sigil_venue_all(void)
+{
+    return VENUES;
+}
+
+const sigil_venue *sigil_venue_find(const char *name)
+{
+    for (size_t i = 0; VENUES[i] != NULL; i++) {
+        if (strcmp(VENUES[i]->name, name) == 0)
+            return VENUES[i];
+    }
+    return NULL;
+}
+
+int sigil_network_parse(sigil_network *out, const char *s)
+{
+    if (strcmp(s, "mainnet") == 0)
+        *out = SIGIL_NET_MAINNET;
+    else if (strcmp(s, "testnet") == 0)
+        *out = SIGIL_NET_TESTNET;
+    else
+        BAIL(SIGIL_E_USAGE, "--network: expected mainnet or testnet");
+    return 0;
+}
+
+/* One request per thread at a time: its tokens and the venue's working
+ * memory are fixed per-thread arenas, so signing does not allocate. */
+static _Thread_local sigil_json_tok tl_toks[SIGIL_REQUEST_MAX_TOKENS];
+static _Thread_local uint8_t tl_scratch[SIGIL_SCRATCH_BYTES];
+
+int sigil_sign(sigil_buf *out, const sigil_venue *v, const sigil_credentials *c, sigil_network net,
+               const char *req, size_t len)
+{
+    sigil_json doc;
+    ENSURE(len <= SIGIL_REQUEST_MAX_BYTES, SIGIL_E_TOO_LARGE, "request larger than %d bytes",
+           SIGIL_REQUEST_MAX_BYTES);
+    GUARD(sigil_json_parse(&doc, req, len, tl_toks, SIGIL_REQUEST_MAX_TOKENS));
+    GUARD(sigil_json_expect(&doc, 0, SIGIL_JSON_OBJECT, "request", NULL));
+    sigil_buf scratch;
+    sigil_buf_init(&scratch, tl_scratch, sizeof(tl_scratch));
+    sigil_sign_ctx ctx = {.cred = c, .network = net, .req = &doc, .root = 0, .scratch = &scratch};
+    size_t mark = out->len;
+    if (v->sign(out, &ctx) != 0) {
+        out->len = mark;
+        return -1;
+    }
+    return 0;
+}

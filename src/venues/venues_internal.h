@@ -1,0 +1,82 @@
+/*
+ * Shared pieces of the venue files (trusted): the venue entries, CEX request
+ * parsing and output, and the wallet signature helpers.
+ */
+#ifndef SIGIL_VENUES_INTERNAL_H
+#define SIGIL_VENUES_INTERNAL_H
+
+#include "sigil/venues.h"
+
+#define SIGIL_REQUEST_MAX_BYTES (256 * 1024)
+#define SIGIL_REQUEST_MAX_TOKENS 8192
+/* Working memory per signing thread: decoded request strings, pre-sign
+ * bytes, encodings. Four times the request bound covers every venue. */
+#define SIGIL_SCRATCH_BYTES (4 * SIGIL_REQUEST_MAX_BYTES)
+
+extern const sigil_venue sigil_venue_binance;
+extern const sigil_venue sigil_venue_bybit;
+extern const sigil_venue sigil_venue_okx;
+extern const sigil_venue sigil_venue_kucoinfutures;
+extern const sigil_venue sigil_venue_kucoin;
+extern const sigil_venue sigil_venue_hyperliquid;
+extern const sigil_venue sigil_venue_aster;
+extern const sigil_venue sigil_venue_eip712;
+extern const sigil_venue sigil_venue_eip191;
+
+/* ---- CEX requests: {method, path, query, body, timestamp, recv_window?} ---- */
+typedef enum {
+    SIGIL_BODY_FORM, /* x-www-form-urlencoded, parsed strictly */
+    SIGIL_BODY_JSON, /* strict JSON */
+} sigil_body_kind;
+
+typedef struct {
+    char method[8]; /* GET, POST, PUT, DELETE */
+    sigil_slice path;
+    sigil_slice query; /* without '?' */
+    sigil_slice body;
+    uint64_t timestamp; /* ms */
+    bool has_recv_window;
+    uint64_t recv_window;
+    sigil_query query_params; /* parsed strictly */
+} sigil_cex_request;
+
+/* Parses the CEX request fields; decoded strings are stored in scratch,
+ * which must outlive r. Extra allowed fields (beyond the common ones) may be
+ * listed in extra/nextra. */
+SIGIL_WARN_UNUSED_RESULT int sigil_cex_request_parse(sigil_cex_request *r, sigil_buf *scratch,
+                                                     const sigil_sign_ctx *ctx,
+                                                     sigil_body_kind body_kind);
+
+typedef struct {
+    const char *name;
+    const char *value;
+    size_t len;
+} sigil_header;
+
+/* Writes {"method","path","query","body","headers":{…}} with headers in the
+ * given order. */
+SIGIL_WARN_UNUSED_RESULT int sigil_cex_write(sigil_buf *out, const sigil_cex_request *r,
+                                             sigil_slice query, sigil_slice body,
+                                             const sigil_header *h, size_t nh);
+
+/* base64(HMAC-SHA256(secret, msg)) or lowercase hex of it into dst. */
+SIGIL_WARN_UNUSED_RESULT int sigil_cex_hmac256_b64(sigil_buf *dst, const sigil_credentials *c,
+                                                   const void *msg, size_t n);
+SIGIL_WARN_UNUSED_RESULT int sigil_cex_hmac256_hex(sigil_buf *dst, const sigil_credentials *c,
+                                                   const void *msg, size_t n);
+
+/* ---- wallet signatures ---- */
+/* Signs a 32-byte digest with the credentials' secp256k1 key: r, s, v (27/28). */
+typedef struct {
+    uint8_t r[32];
+    uint8_t s[32];
+    uint8_t v;
+} sigil_eth_sig;
+SIGIL_WARN_UNUSED_RESULT int sigil_eth_sign_digest(sigil_eth_sig *out, const sigil_credentials *c,
+                                                   const uint8_t digest[static 32]);
+/* "0x" + 130 hex digits (r ‖ s ‖ v). */
+SIGIL_WARN_UNUSED_RESULT int sigil_eth_sig_put_hex65(sigil_buf *b, const sigil_eth_sig *sig);
+/* "0x" + lowercase hex without leading zeros, as Python's hex(int) prints. */
+SIGIL_WARN_UNUSED_RESULT int sigil_put_hex_int(sigil_buf *b, const uint8_t *be, size_t n);
+
+#endif
