@@ -154,6 +154,18 @@ static bool str_tok_eq(const sigil_json *d, uint32_t a, uint32_t b)
     return cx == cy;
 }
 
+/* Names the repeated key (printable ASCII, truncated) and where it is. */
+static int dup_key_error(const sigil_json *d, uint32_t key)
+{
+    char name[41];
+    sigil_slice raw = sigil_json_raw(d, key);
+    size_t n = 0;
+    for (size_t i = 0; i < raw.len && n + 1 < sizeof(name); i++)
+        name[n++] = (raw.p[i] >= 0x20 && raw.p[i] < 0x7f && raw.p[i] != '"') ? raw.p[i] : '?';
+    name[n] = '\0';
+    BAIL(SIGIL_E_DUPLICATE_KEY, "duplicate key \"%s\" at byte %u", name, d->toks[key].start);
+}
+
 /* ---- validation walk ---- */
 static void skip_ws(walker *w)
 {
@@ -266,8 +278,8 @@ static int walk_container(walker *w, uint32_t self, const jsmntok_t *jt, uint32_
                    "object key expected at byte %zu", w->pos);
             GUARD(walk_value(w, depth + 1));
             for (uint32_t prev = self + 1; prev < key; prev = d->toks[prev + 1].next) {
-                ENSURE(!str_tok_eq(d, prev, key), SIGIL_E_DUPLICATE_KEY,
-                       "duplicate key at byte %u", d->toks[key].start);
+                if (str_tok_eq(d, prev, key))
+                    return dup_key_error(d, key);
             }
             GUARD(expect_char(w, ':'));
         }

@@ -2,7 +2,6 @@
  * Credentials parsing (trusted). The document and every secret decoded from
  * it stay in locked memory; error messages name fields, never values.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "venues/venues_internal.h"
@@ -134,11 +133,14 @@ int sigil_credentials_parse(sigil_credentials *c, const sigil_venue *v, const ch
     sigil_json d;
     memset(c, 0, sizeof(*c));
     if (sigil_json_parse(&d, json, len, toks, CRED_MAX_TOKENS) != 0) {
-        /* Keep the code, but say where: the credentials file. */
-        char why[160];
+        /* The parser's message may quote a key; in a credentials file a
+         * malformed document could put secret text there, so say only what
+         * kind of error it was. */
         sigil_err e = sigil_errno();
-        snprintf(why, sizeof(why), "%s", sigil_errmsg());
-        BAIL(e == SIGIL_E_DUPLICATE_KEY ? e : SIGIL_E_BAD_CREDENTIALS, "credentials: %s", why);
+        if (e == SIGIL_E_DUPLICATE_KEY)
+            BAIL(e, "credentials: a key appears twice");
+        BAIL(SIGIL_E_BAD_CREDENTIALS, "credentials: not a strict JSON object (%s)",
+             sigil_err_code(e));
     }
     GUARD_GOTO(sigil_json_expect(&d, 0, SIGIL_JSON_OBJECT, "credentials", NULL), fail);
     GUARD_GOTO(v->kind == SIGIL_VENUE_WALLET ? parse_wallet(c, &d) : parse_cex(c, v, &d), fail);
