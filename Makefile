@@ -13,7 +13,11 @@ SEED       ?= 1
 CASES      ?= 300
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all bootstrap build test test-unit test-asan test-diff bench lint format run clean
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: all bootstrap build test test-unit test-asan test-diff bench lint format run clean \
+	fuzz fuzz-smoke fuzz-build
 
 all: build
 
@@ -43,10 +47,25 @@ test-diff: build
 	@scripts/bootstrap.sh --all
 	tests/diff/run.sh $(abspath $(BUILD))/bin/sigil $(SEED) $(CASES)
 
-test: test-unit test-diff test-asan
+test: test-unit test-diff test-asan fuzz-smoke
 
 bench: build
 	$(BUILD)/bin/sigil-bench
+
+$(FUZZ_BUILD)/.configured: CMakeLists.txt | bootstrap
+	@scripts/bootstrap.sh --all
+	CC=clang-14 cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSIGIL_FUZZ=ON
+	@touch $@
+
+fuzz-build: $(FUZZ_BUILD)/.configured
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+# Long runs: make fuzz FUZZ_SECONDS=3600. CI runs fuzz-smoke (seconds each).
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	scripts/fuzz.sh $(FUZZ_BUILD) 20
 
 lint: bootstrap
 	@scripts/bootstrap.sh --all

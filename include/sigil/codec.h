@@ -69,7 +69,7 @@ typedef struct {
 
 /* Parses text strictly: RFC 8259 grammar, valid UTF-8, no duplicate keys
  * (compared after unescaping), depth <= SIGIL_JSON_MAX_DEPTH, exactly one
- * value. Tokens go to the caller's array; nothing is allocated. */
+ * value, which must be an object or an array. Tokens go to the caller's array; nothing is allocated. */
 SIGIL_WARN_UNUSED_RESULT int sigil_json_parse(sigil_json *doc, const char *text, size_t len,
                                               sigil_json_tok *toks, uint32_t cap);
 
@@ -230,6 +230,22 @@ SIGIL_WARN_UNUSED_RESULT int sigil_eip712_hash_typed_data(uint8_t digest[static 
 /* EIP-191 personal_sign digest: keccak256("\x19Ethereum Signed Message:\n" ‖
  * decimal length ‖ message). */
 void sigil_eip191_digest(uint8_t out[static 32], const uint8_t *msg, size_t n);
+
+/* ---- msgpack, as Python's msgpack.packb writes it (Hyperliquid L1 hashing) ---- */
+/* Appends the msgpack encoding of JSON value t: objects as maps in key
+ * order, strings as str of their unescaped UTF-8 bytes, integers in the
+ * smallest form (negative ones too, uint64 0xcf from 2^32), true/false/null.
+ * A number with a fraction or exponent is refused (msgpack would carry a
+ * float). `where` names t in errors; members and items extend it
+ * ("request.action.orders[0].p"). On failure out is unchanged. */
+SIGIL_WARN_UNUSED_RESULT int sigil_msgpack_from_json(sigil_buf *out, const sigil_json *d,
+                                                     uint32_t t, const char *where);
+/* Single items, same rules; each fails atomically. */
+SIGIL_WARN_UNUSED_RESULT int sigil_msgpack_put_int(sigil_buf *out, int64_t v);
+SIGIL_WARN_UNUSED_RESULT int sigil_msgpack_put_uint(sigil_buf *out, uint64_t v);
+SIGIL_WARN_UNUSED_RESULT int sigil_msgpack_put_str(sigil_buf *out, const void *p, size_t n);
+SIGIL_WARN_UNUSED_RESULT int sigil_msgpack_put_array_header(sigil_buf *out, uint32_t n);
+SIGIL_WARN_UNUSED_RESULT int sigil_msgpack_put_map_header(sigil_buf *out, uint32_t n);
 
 /* ---- UTF-8 ---- */
 typedef struct {

@@ -352,6 +352,10 @@ int sigil_json_parse(sigil_json *doc, const char *text, size_t len, sigil_json_t
     if (r == JSMN_ERROR_PART)
         BAIL(SIGIL_E_BAD_JSON, "JSON text is truncated");
     ENSURE(r > 0, SIGIL_E_BAD_JSON, "malformed JSON near byte %u", parser.pos);
+    /* Sigil documents are objects or arrays; jsmn's strict mode cannot end a
+     * document on a bare scalar anyway, so refuse them all alike. */
+    ENSURE(tl_scratch[0].type == JSMN_OBJECT || tl_scratch[0].type == JSMN_ARRAY,
+           SIGIL_E_BAD_JSON, "expected an object or array at the top level");
     w.njt = (uint32_t)r;
     GUARD(walk_value(&w, 0));
     skip_ws(&w);
