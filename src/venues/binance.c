@@ -86,6 +86,8 @@ static int binance_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
     sigil_cex_request r;
     sigil_query body_params;
     GUARD(sigil_cex_request_parse(&r, scratch, ctx, SIGIL_BODY_FORM));
+    ENSURE(!r.has_recv_window || r.recv_window <= 60000, SIGIL_E_OUT_OF_RANGE,
+           "request.recv_window: Binance accepts at most 60000 ms");
     GUARD(sigil_query_parse(&body_params, r.body.p, r.body.len, "request.body"));
     ENSURE(find_either(&r.query_params, &body_params, "signature") == NULL, SIGIL_E_BAD_FIELD,
            "request: the signature parameter is added by Sigil and must not be sent");

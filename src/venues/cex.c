@@ -99,8 +99,8 @@ int sigil_cex_request_parse(sigil_cex_request *r, sigil_buf *scratch, const sigi
            "request.body: a GET request has no body");
     ENSURE(r->timestamp >= 1000000000000ull && r->timestamp < 100000000000000ull,
            SIGIL_E_OUT_OF_RANGE, "request.timestamp: expected Unix milliseconds");
-    ENSURE(!r->has_recv_window || (r->recv_window > 0 && r->recv_window <= 60000),
-           SIGIL_E_OUT_OF_RANGE, "request.recv_window: expected 1..60000 ms");
+    ENSURE(!r->has_recv_window || (r->recv_window > 0 && r->recv_window <= 86400000),
+           SIGIL_E_OUT_OF_RANGE, "request.recv_window: expected 1..86400000 ms");
     return check_body(r, body_kind);
 }
 
@@ -140,4 +140,44 @@ int sigil_cex_hmac256_hex(sigil_buf *dst, const sigil_credentials *c, const void
     uint8_t mac[32];
     sigil_hmac_sha256(mac, c->secret.p, c->secret.len, msg, n);
     return sigil_buf_put_hex(dst, mac, sizeof(mac));
+}
+
+int sigil_cex_prehash_target(sigil_slice *out, sigil_buf *scratch, sigil_slice ts,
+                             const sigil_cex_request *r)
+{
+    size_t mark = scratch->len;
+    GUARD(sigil_buf_put(scratch, ts.p, ts.len));
+    GUARD(sigil_buf_puts(scratch, r->method));
+    GUARD(sigil_buf_put(scratch, r->path.p, r->path.len));
+    if (r->query.len > 0) {
+        GUARD(sigil_buf_putc(scratch, '?'));
+        GUARD(sigil_buf_put(scratch, r->query.p, r->query.len));
+    }
+    GUARD(sigil_buf_put(scratch, r->body.p, r->body.len));
+    out->p = (const char *)scratch->data + mark;
+    out->len = scratch->len - mark;
+    return 0;
+}
+
+int sigil_cex_rsa256_b64(sigil_buf *dst, const sigil_credentials *c, const void *msg, size_t n)
+{
+    uint8_t sig[SIGIL_CEX_RSA_SIG_MAX];
+    size_t len = 0;
+    ENSURE(c->rsa != NULL, SIGIL_E_INTERNAL, "credentials: no RSA key loaded");
+    GUARD(sigil_rsa_sign_sha256(sig, sizeof(sig), &len, c->rsa, msg, n));
+    return sigil_b64_put(dst, sig, len, SIGIL_B64_STD);
+}
+
+void sigil_u64_text_init(sigil_u64_text *t, uint64_t v)
+{
+    char rev[20];
+    size_t n = 0;
+    do {
+        rev[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (size_t i = 0; i < n; i++)
+        t->s[i] = rev[n - 1 - i];
+    t->s[n] = '\0';
+    t->len = n;
 }

@@ -17,13 +17,18 @@ static const struct {
     {"rsa", SIGIL_KEY_RSA},
 };
 
-/* Header-safe identifier: printable ASCII, no spaces (it goes into headers). */
-static int check_header_safe(const uint8_t *p, size_t n, const char *field)
+/* Values that go into HTTP headers: printable ASCII. Inner spaces are kept
+ * where allowed (passphrases); leading or trailing ones would be trimmed by
+ * HTTP and so change the value. */
+static int check_header_safe(const uint8_t *p, size_t n, bool inner_space, const char *field)
 {
     ENSURE(n > 0, SIGIL_E_BAD_CREDENTIALS, "credentials.%s: must not be empty", field);
     for (size_t i = 0; i < n; i++)
-        ENSURE(p[i] > 0x20 && p[i] < 0x7f, SIGIL_E_BAD_CREDENTIALS,
-               "credentials.%s: must be printable ASCII without spaces", field);
+        ENSURE((p[i] > 0x20 && p[i] < 0x7f) || (inner_space && p[i] == ' '),
+               SIGIL_E_BAD_CREDENTIALS, "credentials.%s: must be printable ASCII%s", field,
+               inner_space ? "" : " without spaces");
+    ENSURE(p[0] != ' ' && p[n - 1] != ' ', SIGIL_E_BAD_CREDENTIALS,
+           "credentials.%s: must not start or end with a space", field);
     return 0;
 }
 
@@ -74,7 +79,7 @@ static int parse_cex(sigil_credentials *c, const sigil_venue *v, const sigil_jso
              SIGIL_API_KEY_MAX);
     c->api_key_len = kb.len;
     c->api_key[kb.len] = '\0';
-    GUARD(check_header_safe((const uint8_t *)c->api_key, kb.len, "api_key"));
+    GUARD(check_header_safe((const uint8_t *)c->api_key, kb.len, false, "api_key"));
 
     GUARD(sigil_json_get_str(d, 0, "secret", true, &t, "credentials"));
     ENSURE(sigil_json_raw(d, t).len <= SIGIL_SECRET_MAX, SIGIL_E_BAD_CREDENTIALS,
@@ -101,7 +106,7 @@ static int parse_cex(sigil_credentials *c, const sigil_venue *v, const sigil_jso
     GUARD(sigil_json_get_str(d, 0, "passphrase", v->needs_passphrase, &t, "credentials"));
     if (t != 0) {
         GUARD(decode_secret_str(&c->passphrase, d, t, "passphrase"));
-        GUARD(check_header_safe(c->passphrase.p, c->passphrase.len, "passphrase"));
+        GUARD(check_header_safe(c->passphrase.p, c->passphrase.len, true, "passphrase"));
         c->has_passphrase = true;
     }
     return 0;

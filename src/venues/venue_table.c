@@ -9,6 +9,10 @@
 
 static const sigil_venue *const VENUES[] = {
     &sigil_venue_binance,
+    &sigil_venue_bybit,
+    &sigil_venue_okx,
+    &sigil_venue_kucoinfutures,
+    &sigil_venue_kucoin,
     NULL,
 };
 

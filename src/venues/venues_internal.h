@@ -65,6 +65,29 @@ SIGIL_WARN_UNUSED_RESULT int sigil_cex_hmac256_b64(sigil_buf *dst, const sigil_c
 SIGIL_WARN_UNUSED_RESULT int sigil_cex_hmac256_hex(sigil_buf *dst, const sigil_credentials *c,
                                                    const void *msg, size_t n);
 
+/* Appends ts ‖ METHOD ‖ path ["?" query] ‖ body to scratch, the request
+ * target exactly as sent (OKX, KuCoin); *out is the appended bytes. */
+SIGIL_WARN_UNUSED_RESULT int sigil_cex_prehash_target(sigil_slice *out, sigil_buf *scratch,
+                                                      sigil_slice ts, const sigil_cex_request *r);
+
+/* base64(RSA-PKCS1v15-SHA256(msg)) with the credentials' RSA key into dst. */
+#define SIGIL_CEX_RSA_SIG_MAX 1024
+SIGIL_WARN_UNUSED_RESULT int sigil_cex_rsa256_b64(sigil_buf *dst, const sigil_credentials *c,
+                                                  const void *msg, size_t n);
+
+/* Decimal text of an integer, for header values and pre-sign strings. */
+typedef struct {
+    char s[21];
+    size_t len;
+} sigil_u64_text;
+void sigil_u64_text_init(sigil_u64_text *t, uint64_t v);
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) from Unix milliseconds, years 1970..9999
+ * (okx.c; OKX's OK-ACCESS-TIMESTAMP). */
+#define SIGIL_ISO8601_MS_LEN 24
+SIGIL_WARN_UNUSED_RESULT int sigil_iso8601_ms(char out[static SIGIL_ISO8601_MS_LEN + 1],
+                                              uint64_t ms);
+
 /* ---- wallet signatures ---- */
 /* Signs a 32-byte digest with the credentials' secp256k1 key: r, s, v (27/28). */
 typedef struct {

@@ -18,3 +18,17 @@ def check_headers(out, want, ignore=()):
 
 def pct(s):
     return quote(s, safe="")
+
+
+def check_headers_exact(out, want, ignore=()):
+    """The output headers are exactly the expected ones (minus ignored ones),
+    in the same order, byte for byte."""
+    want_items = [(k, v) for k, v in want.items() if k not in ignore]
+    eq(list(out["headers"].items()), want_items, "headers")
+
+
+def check_url(out, url):
+    """The output's path and query form the vector's URL (host aside)."""
+    target = out["path"] + ("?" + out["query"] if out["query"] else "")
+    rest = url.split("://", 1)[-1]
+    eq(target, rest[rest.index("/"):], "url")
