@@ -13,6 +13,7 @@ static const sigil_venue *const VENUES[] = {
     &sigil_venue_okx,
     &sigil_venue_kucoinfutures,
     &sigil_venue_kucoin,
+    &sigil_venue_hyperliquid,
     NULL,
 };
 
