@@ -12,10 +12,10 @@
 #define KEY_MAX 64
 
 /* Not L1 actions, and not in the user-signed table: multiSig signs a hash of
- * the inner action in an envelope Sigil does not build; cDeposit/cWithdraw
- * are user-signed (@nktkas/hyperliquid) but absent from the reference
- * table. Refused, so they are never signed as L1 by mistake. */
-static const char *const UNSUPPORTED[] = {"multiSig", "cDeposit", "cWithdraw"};
+ * the inner action in an envelope Sigil does not build; sendToEvmWithData is
+ * user-signed with uint32 and bytes members the table does not carry yet.
+ * Refused, so they are never signed as L1 by mistake. */
+static const char *const UNSUPPORTED[] = {"multiSig", "sendToEvmWithData"};
 
 typedef struct {
     uint32_t action;

@@ -20,7 +20,10 @@
 /* venues.md §5.2 (Python SDK hyperliquid/utils/signing.py @7ee976d), one row
  * per action: type, primaryType, nonce field, field hashed as "" when absent,
  * then the fields in type order. userSetAbstraction is in that SDK commit
- * though not in the reference table. */
+ * though not in the reference table; cDeposit, cWithdraw, linkStakingUser
+ * and userPortfolioMargin follow @nktkas/hyperliquid 0.32.2's types.
+ * sendToEvmWithData (uint32 and bytes members) is not supported yet and is
+ * refused like any unknown user-signed type. */
 /* clang-format off */
 #define ROW(type, primary, nonce, empty, ...)                                                      \
     {type, "HyperliquidTransaction:" primary, nonce, empty,                                        \
@@ -50,6 +53,14 @@ static const sigil_hl_user_action USER_ACTIONS[] = {
         {"hyperliquidChain", S}, {"user", A}, {"enabled", B}, {"nonce", U}),
     ROW("userSetAbstraction", "UserSetAbstraction", "nonce", NULL,
         {"hyperliquidChain", S}, {"user", A}, {"abstraction", S}, {"nonce", U}),
+    ROW("cDeposit", "CDeposit", "nonce", NULL,
+        {"hyperliquidChain", S}, {"wei", U}, {"nonce", U}),
+    ROW("cWithdraw", "CWithdraw", "nonce", NULL,
+        {"hyperliquidChain", S}, {"wei", U}, {"nonce", U}),
+    ROW("linkStakingUser", "LinkStakingUser", "nonce", NULL,
+        {"hyperliquidChain", S}, {"user", A}, {"isFinalize", B}, {"nonce", U}),
+    ROW("userPortfolioMargin", "UserPortfolioMargin", "nonce", NULL,
+        {"hyperliquidChain", S}, {"user", A}, {"enabled", B}, {"nonce", U}),
 };
 /* clang-format on */
 

@@ -380,6 +380,27 @@ static void test_post_body(void **state)
         "\"s\":\"0xbbbf95d8cd047d8c0e94ee0d71abac1c1b7be8dafa313f2d8d40544d599852a\",\"v\":27}"));
 }
 
+/* Staking actions typed as @nktkas/hyperliquid 0.32.2 types them; expected
+ * r, s, v computed with ethers 6.17.0 TypedDataEncoder + SigningKey. */
+static void test_staking_actions(void **state)
+{
+    (void)state;
+    assert_non_null(strstr(
+        sign_ok("{\"action\":{\"type\":\"cDeposit\",\"signatureChainId\":\"0x66eee\","
+                "\"hyperliquidChain\":\"Mainnet\",\"wei\":100000000,\"nonce\":1700000000000}" NONCE
+                "}",
+                SIGIL_NET_MAINNET),
+        "\"r\":\"0x9e05d03871ee070fba04df5287eee8fd0de5ed259809bc179565b3bbd949a4\","
+        "\"s\":\"0x5b961f85ff278a5e473269f91a2020b0c129545feb80528438c06631186dccba\",\"v\":27}"));
+    assert_non_null(strstr(
+        sign_ok("{\"action\":{\"type\":\"linkStakingUser\",\"signatureChainId\":\"0x66eee\","
+                "\"hyperliquidChain\":\"Testnet\",\"user\":\"" VAULT_LOWER "\","
+                "\"isFinalize\":true,\"nonce\":1700000000000}" NONCE "}",
+                SIGIL_NET_TESTNET),
+        "\"r\":\"0x67522a91effbbe3dd0c2feb968b0fa751b8acc8c0af130efb64b0ce2c75ffe8c\","
+        "\"s\":\"0x345cb103e550229de4299ec418f11392fc7e8c813170a809dbd31afc97b8af10\",\"v\":28}"));
+}
+
 /* The vault is hashed as bytes: any accepted spelling signs the same, and
  * the body carries the lowercase form. */
 static void test_vault_spelling(void **state)
@@ -492,8 +513,8 @@ static void test_refusals_request(void **state)
             "request.expires_after");
     refused("{\"action\":{\"type\":\"multiSig\",\"payload\":{}}" NONCE "}", M, SIGIL_E_BAD_REQUEST,
             "request.action.type");
-    refused("{\"action\":{\"type\":\"cDeposit\",\"wei\":1}" NONCE "}", M, SIGIL_E_BAD_REQUEST,
-            "request.action.type");
+    refused("{\"action\":{\"type\":\"sendToEvmWithData\",\"gasLimit\":1}" NONCE "}", M,
+            SIGIL_E_BAD_REQUEST, "request.action.type");
 }
 
 static void test_refusals_l1_action(void **state)
@@ -640,6 +661,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_l1_domain_separator),
+        cmocka_unit_test(test_staking_actions),
         cmocka_unit_test(test_l1_vectors),
         cmocka_unit_test(test_user_vectors),
         cmocka_unit_test(test_post_body),
