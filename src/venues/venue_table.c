@@ -9,6 +9,7 @@
 
 static const sigil_venue *const VENUES[] = {
     &sigil_venue_binance,
+    &sigil_venue_aster, &sigil_venue_eip712, &sigil_venue_eip191,
     &sigil_venue_bybit,
     &sigil_venue_okx,
     &sigil_venue_kucoinfutures,
