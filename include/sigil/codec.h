@@ -172,6 +172,9 @@ SIGIL_WARN_UNUSED_RESULT int sigil_query_parse(sigil_query *q, const char *text,
                                                const char *what);
 /* Finds a parameter by its exact decoded name; NULL when absent. */
 const sigil_query_param *sigil_query_find(const sigil_query *q, const char *name);
+/* Finds a parameter whose decoded name equals name up to ASCII case (there is
+ * at most one: sigil_query_parse refuses case variants). */
+const sigil_query_param *sigil_query_find_folded(const sigil_query *q, const char *name);
 /* Percent-decodes src into out (form rules when plus_is_space); out may be
  * NULL to validate only. */
 SIGIL_WARN_UNUSED_RESULT int sigil_pct_decode(sigil_buf *out, const char *src, size_t len,

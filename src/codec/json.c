@@ -296,8 +296,6 @@ static int walk_value(walker *w, uint32_t depth)
     sigil_json *d = w->doc;
     uint32_t self = d->ntoks;
     ENSURE(self < w->njt, SIGIL_E_BAD_JSON, "value expected at byte %zu", w->pos);
-    ENSURE(depth <= SIGIL_JSON_MAX_DEPTH, SIGIL_E_TOO_LARGE, "nesting deeper than %d",
-           SIGIL_JSON_MAX_DEPTH);
     ENSURE(self < d->cap, SIGIL_E_TOO_LARGE, "more than %u JSON tokens", d->cap);
     const jsmntok_t *jt = &w->jt[self];
     sigil_json_tok *t = &d->toks[self];
@@ -323,6 +321,9 @@ static int walk_value(walker *w, uint32_t depth)
         break;
     case JSMN_OBJECT:
     case JSMN_ARRAY:
+        ENSURE(depth < SIGIL_JSON_MAX_DEPTH, SIGIL_E_TOO_LARGE,
+               "more than %d nested objects or arrays at byte %d", SIGIL_JSON_MAX_DEPTH,
+               jt->start);
         t->type = jt->type == JSMN_OBJECT ? SIGIL_JSON_OBJECT : SIGIL_JSON_ARRAY;
         GUARD(walk_container(w, self, jt, depth));
         break;

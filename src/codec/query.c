@@ -130,6 +130,22 @@ int sigil_query_parse(sigil_query *q, const char *text, size_t len, const char *
     return check_unique(q, what);
 }
 
+const sigil_query_param *sigil_query_find_folded(const sigil_query *q, const char *name)
+{
+    char a[NAME_MAX_DECODED];
+    size_t na, want = strlen(name);
+    for (size_t i = 0; i < q->n; i++) {
+        if (decode_name(q->params[i].key, a, &na, true, "query") != 0 || na != want)
+            continue;
+        size_t k = 0;
+        while (k < na && a[k] == (name[k] >= 'A' && name[k] <= 'Z' ? name[k] - 'A' + 'a' : name[k]))
+            k++;
+        if (k == na)
+            return &q->params[i];
+    }
+    return NULL;
+}
+
 const sigil_query_param *sigil_query_find(const sigil_query *q, const char *name)
 {
     char a[NAME_MAX_DECODED];

@@ -103,6 +103,8 @@ int sigil_cursor_read_be32(sigil_cursor *c, uint32_t *out)
 int sigil_cursor_read_be64(sigil_cursor *c, uint64_t *out)
 {
     uint32_t hi, lo;
+    ENSURE(sigil_cursor_remaining(c) >= 8, SIGIL_E_BAD_REQUEST, "input truncated at byte %zu",
+           c->off);
     GUARD(sigil_cursor_read_be32(c, &hi));
     GUARD(sigil_cursor_read_be32(c, &lo));
     *out = (uint64_t)hi << 32 | lo;

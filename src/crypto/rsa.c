@@ -18,9 +18,10 @@ int sigil_rsa_key_from_pem(sigil_rsa_key **out, const char *pem, size_t len)
 {
     *out = NULL;
     ENSURE(len <= INT32_MAX, SIGIL_E_BAD_CREDENTIALS, "secret: PEM too large");
+    GUARD(sigil_pem_check_unencrypted(pem, len));
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     ENSURE(bio != NULL, SIGIL_E_NO_MEMORY, "cannot allocate a PEM reader");
-    EVP_PKEY *pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    EVP_PKEY *pkey = PEM_read_bio_PrivateKey(bio, NULL, sigil_pem_no_passphrase, NULL);
     BIO_free(bio);
     ENSURE(pkey != NULL, SIGIL_E_BAD_CREDENTIALS, "secret: not a PEM RSA private key");
     if (EVP_PKEY_get_id(pkey) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pkey) < 2048) {

@@ -49,11 +49,50 @@ static int check_param_u64(const sigil_query_param *p, uint64_t want, const char
     return 0;
 }
 
-static const sigil_query_param *find_either(const sigil_query *a, const sigil_query *b,
-                                            const char *name)
+/* A recvWindow parameter sent without request.recv_window must still be
+ * within Binance's bounds: 0 < value <= 60000 ms, at most three decimals. */
+static int check_recv_window_text(sigil_slice v)
 {
-    const sigil_query_param *p = sigil_query_find(a, name);
-    return p != NULL ? p : sigil_query_find(b, name);
+    size_t i = 0, int_digits = 0, frac_digits = 0;
+    uint64_t thousandths = 0, scale = 100;
+    while (i < v.len && v.p[i] >= '0' && v.p[i] <= '9' && int_digits < 6) {
+        thousandths = thousandths * 10 + (uint64_t)(v.p[i++] - '0');
+        int_digits++;
+    }
+    thousandths *= 1000;
+    if (i < v.len && v.p[i] == '.') {
+        for (i++; i < v.len && v.p[i] >= '0' && v.p[i] <= '9' && frac_digits < 3; i++) {
+            thousandths += (uint64_t)(v.p[i] - '0') * scale;
+            scale /= 10;
+            frac_digits++;
+        }
+        if (frac_digits == 0)
+            i = 0; /* "5000." is malformed */
+    }
+    ENSURE(i == v.len && int_digits > 0 && (int_digits == 1 || v.p[0] != '0') &&
+               thousandths > 0 && thousandths <= 60000000,
+           SIGIL_E_OUT_OF_RANGE,
+           "request: the recvWindow parameter must be a number of ms in (0, 60000] with at most "
+           "three decimals");
+    return 0;
+}
+
+/* Finds a parameter Sigil reads (timestamp, recvWindow, signature) in the
+ * query or the body. A spelling that differs only by case is refused: Binance
+ * reads names exactly, so it would not be the parameter Sigil checked. */
+static int find_reserved(const sigil_query_param **out, const sigil_query *a,
+                         const sigil_query *b, const char *name)
+{
+    const sigil_query *qs[2] = {a, b};
+    *out = NULL;
+    for (size_t i = 0; i < 2 && *out == NULL; i++) {
+        const sigil_query_param *folded = sigil_query_find_folded(qs[i], name);
+        ENSURE(folded == NULL || folded == sigil_query_find(qs[i], name), SIGIL_E_BAD_FIELD,
+               "request: a parameter spelled like %s but with other letter case is not allowed",
+               name);
+        *out = folded;
+    }
+    return 0;
 }
 
 static int sign_payload(sigil_buf *sig, const sigil_credentials *c, const sigil_buf *payload)
@@ -89,19 +128,23 @@ static int binance_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
     ENSURE(!r.has_recv_window || r.recv_window <= 60000, SIGIL_E_OUT_OF_RANGE,
            "request.recv_window: Binance accepts at most 60000 ms");
     GUARD(sigil_query_parse(&body_params, r.body.p, r.body.len, "request.body"));
-    ENSURE(find_either(&r.query_params, &body_params, "signature") == NULL, SIGIL_E_BAD_FIELD,
+    const sigil_query_param *sig_param, *ts, *rw;
+    GUARD(find_reserved(&sig_param, &r.query_params, &body_params, "signature"));
+    GUARD(find_reserved(&ts, &r.query_params, &body_params, "timestamp"));
+    GUARD(find_reserved(&rw, &r.query_params, &body_params, "recvWindow"));
+    ENSURE(sig_param == NULL, SIGIL_E_BAD_FIELD,
            "request: the signature parameter is added by Sigil and must not be sent");
 
     bool in_body = strcmp(r.method, "POST") == 0 || strcmp(r.method, "PUT") == 0;
     sigil_slice *target = in_body ? &r.body : &r.query;
-    const sigil_query_param *ts = find_either(&r.query_params, &body_params, "timestamp");
-    const sigil_query_param *rw = find_either(&r.query_params, &body_params, "recvWindow");
     if (ts != NULL)
         GUARD(check_param_u64(ts, r.timestamp, "timestamp"));
     else
         GUARD(append_u64(scratch, target, "timestamp", r.timestamp));
     if (rw != NULL && r.has_recv_window)
         GUARD(check_param_u64(rw, r.recv_window, "recvWindow"));
+    else if (rw != NULL)
+        GUARD(check_recv_window_text(rw->value));
     else if (r.has_recv_window)
         GUARD(append_u64(scratch, target, "recvWindow", r.recv_window));
 

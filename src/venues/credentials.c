@@ -32,6 +32,18 @@ static int check_header_safe(const uint8_t *p, size_t n, bool inner_space, const
     return 0;
 }
 
+/* Like sigil_json_check_fields, but an unknown member is not quoted: a
+ * mistyped credentials file can carry a secret where a key name belongs. */
+static int check_cred_fields(const sigil_json *d, const sigil_json_field *fields, size_t n,
+                             const char *allowed)
+{
+    if (sigil_json_check_fields(d, 0, fields, n, "credentials") == 0)
+        return 0;
+    if (sigil_errno() == SIGIL_E_UNKNOWN_FIELD)
+        BAIL(SIGIL_E_UNKNOWN_FIELD, "credentials: unknown field (allowed: %s)", allowed);
+    return -1;
+}
+
 static int decode_secret_str(sigil_secret *dst, const sigil_json *d, uint32_t t, const char *field)
 {
     sigil_slice raw = sigil_json_raw(d, t);
@@ -68,7 +80,8 @@ static int parse_cex(sigil_credentials *c, const sigil_venue *v, const sigil_jso
     static const sigil_json_field FIELDS[] = {
         {"api_key", true}, {"secret", true}, {"passphrase", false}, {"key_type", false}};
     uint32_t t;
-    GUARD(sigil_json_check_fields(d, 0, FIELDS, SIGIL_ARRAY_LEN(FIELDS), "credentials"));
+    GUARD(check_cred_fields(d, FIELDS, SIGIL_ARRAY_LEN(FIELDS),
+                            "api_key, secret, passphrase, key_type"));
     GUARD(parse_key_type(&c->type, d, 0, v));
 
     GUARD(sigil_json_get_str(d, 0, "api_key", true, &t, "credentials"));
@@ -116,7 +129,7 @@ static int parse_wallet(sigil_credentials *c, const sigil_json *d)
 {
     static const sigil_json_field FIELDS[] = {{"private_key", true}};
     uint32_t t;
-    GUARD(sigil_json_check_fields(d, 0, FIELDS, SIGIL_ARRAY_LEN(FIELDS), "credentials"));
+    GUARD(check_cred_fields(d, FIELDS, SIGIL_ARRAY_LEN(FIELDS), "private_key"));
     GUARD(sigil_json_get_str(d, 0, "private_key", true, &t, "credentials"));
     ENSURE(sigil_json_str_is_plain(d, t), SIGIL_E_BAD_CREDENTIALS,
            "credentials.private_key: expected 0x followed by 64 hex digits");
