@@ -16,8 +16,7 @@ void sigil_hex_encode(char *out, const uint8_t *in, size_t n);
 /* Decodes exactly out_len bytes from hex text (an optional 0x prefix is
  * accepted when allow_0x). `what` names the field for the error message. */
 SIGIL_WARN_UNUSED_RESULT int sigil_hex_decode_exact(uint8_t *out, size_t out_len, const char *in,
-                                                    size_t in_len, bool allow_0x,
-                                                    const char *what);
+                                                    size_t in_len, bool allow_0x, const char *what);
 /* Decodes a variable-length hex string; *out_len receives the byte count. */
 SIGIL_WARN_UNUSED_RESULT int sigil_hex_decode(uint8_t *out, size_t out_cap, size_t *out_len,
                                               const char *in, size_t in_len, bool allow_0x,
@@ -50,7 +49,7 @@ typedef enum {
 } sigil_json_type;
 
 typedef struct {
-    uint8_t type;   /* sigil_json_type */
+    uint8_t type; /* sigil_json_type */
     uint8_t depth;
     uint16_t pad_;
     uint32_t start; /* strings: first byte after the quote */
@@ -69,7 +68,8 @@ typedef struct {
 
 /* Parses text strictly: RFC 8259 grammar, valid UTF-8, no duplicate keys
  * (compared after unescaping), depth <= SIGIL_JSON_MAX_DEPTH, exactly one
- * value, which must be an object or an array. Tokens go to the caller's array; nothing is allocated. */
+ * value, which must be an object or an array. Tokens go to the caller's array; nothing is
+ * allocated. */
 SIGIL_WARN_UNUSED_RESULT int sigil_json_parse(sigil_json *doc, const char *text, size_t len,
                                               sigil_json_tok *toks, uint32_t cap);
 
@@ -97,6 +97,9 @@ bool sigil_json_str_is_plain(const sigil_json *d, uint32_t t);
 /* Unescapes a string token into out (UTF-8). */
 SIGIL_WARN_UNUSED_RESULT int sigil_json_str(const sigil_json *d, uint32_t t, sigil_buf *out);
 bool sigil_json_str_eq(const sigil_json *d, uint32_t t, const char *lit);
+/* Copies a key's raw text for an error message: printable ASCII only (other
+ * bytes become '?'), truncated to cap - 1, NUL-terminated. */
+void sigil_json_key_for_message(const sigil_json *d, uint32_t k, char *out, size_t cap);
 
 /* Schema helpers: every failure names the field ("request.query"). */
 typedef struct {
@@ -113,12 +116,12 @@ SIGIL_WARN_UNUSED_RESULT int sigil_json_check_fields(const sigil_json *d, uint32
 SIGIL_WARN_UNUSED_RESULT int sigil_json_expect(const sigil_json *d, uint32_t t,
                                                sigil_json_type type, const char *where,
                                                const char *field);
-SIGIL_WARN_UNUSED_RESULT int sigil_json_get_str(const sigil_json *d, uint32_t obj,
-                                                const char *key, bool required, uint32_t *out_tok,
+SIGIL_WARN_UNUSED_RESULT int sigil_json_get_str(const sigil_json *d, uint32_t obj, const char *key,
+                                                bool required, uint32_t *out_tok,
                                                 const char *where);
-SIGIL_WARN_UNUSED_RESULT int sigil_json_get_u64(const sigil_json *d, uint32_t obj,
-                                                const char *key, bool required, uint64_t *out,
-                                                bool *present, const char *where);
+SIGIL_WARN_UNUSED_RESULT int sigil_json_get_u64(const sigil_json *d, uint32_t obj, const char *key,
+                                                bool required, uint64_t *out, bool *present,
+                                                const char *where);
 /* Parses an integer token (no fraction, no exponent, no leading zeros). */
 SIGIL_WARN_UNUSED_RESULT int sigil_json_tok_u64(const sigil_json *d, uint32_t t, uint64_t *out,
                                                 const char *what);
@@ -204,13 +207,13 @@ typedef struct {
 
 /* Reads a JSON "types" object into caller-provided tables (no allocation);
  * an EIP712Domain entry, if present, is kept like any other type. */
-SIGIL_WARN_UNUSED_RESULT int sigil_eip712_types_from_json(
-    sigil_eip712_types *out, sigil_eip712_type *type_mem, size_t type_cap,
-    sigil_eip712_field *field_mem, size_t field_cap, const sigil_json *d, uint32_t types_obj);
+SIGIL_WARN_UNUSED_RESULT int
+sigil_eip712_types_from_json(sigil_eip712_types *out, sigil_eip712_type *type_mem, size_t type_cap,
+                             sigil_eip712_field *field_mem, size_t field_cap, const sigil_json *d,
+                             uint32_t types_obj);
 /* typeHash = keccak256(encodeType(primary)), referenced structs sorted. */
-SIGIL_WARN_UNUSED_RESULT int sigil_eip712_type_hash(uint8_t out[static 32],
-                                                    const sigil_eip712_types *t,
-                                                    sigil_slice primary);
+SIGIL_WARN_UNUSED_RESULT int
+sigil_eip712_type_hash(uint8_t out[static 32], const sigil_eip712_types *t, sigil_slice primary);
 /* hashStruct(primary, value) with value a JSON object; members missing from
  * the value are an error, extra members are ignored (as wallets do). */
 SIGIL_WARN_UNUSED_RESULT int sigil_eip712_hash_struct(uint8_t out[static 32],

@@ -15,24 +15,24 @@
  * public contract: CLI errors, HTTP errors and SDKs carry it verbatim. */
 typedef enum {
     SIGIL_OK = 0,
-    SIGIL_E_BAD_REQUEST,     /* request well-formed JSON but not acceptable */
-    SIGIL_E_BAD_JSON,        /* not strict JSON */
-    SIGIL_E_TOO_LARGE,       /* input or output over a size limit */
-    SIGIL_E_DUPLICATE_KEY,   /* a JSON key or query parameter appears twice */
-    SIGIL_E_MISSING_FIELD,   /* required field absent */
-    SIGIL_E_UNKNOWN_FIELD,   /* field not in the schema */
-    SIGIL_E_BAD_FIELD,       /* field present with a wrong type or value */
-    SIGIL_E_OUT_OF_RANGE,    /* number outside the allowed range */
-    SIGIL_E_BAD_ENCODING,    /* malformed hex, base64, percent-encoding, UTF-8 */
-    SIGIL_E_UNKNOWN_VENUE,   /* venue name not in the table */
-    SIGIL_E_UNKNOWN_KEY_TYPE,/* key_type not supported by the venue */
-    SIGIL_E_BAD_CREDENTIALS, /* credentials malformed (never echoes them) */
-    SIGIL_E_BAD_ADDRESS,     /* malformed or mismatched address */
-    SIGIL_E_USAGE,           /* command-line misuse */
-    SIGIL_E_IO,              /* file or stream error */
-    SIGIL_E_NO_MEMORY,       /* allocation or memory locking failed */
-    SIGIL_E_CRYPTO,          /* a cryptographic primitive failed */
-    SIGIL_E_INTERNAL,        /* a bug: should not happen */
+    SIGIL_E_BAD_REQUEST,      /* request well-formed JSON but not acceptable */
+    SIGIL_E_BAD_JSON,         /* not strict JSON */
+    SIGIL_E_TOO_LARGE,        /* input or output over a size limit */
+    SIGIL_E_DUPLICATE_KEY,    /* a JSON key or query parameter appears twice */
+    SIGIL_E_MISSING_FIELD,    /* required field absent */
+    SIGIL_E_UNKNOWN_FIELD,    /* field not in the schema */
+    SIGIL_E_BAD_FIELD,        /* field present with a wrong type or value */
+    SIGIL_E_OUT_OF_RANGE,     /* number outside the allowed range */
+    SIGIL_E_BAD_ENCODING,     /* malformed hex, base64, percent-encoding, UTF-8 */
+    SIGIL_E_UNKNOWN_VENUE,    /* venue name not in the table */
+    SIGIL_E_UNKNOWN_KEY_TYPE, /* key_type not supported by the venue */
+    SIGIL_E_BAD_CREDENTIALS,  /* credentials malformed (never echoes them) */
+    SIGIL_E_BAD_ADDRESS,      /* malformed or mismatched address */
+    SIGIL_E_USAGE,            /* command-line misuse */
+    SIGIL_E_IO,               /* file or stream error */
+    SIGIL_E_NO_MEMORY,        /* allocation or memory locking failed */
+    SIGIL_E_CRYPTO,           /* a cryptographic primitive failed */
+    SIGIL_E_INTERNAL,         /* a bug: should not happen */
     SIGIL_E_COUNT_
 } sigil_err;
 
@@ -58,12 +58,20 @@ void sigil_clear_error(void);
         if ((x) != 0)                                                                              \
             goto label;                                                                            \
     } while (0)
+/* sigil_fail always returns -1; the macros return -1 themselves so that
+ * static analysers see the early exit. */
 #define ENSURE(cond, code, ...)                                                                    \
     do {                                                                                           \
-        if (!(cond))                                                                               \
-            return sigil_fail((code), __VA_ARGS__);                                                \
+        if (!(cond)) {                                                                             \
+            (void)sigil_fail((code), __VA_ARGS__);                                                 \
+            return -1;                                                                             \
+        }                                                                                          \
     } while (0)
-#define BAIL(code, ...) return sigil_fail((code), __VA_ARGS__)
+#define BAIL(code, ...)                                                                            \
+    do {                                                                                           \
+        (void)sigil_fail((code), __VA_ARGS__);                                                     \
+        return -1;                                                                                 \
+    } while (0)
 
 #define SIGIL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

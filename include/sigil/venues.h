@@ -38,8 +38,8 @@ typedef struct {
                                 secp256k1: 32-byte key */
     sigil_secret passphrase; /* len 0 when absent */
     bool has_passphrase;
-    sigil_rsa_key *rsa;      /* RSA keys only */
-    uint8_t address[20];     /* secp256k1 keys: the Ethereum address */
+    sigil_rsa_key *rsa;  /* RSA keys only */
+    uint8_t address[20]; /* secp256k1 keys: the Ethereum address */
 } sigil_credentials;
 
 typedef enum {
@@ -60,7 +60,7 @@ typedef int (*sigil_sign_fn)(sigil_buf *out, const sigil_sign_ctx *ctx);
 typedef struct {
     const char *name;
     sigil_venue_kind kind;
-    unsigned key_types;     /* bitmask of sigil_key_type accepted */
+    unsigned key_types; /* bitmask of sigil_key_type accepted */
     bool needs_passphrase;
     sigil_sign_fn sign;
 } sigil_venue;

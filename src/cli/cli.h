@@ -23,8 +23,7 @@ int cli_report_error(void);
 /* Reads all of stdin into buf (at most cap bytes; more is too_large). */
 SIGIL_WARN_UNUSED_RESULT int cli_read_stdin(char *buf, size_t cap, size_t *len);
 /* Reads a whole file into locked memory. */
-SIGIL_WARN_UNUSED_RESULT int cli_read_secret_file(sigil_secret *out, const char *path,
-                                                  size_t max);
+SIGIL_WARN_UNUSED_RESULT int cli_read_secret_file(sigil_secret *out, const char *path, size_t max);
 
 int cmd_sign(int argc, char **argv);
 

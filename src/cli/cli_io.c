@@ -22,8 +22,8 @@ int cli_report_error(void)
     sigil_jw_init(&w, &b);
     if (sigil_jw_obj_begin(&w) || sigil_jw_key(&w, "error") || sigil_jw_obj_begin(&w) ||
         sigil_jw_key(&w, "code") || sigil_jw_str(&w, sigil_err_code(e)) ||
-        sigil_jw_key(&w, "message") || sigil_jw_str(&w, sigil_errmsg()) ||
-        sigil_jw_obj_end(&w) || sigil_jw_obj_end(&w)) {
+        sigil_jw_key(&w, "message") || sigil_jw_str(&w, sigil_errmsg()) || sigil_jw_obj_end(&w) ||
+        sigil_jw_obj_end(&w)) {
         fputs("{\"error\":{\"code\":\"internal\",\"message\":\"error report too long\"}}\n",
               stderr);
         return CLI_EXIT_INTERNAL;

@@ -11,7 +11,7 @@
 #include "sigil/venues.h"
 #include "venues/venues_internal.h"
 
-#define CRED_FILE_MAX (64 * 1024)
+#define CRED_FILE_MAX ((size_t)64 * 1024)
 #define OUT_MAX (2 * SIGIL_REQUEST_MAX_BYTES)
 
 static char g_req[SIGIL_REQUEST_MAX_BYTES];

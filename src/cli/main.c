@@ -12,8 +12,7 @@
 static int cmd_help(int argc, char **argv);
 
 static const cli_command COMMANDS[] = {
-    {"sign", "sign one request offline: sign --venue V --credentials FILE [--network N]",
-     cmd_sign},
+    {"sign", "sign one request offline: sign --venue V --credentials FILE [--network N]", cmd_sign},
     {"help", "this text", cmd_help},
 };
 

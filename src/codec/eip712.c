@@ -167,7 +167,7 @@ static int check_type_string(const sigil_eip712_types *t, size_t ti, size_t fi)
     sigil_slice type = ty->fields[fi].type, base = base_of(type);
     atom a;
     int cls = classify(base, &a);
-    ENSURE(type.len <= 4 * NAME_MAX_LEN && is_ident(base) && dims_ok(type, base.len),
+    ENSURE(type.len <= (size_t)4 * NAME_MAX_LEN && is_ident(base) && dims_ok(type, base.len),
            SIGIL_E_BAD_FIELD, "types.%.*s[%zu].type: malformed type", (int)ty->name.len, ty->name.p,
            fi);
     ENSURE(cls >= 0, SIGIL_E_BAD_FIELD,
@@ -288,6 +288,8 @@ static void type_hash_of(uint8_t out[static 32], const sigil_eip712_types *t, si
                 (best == SIZE_MAX || slice_cmp(t->types[i].name, t->types[best].name) < 0))
                 best = i;
         }
+        if (best == SIZE_MAX)
+            break; /* unreachable: deps only holds indexes below ntypes */
         absorb_type(&k, &t->types[best]);
         deps &= ~(1u << best);
     }
@@ -345,9 +347,11 @@ static void path_pop(enc_ctx *c, size_t old)
 
 static const uint8_t *struct_type_hash(enc_ctx *c, size_t ti)
 {
-    if (!(c->have_hash & (1u << ti))) {
+    /* ti < ntypes <= SIGIL_EIP712_MAX_TYPES (32): the mask only spells it. */
+    uint32_t bit = 1u << (ti & 31);
+    if (!(c->have_hash & bit)) {
         type_hash_of(c->type_hash[ti], c->t, ti);
-        c->have_hash |= 1u << ti;
+        c->have_hash |= bit;
     }
     return c->type_hash[ti];
 }
@@ -432,7 +436,9 @@ typedef struct {
 static int nibble(char ch)
 {
     static const char DIGITS[] = "0123456789abcdef";
-    char lower = (ch >= 'A' && ch <= 'F') ? (char)(ch - 'A' + 'a') : ch;
+    char lower = ch;
+    if (ch >= 'A' && ch <= 'F')
+        lower = (char)(ch - 'A' + 'a');
     const char *p = lower != '\0' ? strchr(DIGITS, lower) : NULL;
     return p ? (int)(p - DIGITS) : -1;
 }
@@ -442,8 +448,8 @@ static int hex_chunk(void *arg, const uint8_t *p, size_t n)
     hex_sink *s = arg;
     for (size_t i = 0; i < n; i++, s->pos++) {
         if (s->pos < 2) {
-            ENSURE(p[i] == "0x"[s->pos], SIGIL_E_BAD_ENCODING, "%s: expected 0x-prefixed hex",
-                   s->c->path);
+            ENSURE(p[i] == (uint8_t) "0x"[s->pos], SIGIL_E_BAD_ENCODING,
+                   "%s: expected 0x-prefixed hex", s->c->path);
             continue;
         }
         int v = nibble((char)p[i]);
@@ -514,8 +520,8 @@ static int enc_bytesn(enc_ctx *c, uint8_t out[static 32], const atom *a, uint32_
     GUARD(small_str(c, tok, s, sizeof(s), &n, "0x-prefixed hex"));
     ENSURE(n >= 2 && s[0] == '0' && s[1] == 'x', SIGIL_E_BAD_ENCODING,
            "%s: expected 0x-prefixed hex", c->path);
-    ENSURE(n - 2 == 2 * a->size, SIGIL_E_BAD_FIELD, "%s: bytes%u needs exactly %u bytes", c->path,
-           a->size, a->size);
+    ENSURE(n - 2 == (size_t)2 * a->size, SIGIL_E_BAD_FIELD, "%s: bytes%u needs exactly %u bytes",
+           c->path, a->size, a->size);
     return sigil_hex_decode_exact(out, a->size, s + 2, n - 2, false, c->path);
 }
 

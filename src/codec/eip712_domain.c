@@ -36,7 +36,10 @@ void sigil_eip712_digest(uint8_t out[static 32], const uint8_t domain_separator[
 void sigil_eip191_digest(uint8_t out[static 32], const uint8_t *msg, size_t n)
 {
     char prefix[64];
-    int plen = snprintf(prefix, sizeof(prefix), "\x19" "Ethereum Signed Message:\n%zu", n);
+    int plen = snprintf(prefix, sizeof(prefix),
+                        "\x19"
+                        "Ethereum Signed Message:\n%zu",
+                        n);
     sigil_keccak_ctx c;
     sigil_keccak256_init(&c);
     sigil_keccak256_update(&c, prefix, (size_t)plen);

@@ -131,7 +131,10 @@ static int iter_next(str_iter *it)
         return -1;
     if (it->p[it->i] != '\\')
         return (uint8_t)it->p[it->i++];
-    it->i += decode_escape(it->p, it->i, it->end, it->pend, &it->npend);
+    size_t k = decode_escape(it->p, it->i, it->end, it->pend, &it->npend);
+    if (k == 0)
+        return -1; /* cannot happen on a validated string */
+    it->i += k;
     it->ipend = 1;
     return it->pend[0];
 }
@@ -154,15 +157,24 @@ static bool str_tok_eq(const sigil_json *d, uint32_t a, uint32_t b)
     return cx == cy;
 }
 
+void sigil_json_key_for_message(const sigil_json *d, uint32_t k, char *out, size_t cap)
+{
+    sigil_slice s = sigil_json_raw(d, k);
+    size_t n = 0;
+    for (size_t i = 0; i < s.len && n + 1 < cap; i++) {
+        char c = s.p[i];
+        if (c < 0x20 || c >= 0x7f || c == '"')
+            c = '?';
+        out[n++] = c;
+    }
+    out[n] = '\0';
+}
+
 /* Names the repeated key (printable ASCII, truncated) and where it is. */
 static int dup_key_error(const sigil_json *d, uint32_t key)
 {
     char name[41];
-    sigil_slice raw = sigil_json_raw(d, key);
-    size_t n = 0;
-    for (size_t i = 0; i < raw.len && n + 1 < sizeof(name); i++)
-        name[n++] = (raw.p[i] >= 0x20 && raw.p[i] < 0x7f && raw.p[i] != '"') ? raw.p[i] : '?';
-    name[n] = '\0';
+    sigil_json_key_for_message(d, key, name, sizeof(name));
     BAIL(SIGIL_E_DUPLICATE_KEY, "duplicate key \"%s\" at byte %u", name, d->toks[key].start);
 }
 
@@ -247,7 +259,8 @@ static int classify_primitive(walker *w, const jsmntok_t *jt, sigil_json_tok *ou
     static const struct {
         const char *lit;
         sigil_json_type type;
-    } LITERALS[] = {{"true", SIGIL_JSON_TRUE}, {"false", SIGIL_JSON_FALSE}, {"null", SIGIL_JSON_NULL}};
+    } LITERALS[] = {
+        {"true", SIGIL_JSON_TRUE}, {"false", SIGIL_JSON_FALSE}, {"null", SIGIL_JSON_NULL}};
     for (size_t k = 0; k < SIGIL_ARRAY_LEN(LITERALS); k++) {
         if (n == strlen(LITERALS[k].lit) && memcmp(p, LITERALS[k].lit, n) == 0) {
             out->type = (uint8_t)LITERALS[k].type;
@@ -322,8 +335,7 @@ static int walk_value(walker *w, uint32_t depth)
     case JSMN_OBJECT:
     case JSMN_ARRAY:
         ENSURE(depth < SIGIL_JSON_MAX_DEPTH, SIGIL_E_TOO_LARGE,
-               "more than %d nested objects or arrays at byte %d", SIGIL_JSON_MAX_DEPTH,
-               jt->start);
+               "more than %d nested objects or arrays at byte %d", SIGIL_JSON_MAX_DEPTH, jt->start);
         t->type = jt->type == JSMN_OBJECT ? SIGIL_JSON_OBJECT : SIGIL_JSON_ARRAY;
         GUARD(walk_container(w, self, jt, depth));
         break;
@@ -355,8 +367,8 @@ int sigil_json_parse(sigil_json *doc, const char *text, size_t len, sigil_json_t
     ENSURE(r > 0, SIGIL_E_BAD_JSON, "malformed JSON near byte %u", parser.pos);
     /* Sigil documents are objects or arrays; jsmn's strict mode cannot end a
      * document on a bare scalar anyway, so refuse them all alike. */
-    ENSURE(tl_scratch[0].type == JSMN_OBJECT || tl_scratch[0].type == JSMN_ARRAY,
-           SIGIL_E_BAD_JSON, "expected an object or array at the top level");
+    ENSURE(tl_scratch[0].type == JSMN_OBJECT || tl_scratch[0].type == JSMN_ARRAY, SIGIL_E_BAD_JSON,
+           "expected an object or array at the top level");
     w.njt = (uint32_t)r;
     GUARD(walk_value(&w, 0));
     skip_ws(&w);
@@ -368,8 +380,8 @@ int sigil_json_parse(sigil_json *doc, const char *text, size_t len, sigil_json_t
 /* ---- accessors ---- */
 const char *sigil_json_type_name(sigil_json_type t)
 {
-    static const char *const NAMES[] = {"?", "object", "array", "string", "number",
-                                        "boolean", "boolean", "null"};
+    static const char *const NAMES[] = {"?",      "object",  "array",   "string",
+                                        "number", "boolean", "boolean", "null"};
     return (unsigned)t < SIGIL_ARRAY_LEN(NAMES) ? NAMES[t] : "?";
 }
 

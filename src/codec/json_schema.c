@@ -10,16 +10,6 @@
 
 #define KEY_SHOW_MAX 48
 
-/* Copies a key for an error message: printable ASCII only, truncated. */
-static void key_for_message(const sigil_json *d, uint32_t k, char *out, size_t cap)
-{
-    sigil_slice s = sigil_json_raw(d, k);
-    size_t n = 0;
-    for (size_t i = 0; i < s.len && n + 1 < cap; i++)
-        out[n++] = (s.p[i] >= 0x20 && s.p[i] < 0x7f && s.p[i] != '"') ? s.p[i] : '?';
-    out[n] = '\0';
-}
-
 int sigil_json_check_fields(const sigil_json *d, uint32_t obj, const sigil_json_field *fields,
                             size_t n, const char *where)
 {
@@ -30,7 +20,7 @@ int sigil_json_check_fields(const sigil_json *d, uint32_t obj, const sigil_json_
             known = sigil_json_str_eq(d, k, fields[i].name);
         if (!known) {
             char name[KEY_SHOW_MAX];
-            key_for_message(d, k, name, sizeof(name));
+            sigil_json_key_for_message(d, k, name, sizeof(name));
             BAIL(SIGIL_E_UNKNOWN_FIELD, "%s.%s: unknown field", where, name);
         }
     }

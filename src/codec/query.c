@@ -38,8 +38,8 @@ int sigil_pct_decode(sigil_buf *out, const char *src, size_t len, bool plus_is_s
         } else if (plus_is_space && c == '+') {
             c = ' ';
         }
-        ENSURE(sigil_utf8_feed(&st, c), SIGIL_E_BAD_ENCODING, "%s: not UTF-8 near byte %zu",
-               what, i);
+        ENSURE(sigil_utf8_feed(&st, c), SIGIL_E_BAD_ENCODING, "%s: not UTF-8 near byte %zu", what,
+               i);
         if (out != NULL)
             GUARD(sigil_buf_putc(out, (char)c));
     }
@@ -69,7 +69,7 @@ static int decode_name(sigil_slice raw, char *out, size_t *out_len, bool fold, c
 {
     sigil_buf b;
     sigil_buf_init(&b, out, NAME_MAX_DECODED);
-    ENSURE(raw.len <= 3 * NAME_MAX_DECODED, SIGIL_E_BAD_REQUEST,
+    ENSURE(raw.len <= (size_t)3 * NAME_MAX_DECODED, SIGIL_E_BAD_REQUEST,
            "%s: parameter name longer than %d bytes", what, NAME_MAX_DECODED);
     if (sigil_pct_decode(&b, raw.p, raw.len, true, what) != 0) {
         if (sigil_errno() == SIGIL_E_TOO_LARGE)

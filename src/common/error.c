@@ -37,7 +37,7 @@ int sigil_fail(sigil_err code, const char *fmt, ...)
     va_list ap;
     tl_err = code;
     va_start(ap, fmt);
-    vsnprintf(tl_msg, sizeof(tl_msg), fmt, ap);
+    vsnprintf(tl_msg, sizeof(tl_msg), fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
     va_end(ap);
     return -1;
 }

@@ -13,7 +13,7 @@ void sigil_eth_address_checksum(char out[static 43], const uint8_t addr[static 2
     for (int i = 0; i < 40; i++) {
         int nib = (h[i / 2] >> (i % 2 ? 0 : 4)) & 15;
         char c = lower[i];
-        out[2 + i] = (c >= 'a' && nib >= 8) ? (char)(c - 'a' + 'A') : c;
+        out[2 + i] = (char)((c >= 'a' && nib >= 8) ? c - 'a' + 'A' : c);
     }
     out[42] = '\0';
 }

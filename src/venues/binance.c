@@ -69,8 +69,8 @@ static int check_recv_window_text(sigil_slice v)
         if (frac_digits == 0)
             i = 0; /* "5000." is malformed */
     }
-    ENSURE(i == v.len && int_digits > 0 && (int_digits == 1 || v.p[0] != '0') &&
-               thousandths > 0 && thousandths <= 60000000,
+    ENSURE(i == v.len && int_digits > 0 && (int_digits == 1 || v.p[0] != '0') && thousandths > 0 &&
+               thousandths <= 60000000,
            SIGIL_E_OUT_OF_RANGE,
            "request: the recvWindow parameter must be a number of ms in (0, 60000] with at most "
            "three decimals");
@@ -80,8 +80,8 @@ static int check_recv_window_text(sigil_slice v)
 /* Finds a parameter Sigil reads (timestamp, recvWindow, signature) in the
  * query or the body. A spelling that differs only by case is refused: Binance
  * reads names exactly, so it would not be the parameter Sigil checked. */
-static int find_reserved(const sigil_query_param **out, const sigil_query *a,
-                         const sigil_query *b, const char *name)
+static int find_reserved(const sigil_query_param **out, const sigil_query *a, const sigil_query *b,
+                         const char *name)
 {
     const sigil_query *qs[2] = {a, b};
     *out = NULL;

@@ -84,10 +84,8 @@ static int bybit_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
 
     /* ccxt's order; its "Referer: CCXT" broker tag is not ours to send. */
     const sigil_header h[] = {
-        {"Content-Type", "application/json", 16},
-        {"X-BAPI-API-KEY", c->api_key, c->api_key_len},
-        {"X-BAPI-TIMESTAMP", ts.s, ts.len},
-        {"X-BAPI-RECV-WINDOW", rw.s, rw.len},
+        {"Content-Type", "application/json", 16}, {"X-BAPI-API-KEY", c->api_key, c->api_key_len},
+        {"X-BAPI-TIMESTAMP", ts.s, ts.len},       {"X-BAPI-RECV-WINDOW", rw.s, rw.len},
         {"X-BAPI-SIGN", sig_mem, sig.len},
     };
     return sigil_cex_write(out, &r, r.query, r.body, h, SIGIL_ARRAY_LEN(h));

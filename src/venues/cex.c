@@ -42,7 +42,7 @@ static int parse_method(sigil_cex_request *r, const sigil_json *d, uint32_t obj)
     GUARD(sigil_json_get_str(d, obj, "method", true, &t, "request"));
     for (size_t i = 0; i < SIGIL_ARRAY_LEN(METHODS); i++) {
         if (sigil_json_str_eq(d, t, METHODS[i])) {
-            strcpy(r->method, METHODS[i]);
+            memcpy(r->method, METHODS[i], strlen(METHODS[i]) + 1);
             return 0;
         }
     }

@@ -53,8 +53,12 @@ int sigil_iso8601_ms(char out[static SIGIL_ISO8601_MS_LEN + 1], uint64_t ms)
         unsigned value, width;
         char after;
     } parts[] = {
-        {c.year, 4, '-'},       {c.month, 2, '-'},     {c.day, 2, 'T'},
-        {sod / 3600, 2, ':'},   {sod / 60 % 60, 2, ':'}, {sod % 60, 2, '.'},
+        {c.year, 4, '-'},
+        {c.month, 2, '-'},
+        {c.day, 2, 'T'},
+        {sod / 3600, 2, ':'},
+        {sod / 60 % 60, 2, ':'},
+        {sod % 60, 2, '.'},
         {(unsigned)(ms % 1000), 3, 'Z'},
     };
     char *p = out;
@@ -78,8 +82,8 @@ static int okx_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
     ENSURE(!r.has_recv_window, SIGIL_E_UNKNOWN_FIELD,
            "request.recv_window: OKX has no receive window; omit it");
     GUARD(sigil_iso8601_ms(iso, r.timestamp));
-    GUARD(sigil_cex_prehash_target(&prehash, ctx->scratch,
-                                   (sigil_slice){iso, SIGIL_ISO8601_MS_LEN}, &r));
+    GUARD(sigil_cex_prehash_target(&prehash, ctx->scratch, (sigil_slice){iso, SIGIL_ISO8601_MS_LEN},
+                                   &r));
     char sig_mem[SIGIL_B64_LEN(32) + 1];
     sigil_buf sig;
     sigil_buf_init(&sig, sig_mem, sizeof(sig_mem));
@@ -92,8 +96,8 @@ static int okx_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
     if (ctx->network == SIGIL_NET_TESTNET)
         h[n++] = (sigil_header){"x-simulated-trading", "1", 1};
     h[n++] = (sigil_header){"OK-ACCESS-KEY", c->api_key, c->api_key_len};
-    h[n++] = (sigil_header){"OK-ACCESS-PASSPHRASE", (const char *)c->passphrase.p,
-                            c->passphrase.len};
+    h[n++] =
+        (sigil_header){"OK-ACCESS-PASSPHRASE", (const char *)c->passphrase.p, c->passphrase.len};
     h[n++] = (sigil_header){"OK-ACCESS-TIMESTAMP", iso, SIGIL_ISO8601_MS_LEN};
     if (strcmp(r.method, "GET") != 0)
         h[n++] = (sigil_header){"Content-Type", "application/json", 16};

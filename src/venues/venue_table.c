@@ -8,14 +8,11 @@
 #include "venues/venues_internal.h"
 
 static const sigil_venue *const VENUES[] = {
-    &sigil_venue_binance,
-    &sigil_venue_aster, &sigil_venue_eip712, &sigil_venue_eip191,
-    &sigil_venue_bybit,
-    &sigil_venue_okx,
-    &sigil_venue_kucoinfutures,
-    &sigil_venue_kucoin,
-    &sigil_venue_hyperliquid,
-    NULL,
+    &sigil_venue_binance,       &sigil_venue_aster,
+    &sigil_venue_eip712,        &sigil_venue_eip191,
+    &sigil_venue_bybit,         &sigil_venue_okx,
+    &sigil_venue_kucoinfutures, &sigil_venue_kucoin,
+    &sigil_venue_hyperliquid,   NULL,
 };
 
 const sigil_venue *const *sigil_venue_all(void)
@@ -52,8 +49,8 @@ int sigil_sign(sigil_buf *out, const sigil_venue *v, const sigil_credentials *c,
                const char *req, size_t len)
 {
     sigil_json doc;
-    ENSURE(len <= SIGIL_REQUEST_MAX_BYTES, SIGIL_E_TOO_LARGE, "request larger than %d bytes",
-           SIGIL_REQUEST_MAX_BYTES);
+    ENSURE(len <= (size_t)SIGIL_REQUEST_MAX_BYTES, SIGIL_E_TOO_LARGE,
+           "request larger than %d bytes", SIGIL_REQUEST_MAX_BYTES);
     GUARD(sigil_json_parse(&doc, req, len, tl_toks, SIGIL_REQUEST_MAX_TOKENS));
     GUARD(sigil_json_expect(&doc, 0, SIGIL_JSON_OBJECT, "request", NULL));
     sigil_buf scratch;

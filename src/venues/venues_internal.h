@@ -7,7 +7,7 @@
 
 #include "sigil/venues.h"
 
-#define SIGIL_REQUEST_MAX_BYTES (256 * 1024)
+#define SIGIL_REQUEST_MAX_BYTES (256 * 1024) /* int: also used in messages */
 #define SIGIL_REQUEST_MAX_TOKENS 8192
 /* Working memory per signing thread: decoded request strings, pre-sign
  * bytes, encodings. Four times the request bound covers every venue. */

@@ -28,12 +28,16 @@ static const char KUCOIN_CRED[] = "{\"api_key\":\"5c2db93503aa674c74a31734\","
                                   "\"passphrase\":\"QWIxenR0ZTEw\"}";
 /* Never in an error message; only OKX's passphrase may be in an output. */
 static const char *const SECRETS[] = {
-    "YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY", "0123456789ABCDEF0123456789ABCDEF",
-    "Passphrase123!", "f03a5284-5c39-4aaa-9b20-dea10bdcf8e3", "QWIxenR0ZTEw",
+    "YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY",
+    "0123456789ABCDEF0123456789ABCDEF",
+    "Passphrase123!",
+    "f03a5284-5c39-4aaa-9b20-dea10bdcf8e3",
+    "QWIxenR0ZTEw",
 };
 
 static const char WANT_B1[] =
-    "{\"method\":\"GET\",\"path\":\"/v5/order/realtime\",\"query\":\"category=linear&symbol=BTCUSDT\",\"body\":\"\",\"headers\":{"
+    "{\"method\":\"GET\",\"path\":\"/v5/order/"
+    "realtime\",\"query\":\"category=linear&symbol=BTCUSDT\",\"body\":\"\",\"headers\":{"
     "\"Content-Type\":\"application/json\","
     "\"X-BAPI-API-KEY\":\"XXXXXXXXXX\","
     "\"X-BAPI-TIMESTAMP\":\"1700000000000\","
@@ -47,7 +51,9 @@ static const char WANT_B2[] =
     "\"X-BAPI-RECV-WINDOW\":\"5000\","
     "\"X-BAPI-SIGN\":\"5956f6bc17f295a679a7a375287b32fd3dc28e6a3e7d0b4ad5990524ae69948f\"}}";
 static const char WANT_B3[] =
-    "{\"method\":\"POST\",\"path\":\"/v5/order/create\",\"query\":\"\",\"body\":\"{\\\"category\\\":\\\"spot\\\",\\\"orderLinkId\\\":\\\"测试🚀\\\",\\\"qty\\\":\\\"0.001\\\"}\",\"headers\":{"
+    "{\"method\":\"POST\",\"path\":\"/v5/order/"
+    "create\",\"query\":\"\",\"body\":\"{\\\"category\\\":\\\"spot\\\",\\\"orderLinkId\\\":"
+    "\\\"测试🚀\\\",\\\"qty\\\":\\\"0.001\\\"}\",\"headers\":{"
     "\"Content-Type\":\"application/json\","
     "\"X-BAPI-API-KEY\":\"XXXXXXXXXX\","
     "\"X-BAPI-TIMESTAMP\":\"1700000000000\","
@@ -61,27 +67,37 @@ static const char WANT_B4[] =
     "\"X-BAPI-RECV-WINDOW\":\"5000\","
     "\"X-BAPI-SIGN\":\"af2fb4f0b21f54875a3ab4e20cebf0ce1ae6b5a5db3a1c3cec742979a6d8327f\"}}";
 static const char WANT_B5[] =
-    "{\"method\":\"POST\",\"path\":\"/v5/order/create\",\"query\":\"\",\"body\":\"{\\\"category\\\":\\\"linear\\\"}\",\"headers\":{"
+    "{\"method\":\"POST\",\"path\":\"/v5/order/"
+    "create\",\"query\":\"\",\"body\":\"{\\\"category\\\":\\\"linear\\\"}\",\"headers\":{"
     "\"Content-Type\":\"application/json\","
     "\"X-BAPI-API-KEY\":\"XXXXXXXXXX\","
     "\"X-BAPI-TIMESTAMP\":\"1700000000000\","
     "\"X-BAPI-RECV-WINDOW\":\"5000\","
-    "\"X-BAPI-SIGN\":\"zdWZMr5W3F6AOoMbQdFAF7qkpuSLBQ86vZtyoSmXPgFdV0ZKe3BvX1ociwqRFEsyZ2MLO9xd3R8An7xgBd4zVn/+Xp2ZnpDb6ebzs2svgP1+N1jX8+C7SmMCXcvXLS5CLTwcwlfrTfEF1SU20TWOfvdWrg6yD8WVO47fTx+wNk4vgXKCGURQLFNrnJWVCAASZ41H6EVwIuKJoxHSiS0AXWJCscy4MCTRo02nSajGgeLbLe/HNrUuasmivIyMZALIwF54GWT2fKc+Q14VUL9OYHHSyFjl6loha+6s8v5naEMohzBwurelro63gEhPaGmu0fYaGEsE3RErMP1O55snMA==\"}}";
+    "\"X-BAPI-SIGN\":"
+    "\"zdWZMr5W3F6AOoMbQdFAF7qkpuSLBQ86vZtyoSmXPgFdV0ZKe3BvX1ociwqRFEsyZ2MLO9xd3R8An7xgBd4zVn/"
+    "+Xp2ZnpDb6ebzs2svgP1+N1jX8+C7SmMCXcvXLS5CLTwcwlfrTfEF1SU20TWOfvdWrg6yD8WVO47fTx+"
+    "wNk4vgXKCGURQLFNrnJWVCAASZ41H6EVwIuKJoxHSiS0AXWJCscy4MCTRo02nSajGgeLbLe/"
+    "HNrUuasmivIyMZALIwF54GWT2fKc+Q14VUL9OYHHSyFjl6loha+"
+    "6s8v5naEMohzBwurelro63gEhPaGmu0fYaGEsE3RErMP1O55snMA==\"}}";
 static const char WANT_O1[] =
-    "{\"method\":\"GET\",\"path\":\"/api/v5/account/balance\",\"query\":\"ccy=BTC\",\"body\":\"\",\"headers\":{"
+    "{\"method\":\"GET\",\"path\":\"/api/v5/account/"
+    "balance\",\"query\":\"ccy=BTC\",\"body\":\"\",\"headers\":{"
     "\"OK-ACCESS-KEY\":\"985d5b66-57ce-40fb-b714-afc0b9787083\","
     "\"OK-ACCESS-PASSPHRASE\":\"Passphrase123!\","
     "\"OK-ACCESS-TIMESTAMP\":\"2023-11-14T22:13:20.000Z\","
     "\"OK-ACCESS-SIGN\":\"223NlgwVjTqq/sV4EoTo1zFIQ4xJr3lq2IvHXfz8ZFQ=\"}}";
 static const char WANT_O2[] =
-    "{\"method\":\"POST\",\"path\":\"/api/v5/account/set-position-mode\",\"query\":\"\",\"body\":\"\",\"headers\":{"
+    "{\"method\":\"POST\",\"path\":\"/api/v5/account/"
+    "set-position-mode\",\"query\":\"\",\"body\":\"\",\"headers\":{"
     "\"OK-ACCESS-KEY\":\"985d5b66-57ce-40fb-b714-afc0b9787083\","
     "\"OK-ACCESS-PASSPHRASE\":\"Passphrase123!\","
     "\"OK-ACCESS-TIMESTAMP\":\"2023-11-14T22:13:20.000Z\","
     "\"Content-Type\":\"application/json\","
     "\"OK-ACCESS-SIGN\":\"OM7cm0zc2u5bvaez34pfXBGO70bKCafyId4pf59A9B4=\"}}";
 static const char WANT_O3[] =
-    "{\"method\":\"POST\",\"path\":\"/api/v5/trade/order\",\"query\":\"x=1\",\"body\":\"{\\\"instId\\\":\\\"BTC-USDT\\\",\\\"tag\\\":\\\"测试🚀\\\"}\",\"headers\":{"
+    "{\"method\":\"POST\",\"path\":\"/api/v5/trade/"
+    "order\",\"query\":\"x=1\",\"body\":\"{\\\"instId\\\":\\\"BTC-USDT\\\",\\\"tag\\\":"
+    "\\\"测试🚀\\\"}\",\"headers\":{"
     "\"OK-ACCESS-KEY\":\"985d5b66-57ce-40fb-b714-afc0b9787083\","
     "\"OK-ACCESS-PASSPHRASE\":\"Passphrase123!\","
     "\"OK-ACCESS-TIMESTAMP\":\"2024-02-29T00:00:00.123Z\","
@@ -95,7 +111,8 @@ static const char WANT_O4[] =
     "\"Content-Type\":\"application/json\","
     "\"OK-ACCESS-SIGN\":\"qrhdKm0sUMKRBytON1EGhM9c/1AXuspbxmInabP4+6k=\"}}";
 static const char WANT_O5[] =
-    "{\"method\":\"GET\",\"path\":\"/api/v5/account/balance\",\"query\":\"ccy=BTC\",\"body\":\"\",\"headers\":{"
+    "{\"method\":\"GET\",\"path\":\"/api/v5/account/"
+    "balance\",\"query\":\"ccy=BTC\",\"body\":\"\",\"headers\":{"
     "\"x-simulated-trading\":\"1\","
     "\"OK-ACCESS-KEY\":\"985d5b66-57ce-40fb-b714-afc0b9787083\","
     "\"OK-ACCESS-PASSPHRASE\":\"Passphrase123!\","
@@ -109,7 +126,9 @@ static const char WANT_K1[] =
     "\"KC-API-PASSPHRASE\":\"wC18e6VptSLkTzvvhOxNGtGX1mHWG9mbXri/0K8SgP4=\","
     "\"KC-API-SIGN\":\"Vb8t3CZgIAndM5O13RoDdXe6fizb4zeA0W7Rkx6Lews=\"}}";
 static const char WANT_K2[] =
-    "{\"method\":\"POST\",\"path\":\"/api/v1/orders\",\"query\":\"\",\"body\":\"{\\\"clientOid\\\":\\\"测试🚀\\\",\\\"size\\\":1}\",\"headers\":{"
+    "{\"method\":\"POST\",\"path\":\"/api/v1/"
+    "orders\",\"query\":\"\",\"body\":\"{\\\"clientOid\\\":\\\"测试🚀\\\",\\\"size\\\":1}\","
+    "\"headers\":{"
     "\"KC-API-KEY-VERSION\":\"2\","
     "\"KC-API-KEY\":\"5c2db93503aa674c74a31734\","
     "\"KC-API-TIMESTAMP\":\"1700000000000\","
@@ -117,14 +136,16 @@ static const char WANT_K2[] =
     "\"KC-API-PASSPHRASE\":\"wC18e6VptSLkTzvvhOxNGtGX1mHWG9mbXri/0K8SgP4=\","
     "\"KC-API-SIGN\":\"3uGcZTqOlPNBR6YP5n2zAiEe2HWhJlQlIhuXiAycWsc=\"}}";
 static const char WANT_K3[] =
-    "{\"method\":\"DELETE\",\"path\":\"/api/v1/orders\",\"query\":\"symbol=XBTUSDTM\",\"body\":\"\",\"headers\":{"
+    "{\"method\":\"DELETE\",\"path\":\"/api/v1/"
+    "orders\",\"query\":\"symbol=XBTUSDTM\",\"body\":\"\",\"headers\":{"
     "\"KC-API-KEY-VERSION\":\"2\","
     "\"KC-API-KEY\":\"5c2db93503aa674c74a31734\","
     "\"KC-API-TIMESTAMP\":\"1700000000000\","
     "\"KC-API-PASSPHRASE\":\"wC18e6VptSLkTzvvhOxNGtGX1mHWG9mbXri/0K8SgP4=\","
     "\"KC-API-SIGN\":\"JBd7m/tQ1/1NOCJvy5KiYXmB3Gv62f4Id6W8v8+IhTQ=\"}}";
 static const char WANT_K4[] =
-    "{\"method\":\"POST\",\"path\":\"/api/v1/position/margin/auto-deposit-status\",\"query\":\"\",\"body\":\"\",\"headers\":{"
+    "{\"method\":\"POST\",\"path\":\"/api/v1/position/margin/"
+    "auto-deposit-status\",\"query\":\"\",\"body\":\"\",\"headers\":{"
     "\"KC-API-KEY-VERSION\":\"2\","
     "\"KC-API-KEY\":\"5c2db93503aa674c74a31734\","
     "\"KC-API-TIMESTAMP\":\"1700000000000\","
@@ -176,8 +197,8 @@ static int sign(const char *venue, const char *cred, sigil_network net, const ch
     return rc;
 }
 
-static void expect_signed(const char *venue, const char *cred, sigil_network net,
-                          const char *req, const char *want)
+static void expect_signed(const char *venue, const char *cred, sigil_network net, const char *req,
+                          const char *want)
 {
     if (sign(venue, cred, net, req) != 0)
         fail_msg("%s: %s", venue, sigil_errmsg());
@@ -185,8 +206,8 @@ static void expect_signed(const char *venue, const char *cred, sigil_network net
     assert_no_secret(g_out, strcmp(venue, "okx") == 0 ? "Passphrase123!" : NULL);
 }
 
-static void expect_refused(const char *venue, const char *cred, sigil_network net,
-                           const char *req, sigil_err code, const char *field)
+static void expect_refused(const char *venue, const char *cred, sigil_network net, const char *req,
+                           sigil_err code, const char *field)
 {
     assert_int_equal(sign(venue, cred, net, req), -1);
     assert_int_equal(g_out[0], '\0'); /* nothing half-written */
@@ -222,11 +243,11 @@ static void test_iso8601_known_values(void **state)
         {1700000000000, "2023-11-14T22:13:20.000Z"},
         {1000000000000, "2001-09-09T01:46:40.000Z"},
         {946684799999, "1999-12-31T23:59:59.999Z"},
-        {951782400000, "2000-02-29T00:00:00.000Z"},   /* 400-year leap day */
+        {951782400000, "2000-02-29T00:00:00.000Z"}, /* 400-year leap day */
         {951868799999, "2000-02-29T23:59:59.999Z"},
-        {1709164800123, "2024-02-29T00:00:00.123Z"},  /* 4-year leap day */
-        {1735689599999, "2024-12-31T23:59:59.999Z"},  /* day 366 */
-        {4107542399999, "2100-02-28T23:59:59.999Z"},  /* 2100: no leap day */
+        {1709164800123, "2024-02-29T00:00:00.123Z"}, /* 4-year leap day */
+        {1735689599999, "2024-12-31T23:59:59.999Z"}, /* day 366 */
+        {4107542399999, "2100-02-28T23:59:59.999Z"}, /* 2100: no leap day */
         {4107542400000, "2100-03-01T00:00:00.000Z"},
         {13574563200000, "2400-02-29T00:00:00.000Z"},
         {253402300799999, "9999-12-31T23:59:59.999Z"},
@@ -320,8 +341,8 @@ static void test_bybit_unsigned_part_refused(void **state)
                    request("POST", "/v5/order/create", "a=1", "{}", ",\"timestamp\":" TS),
                    SIGIL_E_BAD_FIELD, "request.query");
     expect_refused("bybit", BYBIT_CRED, SIGIL_NET_MAINNET,
-                   request("DELETE", "/v5/x", "a=1", "{}", ",\"timestamp\":" TS),
-                   SIGIL_E_BAD_FIELD, "request.body");
+                   request("DELETE", "/v5/x", "a=1", "{}", ",\"timestamp\":" TS), SIGIL_E_BAD_FIELD,
+                   "request.body");
 }
 
 static void test_bybit_rsa(void **state)
@@ -347,10 +368,10 @@ static void test_bybit_rsa(void **state)
         }
     }
     snprintf(cred + w, sizeof(cred) - w, "\"}");
-    expect_signed("bybit", cred, SIGIL_NET_MAINNET,
-                  request("POST", "/v5/order/create", "", "{\"category\":\"linear\"}",
-                          ",\"timestamp\":" TS),
-                  WANT_B5);
+    expect_signed(
+        "bybit", cred, SIGIL_NET_MAINNET,
+        request("POST", "/v5/order/create", "", "{\"category\":\"linear\"}", ",\"timestamp\":" TS),
+        WANT_B5);
 }
 
 static void test_bybit_bad_recv_window(void **state)
@@ -378,13 +399,13 @@ static void test_bybit_bad_recv_window(void **state)
 static void test_bybit_credentials(void **state)
 {
     (void)state;
-    expect_refused("bybit",
-                   "{\"api_key\":\"XXXXXXXXXX\",\"secret\":\"YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\","
-                   "\"passphrase\":\"QWIxenR0ZTEw\"}",
-                   SIGIL_NET_MAINNET, request("GET", "/v5/x", "", "", ",\"timestamp\":" TS),
-                   SIGIL_E_UNKNOWN_FIELD, "credentials.passphrase");
-    expect_cred_refused("bybit",
-                        "{\"api_key\":\"k\",\"key_type\":\"ed25519\",\"secret\":\"x\"}",
+    expect_refused(
+        "bybit",
+        "{\"api_key\":\"XXXXXXXXXX\",\"secret\":\"YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\","
+        "\"passphrase\":\"QWIxenR0ZTEw\"}",
+        SIGIL_NET_MAINNET, request("GET", "/v5/x", "", "", ",\"timestamp\":" TS),
+        SIGIL_E_UNKNOWN_FIELD, "credentials.passphrase");
+    expect_cred_refused("bybit", "{\"api_key\":\"k\",\"key_type\":\"ed25519\",\"secret\":\"x\"}",
                         SIGIL_E_UNKNOWN_KEY_TYPE, "credentials.key_type");
 }
 
@@ -401,10 +422,10 @@ static void test_okx_get(void **state)
 static void test_okx_post_empty_body(void **state)
 {
     (void)state;
-    expect_signed("okx", OKX_CRED, SIGIL_NET_MAINNET,
-                  request("POST", "/api/v5/account/set-position-mode", "", "",
-                          ",\"timestamp\":" TS),
-                  WANT_O2);
+    expect_signed(
+        "okx", OKX_CRED, SIGIL_NET_MAINNET,
+        request("POST", "/api/v5/account/set-position-mode", "", "", ",\"timestamp\":" TS),
+        WANT_O2);
 }
 
 static void test_okx_post_query_and_unicode_body(void **state)
@@ -435,15 +456,16 @@ static void test_okx_testnet_demo_header(void **state)
 static void test_okx_refusals(void **state)
 {
     (void)state;
-    expect_refused("okx", OKX_CRED, SIGIL_NET_MAINNET,
-                   request("GET", "/api/v5/x", "", "", ",\"timestamp\":" TS ",\"recv_window\":5000"),
-                   SIGIL_E_UNKNOWN_FIELD, "request.recv_window");
-    expect_cred_refused("okx",
-                        "{\"api_key\":\"985d5b66\",\"secret\":\"0123456789ABCDEF0123456789ABCDEF\"}",
-                        SIGIL_E_MISSING_FIELD, "credentials.passphrase");
-    expect_cred_refused("okx",
-                        "{\"api_key\":\"k\",\"key_type\":\"rsa\",\"secret\":\"x\",\"passphrase\":\"p\"}",
-                        SIGIL_E_UNKNOWN_KEY_TYPE, "credentials.key_type");
+    expect_refused(
+        "okx", OKX_CRED, SIGIL_NET_MAINNET,
+        request("GET", "/api/v5/x", "", "", ",\"timestamp\":" TS ",\"recv_window\":5000"),
+        SIGIL_E_UNKNOWN_FIELD, "request.recv_window");
+    expect_cred_refused(
+        "okx", "{\"api_key\":\"985d5b66\",\"secret\":\"0123456789ABCDEF0123456789ABCDEF\"}",
+        SIGIL_E_MISSING_FIELD, "credentials.passphrase");
+    expect_cred_refused(
+        "okx", "{\"api_key\":\"k\",\"key_type\":\"rsa\",\"secret\":\"x\",\"passphrase\":\"p\"}",
+        SIGIL_E_UNKNOWN_KEY_TYPE, "credentials.key_type");
 }
 
 /* ---- KuCoin (futures and spot: one scheme) ---- */
@@ -470,8 +492,7 @@ static void test_kucoin_delete_query(void **state)
 {
     (void)state;
     expect_signed("kucoin", KUCOIN_CRED, SIGIL_NET_MAINNET,
-                  request("DELETE", "/api/v1/orders", "symbol=XBTUSDTM", "",
-                          ",\"timestamp\":" TS),
+                  request("DELETE", "/api/v1/orders", "symbol=XBTUSDTM", "", ",\"timestamp\":" TS),
                   WANT_K3);
 }
 
@@ -489,10 +510,10 @@ static void test_kucoin_refusals(void **state)
     (void)state;
     static const char *const VENUES[] = {"kucoin", "kucoinfutures"};
     for (size_t i = 0; i < 2; i++) {
-        expect_refused(VENUES[i], KUCOIN_CRED, SIGIL_NET_MAINNET,
-                       request("GET", "/api/v1/x", "", "",
-                               ",\"timestamp\":" TS ",\"recv_window\":5000"),
-                       SIGIL_E_UNKNOWN_FIELD, "request.recv_window");
+        expect_refused(
+            VENUES[i], KUCOIN_CRED, SIGIL_NET_MAINNET,
+            request("GET", "/api/v1/x", "", "", ",\"timestamp\":" TS ",\"recv_window\":5000"),
+            SIGIL_E_UNKNOWN_FIELD, "request.recv_window");
         expect_refused(VENUES[i], KUCOIN_CRED, SIGIL_NET_TESTNET,
                        request("GET", "/api/v1/x", "", "", ",\"timestamp\":" TS),
                        SIGIL_E_BAD_REQUEST, "--network");
