@@ -51,7 +51,8 @@ typedef enum {
 typedef struct {
     uint8_t type; /* sigil_json_type */
     uint8_t depth;
-    uint16_t pad_;
+    uint8_t escaped; /* strings: 1 when the text holds a backslash escape */
+    uint8_t pad_;
     uint32_t start; /* strings: first byte after the quote */
     uint32_t end;   /* strings: the closing quote */
     uint32_t size;  /* children: members of an object, items of an array */

@@ -37,6 +37,14 @@ void sigil_eth_address_checksum(char out[static 43], const uint8_t addr[static 2
 /* ---- HMAC (sign) ---- */
 void sigil_hmac_sha256(uint8_t out[static 32], const uint8_t *key, size_t klen, const void *msg,
                        size_t mlen);
+/* HMAC-SHA256 with the key schedule done once: the keyed inner and outer
+ * hash states live in locked memory (state is allocated here and freed with
+ * sigil_secret_free). Uses OpenSSL's SHA-256, which takes the CPU's SHA
+ * instructions where there are any. */
+SIGIL_WARN_UNUSED_RESULT int sigil_hmac_sha256_key(sigil_secret *state, const uint8_t *key,
+                                                   size_t klen);
+void sigil_hmac_sha256_keyed(uint8_t out[static 32], const sigil_secret *state, const void *msg,
+                             size_t mlen);
 SIGIL_WARN_UNUSED_RESULT int sigil_hmac_sha384(uint8_t out[static 48], const uint8_t *key,
                                                size_t klen, const void *msg, size_t mlen);
 void sigil_hmac_sha512(uint8_t out[static 64], const uint8_t *key, size_t klen, const void *msg,
@@ -56,6 +64,13 @@ SIGIL_WARN_UNUSED_RESULT int sigil_secp256k1_address(uint8_t addr[static 20],
 SIGIL_WARN_UNUSED_RESULT int sigil_ed25519_sign(uint8_t sig[static 64],
                                                 const uint8_t seed[static 32], const void *msg,
                                                 size_t n);
+/* Expands a seed into libsodium's 64-byte secret key (seed ‖ public key),
+ * once per key, so signing needs no allocation. */
+SIGIL_WARN_UNUSED_RESULT int sigil_ed25519_expand(uint8_t sk[static 64],
+                                                  const uint8_t seed[static 32]);
+SIGIL_WARN_UNUSED_RESULT int sigil_ed25519_sign_expanded(uint8_t sig[static 64],
+                                                         const uint8_t sk[static 64],
+                                                         const void *msg, size_t n);
 /* Extracts the 32-byte seed of a PKCS#8 "PRIVATE KEY" PEM holding Ed25519. */
 SIGIL_WARN_UNUSED_RESULT int sigil_ed25519_seed_from_pem(uint8_t seed[static 32], const char *pem,
                                                          size_t len);

@@ -34,9 +34,10 @@ typedef struct {
     sigil_key_type type;
     char api_key[SIGIL_API_KEY_MAX + 1];
     size_t api_key_len;
-    sigil_secret secret;     /* HMAC: raw secret bytes; Ed25519: 32-byte seed;
+    sigil_secret secret;     /* HMAC: raw secret bytes; Ed25519: 64-byte expanded key;
                                 secp256k1: 32-byte key */
     sigil_secret passphrase; /* len 0 when absent */
+    sigil_secret hmac_state; /* HMAC keys: keyed HMAC-SHA256 state */
     bool has_passphrase;
     sigil_rsa_key *rsa;  /* RSA keys only */
     uint8_t address[20]; /* secp256k1 keys: the Ethereum address */

@@ -86,13 +86,14 @@ static uint8_t utf8_put(uint8_t *o, uint32_t cp)
 /* Decodes one escape at p[i] == '\\'; returns bytes consumed or 0 if bad. */
 static size_t decode_escape(const char *p, size_t i, size_t end, uint8_t *o, uint8_t *no)
 {
-    static const char SIMPLE_IN[] = "\"\\/bfnrt";
-    static const char SIMPLE_OUT[] = "\"\\/\b\f\n\r\t";
+    /* The single-character escapes, indexed by the character after '\\'. */
+    static const uint8_t SIMPLE[128] = {['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
+                                        ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t'};
     if (i + 1 >= end)
         return 0;
-    const char *s = strchr(SIMPLE_IN, p[i + 1]);
-    if (s != NULL && p[i + 1] != '\0') {
-        o[0] = (uint8_t)SIMPLE_OUT[s - SIMPLE_IN];
+    uint8_t e = (uint8_t)p[i + 1];
+    if (e < 128 && SIMPLE[e] != 0) {
+        o[0] = SIMPLE[e];
         *no = 1;
         return 2;
     }
@@ -196,22 +197,30 @@ static int expect_char(walker *w, char c)
     return 0;
 }
 
-static int check_string(walker *w, size_t start, size_t end)
+/* Validates a string's text; records whether it holds escapes. */
+static int check_string(walker *w, sigil_json_tok *t, size_t start, size_t end)
 {
     const char *p = w->doc->text;
     uint8_t tmp[4], n;
+    bool ascii = true;
     for (size_t i = start; i < end;) {
         uint8_t c = (uint8_t)p[i];
+        if (c >= 0x20 && c < 0x80 && c != '\\') {
+            i++;
+            continue;
+        }
+        ascii = ascii && c < 0x80;
         ENSURE(c >= 0x20, SIGIL_E_BAD_JSON, "control character in string at byte %zu", i);
         if (c == '\\') {
             size_t k = decode_escape(p, i, end, tmp, &n);
             ENSURE(k != 0, SIGIL_E_BAD_JSON, "invalid escape in string at byte %zu", i);
+            t->escaped = 1;
             i += k;
         } else {
             i++;
         }
     }
-    ENSURE(sigil_utf8_valid((const uint8_t *)p + start, end - start), SIGIL_E_BAD_JSON,
+    ENSURE(ascii || sigil_utf8_valid((const uint8_t *)p + start, end - start), SIGIL_E_BAD_JSON,
            "string at byte %zu is not valid UTF-8", start);
     return 0;
 }
@@ -325,7 +334,7 @@ static int walk_value(walker *w, uint32_t depth)
     case JSMN_STRING:
         t->type = SIGIL_JSON_STRING;
         t->size = 0; /* jsmn counts a key's value as its child */
-        GUARD(check_string(w, (size_t)jt->start, (size_t)jt->end));
+        GUARD(check_string(w, t, (size_t)jt->start, (size_t)jt->end));
         w->pos = (size_t)jt->end + 1;
         break;
     case JSMN_PRIMITIVE:
@@ -417,17 +426,31 @@ sigil_slice sigil_json_raw(const sigil_json *d, uint32_t t)
 
 bool sigil_json_str_is_plain(const sigil_json *d, uint32_t t)
 {
-    return memchr(d->text + d->toks[t].start, '\\', d->toks[t].end - d->toks[t].start) == NULL;
+    return d->toks[t].escaped == 0;
 }
 
 int sigil_json_str(const sigil_json *d, uint32_t t, sigil_buf *out)
 {
-    str_iter it;
-    int c;
-    iter_init(&it, d, t);
-    while ((c = iter_next(&it)) >= 0)
-        GUARD(sigil_buf_putc(out, (char)c));
+    const char *p = d->text;
+    size_t i = d->toks[t].start, end = d->toks[t].end, mark = out->len;
+    while (i < end) {
+        const char *bs = memchr(p + i, '\\', end - i);
+        size_t run_end = bs ? (size_t)(bs - p) : end;
+        uint8_t dec[4], n = 0;
+        if (sigil_buf_put(out, p + i, run_end - i) != 0)
+            goto fail;
+        if (run_end == end)
+            break;
+        i = run_end + decode_escape(p, run_end, end, dec, &n); /* validated at parse */
+        if (n == 0 || sigil_buf_put(out, dec, n) != 0)
+            goto fail;
+    }
     return 0;
+fail:
+    out->len = mark;
+    if (sigil_errno() != SIGIL_E_TOO_LARGE)
+        BAIL(SIGIL_E_INTERNAL, "string token was not validated");
+    return -1;
 }
 
 bool sigil_json_str_eq(const sigil_json *d, uint32_t t, const char *lit)
@@ -437,6 +460,10 @@ bool sigil_json_str_eq(const sigil_json *d, uint32_t t, const char *lit)
     int c;
     if (d->toks[t].type != SIGIL_JSON_STRING)
         return false;
+    if (!d->toks[t].escaped) {
+        size_t n = d->toks[t].end - d->toks[t].start;
+        return strncmp(d->text + d->toks[t].start, lit, n) == 0 && lit[n] == '\0';
+    }
     iter_init(&it, d, t);
     while ((c = iter_next(&it)) >= 0) {
         if (lit[i] == '\0' || (uint8_t)lit[i] != c)

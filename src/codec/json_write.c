@@ -57,41 +57,65 @@ int sigil_jw_arr_end(sigil_jw *w)
     return close_(w, ']');
 }
 
-static int put_escaped(sigil_buf *b, const char *s, size_t n)
+/* Extra bytes a byte takes once escaped: 0 (as is), 1 (\" \\ \n \r \t) or 5
+ * (\u00XX). */
+#define U5(c) [c] = 5
+static const uint8_t ESC_EXTRA[256] = {
+    U5(0),   U5(1),    U5(2),  U5(3),  U5(4),    U5(5),     U5(6),      U5(7),  U5(8),
+    [9] = 1, [10] = 1, U5(11), U5(12), [13] = 1, U5(14),    U5(15),     U5(16), U5(17),
+    U5(18),  U5(19),   U5(20), U5(21), U5(22),   U5(23),    U5(24),     U5(25), U5(26),
+    U5(27),  U5(28),   U5(29), U5(30), U5(31),   ['"'] = 1, ['\\'] = 1,
+};
+#undef U5
+
+static inline size_t esc_len(uint8_t c)
+{
+    return 1u + ESC_EXTRA[c];
+}
+
+static uint8_t *put_escape(uint8_t *o, uint8_t c)
 {
     static const char HEX[] = "0123456789abcdef";
-    GUARD(sigil_buf_putc(b, '"'));
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = (uint8_t)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        GUARD(sigil_buf_put(b, s + run, i - run));
-        run = i + 1;
-        switch (c) {
-        case '"':
-            GUARD(sigil_buf_puts(b, "\\\""));
-            break;
-        case '\\':
-            GUARD(sigil_buf_puts(b, "\\\\"));
-            break;
-        case '\n':
-            GUARD(sigil_buf_puts(b, "\\n"));
-            break;
-        case '\r':
-            GUARD(sigil_buf_puts(b, "\\r"));
-            break;
-        case '\t':
-            GUARD(sigil_buf_puts(b, "\\t"));
-            break;
-        default: {
-            char esc[6] = {'\\', 'u', '0', '0', HEX[c >> 4], HEX[c & 15]};
-            GUARD(sigil_buf_put(b, esc, sizeof(esc)));
-        }
-        }
+    static const char SHORT[] = {
+        ['"'] = '"', ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
+    *o++ = '\\';
+    if (c < sizeof(SHORT) && SHORT[c] != 0) {
+        *o++ = (uint8_t)SHORT[c];
+        return o;
     }
-    GUARD(sigil_buf_put(b, s + run, n - run));
-    return sigil_buf_putc(b, '"');
+    o[0] = 'u';
+    o[1] = '0';
+    o[2] = '0';
+    o[3] = (uint8_t)HEX[c >> 4];
+    o[4] = (uint8_t)HEX[c & 15];
+    return o + 5;
+}
+
+/* Writes s quoted and escaped: one pass to size it, one to write it (plain
+ * runs copied whole), so the room check is exact and done once; on failure
+ * the buffer is unchanged. */
+static int put_escaped(sigil_buf *b, const char *s, size_t n)
+{
+    const uint8_t *in = (const uint8_t *)s;
+    size_t need = 2;
+    for (size_t i = 0; i < n; i++)
+        need += esc_len(in[i]);
+    ENSURE(need <= b->cap - b->len, SIGIL_E_TOO_LARGE, "output exceeds %zu bytes", b->cap);
+    uint8_t *o = b->data + b->len;
+    *o++ = '"';
+    size_t run = 0;
+    for (size_t i = 0; i < n && need != n + 2; i++) {
+        if (esc_len(in[i]) == 1)
+            continue;
+        memcpy(o, in + run, i - run);
+        o = put_escape(o + (i - run), in[i]);
+        run = i + 1;
+    }
+    memcpy(o, in + run, n - run);
+    o += n - run;
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    return 0;
 }
 
 int sigil_jw_key(sigil_jw *w, const char *key)

@@ -26,8 +26,19 @@ int sigil_pct_decode(sigil_buf *out, const char *src, size_t len, bool plus_is_s
                      const char *what)
 {
     sigil_utf8_state st = {0};
+    size_t run = 0; /* start of the pending run of bytes copied as they are */
+    if (memchr(src, '%', len) == NULL && (!plus_is_space || memchr(src, '+', len) == NULL)) {
+        /* Nothing to decode: the text is its own value. */
+        ENSURE(sigil_utf8_valid((const uint8_t *)src, len), SIGIL_E_BAD_ENCODING, "%s: not UTF-8",
+               what);
+        return out == NULL ? 0 : sigil_buf_put(out, src, len);
+    }
     for (size_t i = 0; i < len; i++) {
         uint8_t c = (uint8_t)src[i];
+        if (c < 0x80 && c != '%' && c != '+' && st.need == 0)
+            continue;
+        if (out != NULL)
+            GUARD(sigil_buf_put(out, src + run, i - run));
         if (c == '%') {
             int hi = i + 2 < len ? hexdig(src[i + 1]) : -1;
             int lo = i + 2 < len ? hexdig(src[i + 2]) : -1;
@@ -42,7 +53,10 @@ int sigil_pct_decode(sigil_buf *out, const char *src, size_t len, bool plus_is_s
                i);
         if (out != NULL)
             GUARD(sigil_buf_putc(out, (char)c));
+        run = i + 1;
     }
+    if (out != NULL)
+        GUARD(sigil_buf_put(out, src + run, len - run));
     ENSURE(st.need == 0, SIGIL_E_BAD_ENCODING, "%s: truncated UTF-8 sequence", what);
     return 0;
 }
@@ -65,6 +79,13 @@ int sigil_pct_encode(sigil_buf *out, const char *src, size_t len)
 }
 
 /* Decoded name; ASCII-lowercased too when fold (duplicate detection). */
+static char ascii_lower(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        c = (char)(c - 'A' + 'a');
+    return c;
+}
+
 static int decode_name(sigil_slice raw, char *out, size_t *out_len, bool fold, const char *what)
 {
     sigil_buf b;
@@ -77,15 +98,31 @@ static int decode_name(sigil_slice raw, char *out, size_t *out_len, bool fold, c
                  NAME_MAX_DECODED);
         return -1;
     }
-    for (size_t i = 0; fold && i < b.len; i++) {
-        if (out[i] >= 'A' && out[i] <= 'Z')
-            out[i] = (char)(out[i] - 'A' + 'a');
-    }
+    for (size_t i = 0; fold && i < b.len; i++)
+        out[i] = ascii_lower(out[i]);
     *out_len = b.len;
     return 0;
 }
 
-static int check_unique(const sigil_query *q, const char *what)
+/* A name without '%' or '+' decodes to itself: compare it raw, folding ASCII case. */
+static bool plain_name(sigil_slice k)
+{
+    return k.len <= NAME_MAX_DECODED && memchr(k.p, '%', k.len) == NULL &&
+           memchr(k.p, '+', k.len) == NULL;
+}
+
+static bool ascii_case_eq(sigil_slice a, sigil_slice b)
+{
+    if (a.len != b.len)
+        return false;
+    for (size_t i = 0; i < a.len; i++) {
+        if (ascii_lower(a.p[i]) != ascii_lower(b.p[i]))
+            return false;
+    }
+    return true;
+}
+
+static int check_unique_decoded(const sigil_query *q, const char *what)
 {
     char a[NAME_MAX_DECODED], b[NAME_MAX_DECODED];
     size_t na, nb;
@@ -99,6 +136,20 @@ static int check_unique(const sigil_query *q, const char *what)
                    what, i + 1, j + 1);
         }
     }
+    return 0;
+}
+
+static int check_unique(const sigil_query *q, const char *what)
+{
+    for (size_t i = 0; i < q->n; i++)
+        if (!plain_name(q->params[i].key))
+            return check_unique_decoded(q, what);
+    for (size_t i = 0; i < q->n; i++)
+        for (size_t j = 0; j < i; j++)
+            ENSURE(!ascii_case_eq(q->params[i].key, q->params[j].key), SIGIL_E_DUPLICATE_KEY,
+                   "%s: parameter %zu repeats parameter %zu (names equal once decoded or "
+                   "case-folded)",
+                   what, i + 1, j + 1);
     return 0;
 }
 
@@ -138,7 +189,7 @@ const sigil_query_param *sigil_query_find_folded(const sigil_query *q, const cha
         if (decode_name(q->params[i].key, a, &na, true, "query") != 0 || na != want)
             continue;
         size_t k = 0;
-        while (k < na && a[k] == (name[k] >= 'A' && name[k] <= 'Z' ? name[k] - 'A' + 'a' : name[k]))
+        while (k < na && a[k] == ascii_lower(name[k]))
             k++;
         if (k == na)
             return &q->params[i];
@@ -151,8 +202,13 @@ const sigil_query_param *sigil_query_find(const sigil_query *q, const char *name
     char a[NAME_MAX_DECODED];
     size_t na, want = strlen(name);
     for (size_t i = 0; i < q->n; i++) {
-        if (decode_name(q->params[i].key, a, &na, false, "query") == 0 && na == want &&
-            memcmp(a, name, na) == 0)
+        sigil_slice k = q->params[i].key;
+        if (plain_name(k)) {
+            if (k.len == want && memcmp(k.p, name, want) == 0)
+                return &q->params[i];
+            continue;
+        }
+        if (decode_name(k, a, &na, false, "query") == 0 && na == want && memcmp(a, name, na) == 0)
             return &q->params[i];
     }
     return NULL;

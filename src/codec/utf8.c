@@ -1,5 +1,7 @@
 /* UTF-8 validation (RFC 3629: no overlongs, no surrogates, <= U+10FFFF),
  * whole-buffer and streaming (for bytes produced while decoding). */
+#include <string.h>
+
 #include "sigil/codec.h"
 
 bool sigil_utf8_feed(sigil_utf8_state *s, uint8_t c)
@@ -28,9 +30,19 @@ bool sigil_utf8_feed(sigil_utf8_state *s, uint8_t c)
 bool sigil_utf8_valid(const uint8_t *p, size_t n)
 {
     sigil_utf8_state s = {0};
-    for (size_t i = 0; i < n; i++) {
-        if (!sigil_utf8_feed(&s, p[i]))
+    size_t i = 0;
+    while (i < n) {
+        if (s.need == 0 && n - i >= 8) { /* ASCII fast path, eight bytes at a time */
+            uint64_t w;
+            memcpy(&w, p + i, sizeof(w));
+            if ((w & 0x8080808080808080ull) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        if (!(p[i] < 0x80 && s.need == 0) && !sigil_utf8_feed(&s, p[i]))
             return false;
+        i++;
     }
     return s.need == 0;
 }

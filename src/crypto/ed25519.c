@@ -8,17 +8,29 @@
 
 #include "sigil/crypto.h"
 
+int sigil_ed25519_expand(uint8_t sk[static 64], const uint8_t seed[static 32])
+{
+    uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+    ENSURE(crypto_sign_seed_keypair(pk, sk, seed) == 0, SIGIL_E_CRYPTO,
+           "Ed25519 key expansion failed");
+    return 0;
+}
+
+int sigil_ed25519_sign_expanded(uint8_t sig[static 64], const uint8_t sk[static 64],
+                                const void *msg, size_t n)
+{
+    ENSURE(crypto_sign_detached(sig, NULL, msg, n, sk) == 0, SIGIL_E_CRYPTO,
+           "Ed25519 signing failed");
+    return 0;
+}
+
 int sigil_ed25519_sign(uint8_t sig[static 64], const uint8_t seed[static 32], const void *msg,
                        size_t n)
 {
     SIGIL_SECRET(sk);
-    uint8_t pk[crypto_sign_PUBLICKEYBYTES];
     GUARD(sigil_secret_alloc(&sk, crypto_sign_SECRETKEYBYTES));
-    ENSURE(crypto_sign_seed_keypair(pk, sk.p, seed) == 0, SIGIL_E_CRYPTO,
-           "Ed25519 key expansion failed");
-    ENSURE(crypto_sign_detached(sig, NULL, msg, n, sk.p) == 0, SIGIL_E_CRYPTO,
-           "Ed25519 signing failed");
-    return 0;
+    GUARD(sigil_ed25519_expand(sk.p, seed));
+    return sigil_ed25519_sign_expanded(sig, sk.p, msg, n);
 }
 
 int sigil_ed25519_seed_from_pem(uint8_t seed[static 32], const char *pem, size_t len)

@@ -2,10 +2,15 @@
  * HMAC with secret keys (trusted code). libsodium for SHA-256/512 (its state
  * is wiped after use); OpenSSL's EVP_MAC, fetched once, for SHA-384.
  */
+/* SHA256_Init/Update/Final are deprecated in OpenSSL 3 but are the only
+ * interface whose state is a plain struct we can keep in locked memory. */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <openssl/sha.h>
 #include <sodium.h>
+#include <string.h>
 
 #include "sigil/crypto.h"
 
@@ -27,6 +32,48 @@ void sigil_hmac_sha512(uint8_t out[static 64], const uint8_t *key, size_t klen, 
     crypto_auth_hmacsha512_update(&st, msg, mlen);
     crypto_auth_hmacsha512_final(&st, out);
     sodium_memzero(&st, sizeof(st));
+}
+
+typedef struct {
+    SHA256_CTX inner; /* after absorbing key ^ ipad */
+    SHA256_CTX outer; /* after absorbing key ^ opad */
+} hmac256_state;
+
+int sigil_hmac_sha256_key(sigil_secret *state, const uint8_t *key, size_t klen)
+{
+    uint8_t k[64] = {0}, pad[64];
+    GUARD(sigil_secret_alloc(state, sizeof(hmac256_state)));
+    hmac256_state *h = (hmac256_state *)(void *)state->p;
+    if (klen > sizeof(k))
+        SHA256(key, klen, k);
+    else
+        memcpy(k, key, klen);
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] = k[i] ^ 0x36;
+    SHA256_Init(&h->inner);
+    SHA256_Update(&h->inner, pad, sizeof(pad));
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] = k[i] ^ 0x5c;
+    SHA256_Init(&h->outer);
+    SHA256_Update(&h->outer, pad, sizeof(pad));
+    sodium_memzero(k, sizeof(k));
+    sodium_memzero(pad, sizeof(pad));
+    state->len = sizeof(hmac256_state);
+    return 0;
+}
+
+void sigil_hmac_sha256_keyed(uint8_t out[static 32], const sigil_secret *state, const void *msg,
+                             size_t mlen)
+{
+    hmac256_state h;
+    uint8_t ih[32];
+    memcpy(&h, state->p, sizeof(h));
+    SHA256_Update(&h.inner, msg, mlen);
+    SHA256_Final(ih, &h.inner);
+    SHA256_Update(&h.outer, ih, sizeof(ih));
+    SHA256_Final(out, &h.outer);
+    sodium_memzero(&h, sizeof(h));
+    sodium_memzero(ih, sizeof(ih));
 }
 
 static EVP_MAC *g_hmac;

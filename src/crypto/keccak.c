@@ -28,18 +28,25 @@ static void keccak_f1600(uint64_t a[25])
 {
     uint64_t b[25], c[5], d;
     for (int round = 0; round < 24; round++) {
+#pragma GCC unroll 5
         for (int x = 0; x < 5; x++)
             c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
+#pragma GCC unroll 5
         for (int x = 0; x < 5; x++) {
             d = c[(x + 4) % 5] ^ rol(c[(x + 1) % 5], 1);
+#pragma GCC unroll 5
             for (int y = 0; y < 25; y += 5)
                 a[y + x] ^= d;
         }
         /* rho and pi: b[y, 2x+3y] = rot(a[x, y]) */
+#pragma GCC unroll 5
         for (int x = 0; x < 5; x++)
+#pragma GCC unroll 5
             for (int y = 0; y < 5; y++)
                 b[((2 * x + 3 * y) % 5) * 5 + y] = rol(a[y * 5 + x], ROT[y * 5 + x]);
+#pragma GCC unroll 5
         for (int y = 0; y < 25; y += 5)
+#pragma GCC unroll 5
             for (int x = 0; x < 5; x++)
                 a[y + x] = b[y + x] ^ (~b[y + (x + 1) % 5] & b[y + (x + 2) % 5]);
         a[0] ^= RC[round];

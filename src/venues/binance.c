@@ -103,7 +103,7 @@ static int sign_payload(sigil_buf *sig, const sigil_credentials *c, const sigil_
     case SIGIL_KEY_HMAC:
         return sigil_cex_hmac256_hex(sig, c, payload->data, payload->len);
     case SIGIL_KEY_ED25519:
-        GUARD(sigil_ed25519_sign(raw, c->secret.p, payload->data, payload->len));
+        GUARD(sigil_ed25519_sign_expanded(raw, c->secret.p, payload->data, payload->len));
         n = 64;
         break;
     case SIGIL_KEY_RSA:

@@ -19,6 +19,10 @@ static int decode_field(sigil_slice *out, sigil_buf *scratch, const sigil_json *
     out->len = 0;
     if (t == 0)
         return 0;
+    if (sigil_json_str_is_plain(d, t)) { /* no escapes: the request's bytes will do */
+        *out = sigil_json_raw(d, t);
+        return 0;
+    }
     size_t mark = scratch->len;
     GUARD(sigil_json_str(d, t, scratch));
     out->len = scratch->len - mark;
@@ -131,14 +135,14 @@ int sigil_cex_write(sigil_buf *out, const sigil_cex_request *r, sigil_slice quer
 int sigil_cex_hmac256_b64(sigil_buf *dst, const sigil_credentials *c, const void *msg, size_t n)
 {
     uint8_t mac[32];
-    sigil_hmac_sha256(mac, c->secret.p, c->secret.len, msg, n);
+    sigil_hmac_sha256_keyed(mac, &c->hmac_state, msg, n);
     return sigil_b64_put(dst, mac, sizeof(mac), SIGIL_B64_STD);
 }
 
 int sigil_cex_hmac256_hex(sigil_buf *dst, const sigil_credentials *c, const void *msg, size_t n)
 {
     uint8_t mac[32];
-    sigil_hmac_sha256(mac, c->secret.p, c->secret.len, msg, n);
+    sigil_hmac_sha256_keyed(mac, &c->hmac_state, msg, n);
     return sigil_buf_put_hex(dst, mac, sizeof(mac));
 }
 

@@ -103,12 +103,17 @@ static int parse_cex(sigil_credentials *c, const sigil_venue *v, const sigil_jso
     case SIGIL_KEY_HMAC:
         c->secret = raw;
         raw = (sigil_secret){0};
+        GUARD(sigil_hmac_sha256_key(&c->hmac_state, c->secret.p, c->secret.len));
         break;
-    case SIGIL_KEY_ED25519:
-        GUARD(sigil_secret_alloc(&c->secret, 32));
-        GUARD(sigil_ed25519_seed_from_pem(c->secret.p, (const char *)raw.p, raw.len));
-        c->secret.len = 32;
+    case SIGIL_KEY_ED25519: {
+        SIGIL_SECRET(seed);
+        GUARD(sigil_secret_alloc(&seed, 32));
+        GUARD(sigil_ed25519_seed_from_pem(seed.p, (const char *)raw.p, raw.len));
+        GUARD(sigil_secret_alloc(&c->secret, 64));
+        GUARD(sigil_ed25519_expand(c->secret.p, seed.p));
+        c->secret.len = 64;
         break;
+    }
     case SIGIL_KEY_RSA:
         GUARD(sigil_rsa_key_from_pem(&c->rsa, (const char *)raw.p, raw.len));
         break;
@@ -172,6 +177,7 @@ void sigil_credentials_free(sigil_credentials *c)
 {
     sigil_secret_free(&c->secret);
     sigil_secret_free(&c->passphrase);
+    sigil_secret_free(&c->hmac_state);
     sigil_rsa_key_free(c->rsa);
     c->rsa = NULL;
     sigil_wipe(c->address, sizeof(c->address));

@@ -3,6 +3,7 @@
  * nonce, vault and expiry appended (the connectionId), and that hash is
  * signed as a "phantom agent" in the fixed Exchange EIP-712 domain.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "venues/hyperliquid_internal.h"
@@ -39,22 +40,34 @@ int sigil_hl_l1_connection_id(uint8_t out[static 32], sigil_buf *scratch, const 
     return 0;
 }
 
-void sigil_hl_l1_domain_separator(uint8_t out[static 32])
+/* Everything but the connectionId is constant: hashed once per process. */
+static uint8_t g_domain[32], g_agent_type[32], g_source[2][32];
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void init_constants(void)
 {
     static const uint8_t ZERO_ADDRESS[20] = {0};
-    sigil_eip712_domain_hash(out, "Exchange", "1", 1337, ZERO_ADDRESS);
+    static const char AGENT_TYPE[] = "Agent(string source,bytes32 connectionId)";
+    sigil_eip712_domain_hash(g_domain, "Exchange", "1", 1337, ZERO_ADDRESS);
+    sigil_keccak256(g_agent_type, AGENT_TYPE, sizeof(AGENT_TYPE) - 1);
+    sigil_keccak256(g_source[0], "a", 1);
+    sigil_keccak256(g_source[1], "b", 1);
+}
+
+void sigil_hl_l1_domain_separator(uint8_t out[static 32])
+{
+    pthread_once(&g_once, init_constants);
+    memcpy(out, g_domain, 32);
 }
 
 void sigil_hl_l1_digest(uint8_t out[static 32], const uint8_t connection_id[static 32],
                         sigil_network net)
 {
-    static const char AGENT_TYPE[] = "Agent(string source,bytes32 connectionId)";
-    const char *source = net == SIGIL_NET_MAINNET ? "a" : "b";
-    uint8_t enc[3 * 32], struct_hash[32], domain[32];
-    sigil_keccak256(enc, AGENT_TYPE, sizeof(AGENT_TYPE) - 1);
-    sigil_keccak256(enc + 32, source, 1);
+    uint8_t enc[3 * 32], struct_hash[32];
+    pthread_once(&g_once, init_constants);
+    memcpy(enc, g_agent_type, 32);
+    memcpy(enc + 32, g_source[net == SIGIL_NET_MAINNET ? 0 : 1], 32);
     memcpy(enc + 64, connection_id, 32);
     sigil_keccak256(struct_hash, enc, sizeof(enc));
-    sigil_hl_l1_domain_separator(domain);
-    sigil_eip712_digest(out, domain, struct_hash);
+    sigil_eip712_digest(out, g_domain, struct_hash);
 }

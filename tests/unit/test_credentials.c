@@ -239,7 +239,9 @@ static void test_cex_refuses_key_types_the_venue_lacks(void **state)
             SIGIL_E_UNKNOWN_KEY_TYPE, "credentials.key_type");
 }
 
-static void test_cex_ed25519_pem_gives_the_seed(void **state)
+/* The PEM's seed, expanded once: libsodium's seed ‖ public key (RFC 8032
+ * test 1 public key d75a98…511a). */
+static void test_cex_ed25519_pem_gives_the_expanded_key(void **state)
 {
     static const uint8_t seed[] = {0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a,
                                    0xf4, 0x92, 0xec, 0x2c, 0xc4, 0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32,
@@ -249,8 +251,12 @@ static void test_cex_ed25519_pem_gives_the_seed(void **state)
                                       "\",\"key_type\":\"ed25519\"}"),
                      0);
     assert_int_equal(g_c.type, SIGIL_KEY_ED25519);
-    assert_int_equal(g_c.secret.len, 32);
+    static const uint8_t pub[] = {0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7, 0xd5, 0x4b, 0xfe,
+                                  0xd3, 0xc9, 0x64, 0x07, 0x3a, 0x0e, 0xe1, 0x72, 0xf3, 0xda, 0xa6,
+                                  0x23, 0x25, 0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07, 0x51, 0x1a};
+    assert_int_equal(g_c.secret.len, 64);
     assert_memory_equal(g_c.secret.p, seed, 32);
+    assert_memory_equal(g_c.secret.p + 32, pub, 32);
     sigil_credentials_free(&g_c);
 }
 
@@ -468,7 +474,7 @@ int main(void)
         cmocka_unit_test(test_cex_limits_api_key_and_secret_sizes),
         cmocka_unit_test(test_cex_refuses_unknown_key_types),
         cmocka_unit_test(test_cex_refuses_key_types_the_venue_lacks),
-        cmocka_unit_test(test_cex_ed25519_pem_gives_the_seed),
+        cmocka_unit_test(test_cex_ed25519_pem_gives_the_expanded_key),
         cmocka_unit_test(test_cex_refuses_bad_ed25519_pems),
         cmocka_unit_test(test_cex_rsa_pem_of_2048_bits_parses),
         cmocka_unit_test(test_cex_refuses_rsa_keys_under_2048_bits),
