@@ -50,6 +50,32 @@ export function longString(rng) {
   return randToken(rng, rng.int(200, 1200), 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.');
 }
 
+// Long text with many multi-byte characters and characters JSON must escape
+// (crosses any chunk boundary a parser or hasher may use).
+export function longUnicode(rng, minBytes = 1100, maxBytes = 5000) {
+  const target = rng.int(minBytes, maxBytes);
+  let s = '';
+  while (Buffer.byteLength(s) < target) {
+    s += rng.weighted([[4, () => rng.pick(UNICODE_SAMPLES)], [3, () => randToken(rng, rng.int(1, 20))],
+      [1, () => rng.pick(['"', '\\', '\n', '\t', '/', '\u0001', '\r\n'])]])();
+  }
+  return s;
+}
+
+// A large JSON object (20 KB .. 70 KB) for buffer-size edges (the request, JSON-escaped
+// and maybe ASCII-only, must stay under sigil's 256 KiB limit).
+export function bigJsonObject(rng) {
+  const o = {};
+  const target = rng.int(20000, 70000);
+  let size = 0;
+  for (let i = 0; size < target; i++) {
+    const v = rng.chance(0.5) ? longString(rng) : longUnicode(rng, 200, 2000);
+    o[`k${i}_${randToken(rng, 4)}`] = v;
+    size += Buffer.byteLength(JSON.stringify(v)) + 12;
+  }
+  return o;
+}
+
 export function clientId(rng) {
   return randToken(rng, rng.int(1, 36), 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_');
 }

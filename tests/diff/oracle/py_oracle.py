@@ -34,6 +34,17 @@ HELPERS = {
     "HyperliquidTransaction:TokenDelegate": (S.sign_token_delegate_action, S.TOKEN_DELEGATE_TYPES),
     "HyperliquidTransaction:ApproveAgent": (S.sign_agent, None),
     "HyperliquidTransaction:ApproveBuilderFee": (S.sign_approve_builder_fee, None),
+    "HyperliquidTransaction:ConvertToMultiSigUser": (
+        S.sign_convert_to_multi_sig_user_action,
+        S.CONVERT_TO_MULTI_SIG_USER_SIGN_TYPES,
+    ),
+    "HyperliquidTransaction:UserDexAbstraction": (S.sign_user_dex_abstraction_action, S.USER_DEX_ABSTRACTION_SIGN_TYPES),
+    "HyperliquidTransaction:UserSetAbstraction": (S.sign_user_set_abstraction_action, S.USER_SET_ABSTRACTION_SIGN_TYPES),
+    # no SDK helper: the SDK's payload builder and signer with the @nktkas types
+    "HyperliquidTransaction:CDeposit": (None, None),
+    "HyperliquidTransaction:CWithdraw": (None, None),
+    "HyperliquidTransaction:LinkStakingUser": (None, None),
+    "HyperliquidTransaction:UserPortfolioMargin": (None, None),
 }
 
 _wallets = {}
@@ -60,7 +71,7 @@ def user(job):
     chain = "Mainnet" if job["mainnet"] else "Testnet"
     if action.get("hyperliquidChain") != chain:
         raise ValueError("hyperliquidChain does not match the network")
-    if action["signatureChainId"] == "0x66eee":
+    if action["signatureChainId"] == "0x66eee" and helper is not None:
         before = dict(action)
         sig = helper(wallet(job["key"]), action, job["mainnet"])
         if action != before:  # the helper sets signatureChainId/hyperliquidChain

@@ -10,10 +10,11 @@
 //            the params) gives the query; its signature must equal ethers'.
 // Oracle: ethers Wallet.signTypedData over {msg: query}; signature 0x + r‖s‖v hex.
 import ccxt from 'ccxt';
-import { Wallet } from 'ethers';
+import { Wallet, getAddress } from 'ethers';
 import { FIXED_SECP256K1, seededSecp256k1 } from '../lib/keys.mjs';
 import { randomParams, quotePlus, pctEncode, jsonValue } from '../lib/gen.mjs';
 import { splitSigned, stripParam, agree } from '../lib/cex.mjs';
+import { NEG_RATE, refusal } from '../lib/negative.mjs';
 
 export const label = 'aster';
 
@@ -25,10 +26,11 @@ const domainFor = (mainnet) => ({ name: 'AsterSignTransaction', version: '1', ch
   verifyingContract: '0x0000000000000000000000000000000000000000' });
 const TYPES = { Message: [{ name: 'msg', type: 'string' }] };
 
+// Unix µs within what sigil accepts ([10^15, 10^17))
 function nonceUs(rng) {
   return rng.weighted([[8, () => String(rng.int(1600000000000, 1900000000000) * 1000 + rng.int(0, 999))],
-    [1, () => rng.pick(['1748310859508867', '1', '9007199254740993', '1700000000000000'])],
-    [1, () => String(rng.int(0, 2 ** 53 - 1))]])();
+    [1, () => rng.pick(['1748310859508867', '1000000000000000', '9007199254740993', '1700000000000000', '99999999999999999'])],
+    [1, () => String(1000000000000000 + rng.int(0, 2 ** 53 - 1 - 1000000000000000))]])();
 }
 
 let ccxtTable = null;
@@ -38,7 +40,8 @@ function ccxtEndpoints() {
   ccxtTable = [];
   for (const api of ['fapiPrivate', 'sapiPrivate']) {
     for (const [m, paths] of Object.entries(ex.api[api] || {})) {
-      for (const p of Object.keys(paths)) if (!p.includes('{') && !p.includes('approveBuilder')) ccxtTable.push({ api, method: m.toUpperCase(), path: p });
+      // registerAndApproveAgent / approveBuilder are signed in other domains: own style below / left out
+      for (const p of Object.keys(paths)) if (!/\{|approveBuilder|registerAndApproveAgent/.test(p)) ccxtTable.push({ api, method: m.toUpperCase(), path: p });
     }
   }
   return ccxtTable;
@@ -56,7 +59,35 @@ export async function makeCase(rng, i, ctx) {
   const wallet = new Wallet(key);
   const signer = wallet.address; // checksummed
   const mainnet = rng.chance(0.5);
-  const style = rng.weighted([[4, 'append'], [3, 'present'], [3, 'ccxt']]);
+  if (rng.chance(NEG_RATE)) {
+    const base = { venue: 'aster', network: mainnet ? 'mainnet' : 'testnet', credFile: { private_key: key }, credsPublic: pub, credsDesc: desc };
+    const q = 'symbol=ASTERUSDT&side=BUY';
+    return rng.pick([
+      () => refusal({ ...base, request: { method: 'POST', path: '/fapi/v3/order', query: `${q}&nonce=${nonceUs(rng)}&signer=0x${rng.hex(20)}` } }, 'bad_address', 'signer is not the key\'s address'),
+      () => refusal({ ...base, request: { method: 'POST', path: '/fapi/v3/order', query: `${q}&nonce=1748310859508867&signer=${signer}`, nonce: 1748310859508868 } }, 'bad_field', 'nonce parameter differs from request.nonce'),
+      () => refusal({ ...base, request: { method: 'POST', path: '/fapi/v3/order', query: q, nonce: rng.pick([1, 1748310859508, 999999999999999]) } }, 'out_of_range', 'nonce not in Unix microseconds'),
+      () => refusal({ ...base, request: { method: 'POST', path: '/fapi/v3/order', query: `${q}&note=é`, nonce: 1748310859508867 } }, 'bad_field', 'raw non-ASCII in the query'),
+    ])();
+  }
+  const style = rng.weighted([[4, 'append'], [3, 'present'], [3, 'ccxt'], [0.5, 'register']]);
+  if (style === 'register') {
+    // registerAndApproveAgent: signed by the user's wallet in the domain of the
+    // message's signatureChainId (venues.md §6 vector: 56), not 1666/714.
+    const cid = rng.weighted([[6, 56], [1, 1], [1, 42161], [1, 97]]);
+    const user = rng.chance(0.7) ? signer : signer.toLowerCase();
+    const fields = [['user', user], ['nonce', nonceUs(rng)], ['agentName', rng.chance(0.8) ? randomParams(rng, { min: 1, max: 1 })[0][0] : 'bot 1'],
+      ['agentAddress', getAddress('0x' + rng.hex(20))], ['expired', String(rng.int(1700000000000, 1900000000000))], ['signatureChainId', String(cid)],
+      ['canSpotTrade', String(rng.chance(0.5))], ['canPerpTrade', String(rng.chance(0.5))], ['canWithdraw', String(rng.chance(0.5))],
+      ['ipWhitelist', rng.chance(0.6) ? '' : '1.2.3.4,5.6.7.8']];
+    const rmsg = fields.map(([k, v]) => `${k}=${quotePlus(v)}`).join('&');
+    const sig = await wallet.signTypedData({ ...domainFor(true), chainId: cid }, TYPES, { msg: rmsg });
+    return {
+      venue: 'aster', network: mainnet ? undefined : 'testnet', credFile: { private_key: key }, credsPublic: pub, credsDesc: desc,
+      request: { method: 'POST', path: '/fapi/v3/registerAndApproveAgent', query: rmsg },
+      info: `registerAndApproveAgent, domain chainId ${cid} from signatureChainId`, compare: 'fields',
+      expect: { method: 'POST', path: '/fapi/v3/registerAndApproveAgent', query: `${rmsg}&signature=${sig}` },
+    };
+  }
   let method, path, msg, requestNonce;
   let info;
   let ccxtSig;
@@ -67,9 +98,13 @@ export async function makeCase(rng, i, ctx) {
     ex.milliseconds = () => ms;
     ex.options.v3ChainId = mainnet ? 1666 : 714;
     if (rng.chance(0.5)) ex.options.signerAddress = signer;
+    // ccxt's encodeValuesWithJson percent-encodes values only: keep the names URL-safe
     const params = Object.fromEntries(randomParams(rng, { max: 7, reserved: ['nonce', 'user', 'signer', 'signature'],
       valueGen: (r, name) => (r.chance(0.1) ? jsonValue(r) : undefined) ?? String(r.pick(['BTCUSDT', '0.5', '20', 'BUY', 'LIMIT', 'GTC'])) }));
-    for (const k of Object.keys(params)) if (params[k] === null || params[k] === undefined) params[k] = 'null';
+    for (const k of Object.keys(params)) {
+      if (params[k] === null || params[k] === undefined) params[k] = 'null';
+      if (!/^[A-Za-z0-9_.~-]+$/.test(k)) delete params[k];
+    }
     const r = ex.sign(ep.path, ep.api, ep.method, params);
     const sp = splitSigned(r);
     const s = stripParam(sp.body !== '' ? sp.body : sp.query, 'signature');

@@ -15,8 +15,9 @@
 // ccxt's own primitives (must agree). Covers query+body mixes ccxt never emits.
 import ccxt from 'ccxt';
 import { FIXED_CEX, FIXED_ED25519_PEM, fixedRsaPem, seededEd25519Pem, seededRsaPem, randToken } from '../lib/keys.mjs';
-import { randomParams, clientId, pctEncode, quotePlus } from '../lib/gen.mjs';
+import { randomParams, clientId, pctEncode, quotePlus, longUnicode } from '../lib/gen.mjs';
 import { signBoth, splitSigned, stripParam, agree } from '../lib/cex.mjs';
+import { NEG_RATE, cexRefusal, refusal } from '../lib/negative.mjs';
 
 export const label = 'binance';
 
@@ -78,9 +79,10 @@ function credsFor(rng, ctx, keyType) {
     public: false, desc: 'seeded rsa-0 (2048-bit)' };
 }
 
+// Unix ms within what sigil accepts (docs: milliseconds; sigil: [10^12, 10^14)).
 export function timestampMs(rng) {
   return rng.weighted([[8, () => rng.int(1500000000000, 1900000000000)],
-    [1, () => rng.pick([1700000000000, 1499827319559, 1000000000000, 9999999999999, 1700000000001, 1700000000999])],
+    [1, () => rng.pick([1700000000000, 1499827319559, 1000000000000, 9999999999999, 10000000000000, 99999999999999, 1700000000001, 1700000000999])],
     [1, () => rng.int(1000000000000, 4102444800000)]])();
 }
 
@@ -95,6 +97,15 @@ export function makeCase(rng, i, ctx) {
   const method = rng.weighted(methods.map((m) => [m === 'GET' ? 4 : m === 'POST' ? 4 : 2, m]));
   const ep = rng.pick(byMethod[method]);
   const ts = timestampMs(rng);
+  if (rng.chance(NEG_RATE)) {
+    const base = { venue: 'binance', credFile, credsPublic: pub, credsDesc: `${desc} (${keyType})`,
+      request: { method: 'GET', path: '/api/v3/order', query: 'symbol=BTCUSDT&orderId=1', body: '', timestamp: ts } };
+    if (rng.chance(0.3)) {
+      // docs/CLI.md: a timestamp parameter already present must equal request.timestamp
+      return refusal({ ...base, request: { ...base.request, query: `symbol=BTCUSDT&timestamp=${ts + 1}` } }, 'bad_field', 'timestamp parameter differs from request.timestamp');
+    }
+    return cexRefusal(rng, base, { venue: 'binance', jsonBody: false });
+  }
   const mode = rng.chance(0.6) ? 'ccxt' : 'append';
   return mode === 'ccxt'
     ? ccxtCase(rng, ctx, { keyType, creds, credFile, pub, desc, ep, method, ts })
@@ -126,8 +137,11 @@ function ccxtCase(rng, ctx, { keyType, creds, credFile, pub, desc, ep, method, t
   agree('binance ccxt signature vs node:crypto', keyType === 'hmac' ? raw : encodeURIComponent(raw), s.value, { q0, b0 });
 
   const request = { method, path, query: q0, body: b0, timestamp: ts };
-  // timestamp is already in the request: sigil must ignore recv_window here
-  if (rng.chance(0.3)) request.recv_window = rng.int(1, 60000);
+  // timestamp (and maybe recvWindow) already in the request: nothing is appended.
+  // docs/CLI.md: a recvWindow parameter already present must equal recv_window.
+  const rwParam = /(?:^|&)recvWindow=([0-9]+)(?:&|$)/.exec(q0 + '&' + b0);
+  if (rwParam && rng.chance(0.5)) request.recv_window = Number(rwParam[1]);
+  else if (rng.chance(0.1)) request.recv_window = null; // optional fields may be null
   const headers = { required: { 'X-MBX-APIKEY': creds.api_key }, optional: {} };
   if (r.headers['Content-Type']) headers.optional['Content-Type'] = r.headers['Content-Type'];
   return {
@@ -141,6 +155,10 @@ function appendCase(rng, ctx, { keyType, creds, credFile, pub, desc, ep, method,
   const ex = new ccxt[ep.cls]();
   const path = splitSigned({ url: ex.urls.api[ep.api] + '/' + ep.path }).path;
   const params = randomParams(rng, { reserved: ['timestamp', 'signature', 'recvWindow'] });
+  if (rng.chance(0.02)) {
+    // a large form body / query (tens of KB of percent-encoded text)
+    for (let k = 0, n = rng.int(10, 30); k < n; k++) params.push([`big${k}`, longUnicode(rng, 300, 1000)]);
+  }
   const encStyle = rng.weighted([[8, 'ccxt'], [1, 'quote_plus'], [1, 'lowerhex']]);
   const encode = (list) => {
     if (!list.length) return '';

@@ -6,9 +6,10 @@
 // is not part of the signature and is ignored.
 import ccxt from 'ccxt';
 import { FIXED_CEX, randToken, seededRsaPem, fixedRsaPem } from '../lib/keys.mjs';
-import { randomParams, pctEncode, jsonValue } from '../lib/gen.mjs';
+import { bigJsonObject, randomParams, pctEncode, jsonValue } from '../lib/gen.mjs';
 import { signBoth, splitSigned, agree } from '../lib/cex.mjs';
 import { timestampMs } from './binance.mjs';
+import { NEG_RATE, cexRefusal } from '../lib/negative.mjs';
 
 export const label = 'bybit';
 
@@ -46,10 +47,14 @@ export function makeCase(rng, i, ctx) {
   const credFile = { ...creds };
   if (keyType === 'rsa' || rng.chance(0.3)) credFile.key_type = keyType;
 
+  if (rng.chance(NEG_RATE)) {
+    return cexRefusal(rng, { venue: 'bybit', credFile, credsPublic: pub, credsDesc: desc,
+      request: { method: 'GET', path: '/v5/order/realtime', query: 'category=linear', body: '', timestamp: timestampMs(rng) } }, { venue: 'bybit', jsonBody: true });
+  }
   const method = rng.chance(0.5) ? 'GET' : 'POST';
   const path = rng.pick(endpoints()[method]);
   const ts = timestampMs(rng);
-  const rw = rng.chance(0.5) ? 5000 : rng.weighted([[3, rng.int(1, 60000)], [1, rng.pick([1, 60000, 120000, 5001])]]);
+  const rw = rng.chance(0.5) ? 5000 : rng.weighted([[3, rng.int(1, 60000)], [1, rng.pick([1, 60000, 5001])]]);
   const ex = new ccxt.bybit({ apiKey: creds.api_key, secret: creds.secret });
   ex.milliseconds = () => ts;
   ex.options.timeDifference = 0;
@@ -59,6 +64,7 @@ export function makeCase(rng, i, ctx) {
     params = Object.fromEntries(randomParams(rng, { max: 8 }).map(([k, v]) => [pctEncode(k), pctEncode(v)]));
   } else {
     params = rng.chance(0.12) ? {} : Object.fromEntries(randomParams(rng, { max: 8, valueGen: (r) => jsonValue(r) }));
+    if (rng.chance(0.02)) params = bigJsonObject(rng);
   }
   const r = ex.sign(path, 'private', method, params);
   const { path: p, query, body } = splitSigned(r);
@@ -73,7 +79,7 @@ export function makeCase(rng, i, ctx) {
   const required = {};
   for (const k of ['X-BAPI-API-KEY', 'X-BAPI-TIMESTAMP', 'X-BAPI-RECV-WINDOW', 'X-BAPI-SIGN']) required[k] = h[k];
   return {
-    venue: 'bybit', network, credFile, credsPublic: pub, credsDesc: `${desc} (${keyType})`,
+    asciiRequest: rng.chance(0.15), venue: 'bybit', network, credFile, credsPublic: pub, credsDesc: `${desc} (${keyType})`,
     request, info: `ccxt bybit.sign('${path}', 'private', '${method}')`,
     compare: 'cex',
     expect: { method, path: p, query, body, headers: { required, optional: { 'Content-Type': h['Content-Type'] } } },

@@ -13,13 +13,15 @@
 // signUserSignedAction with its own *Types tables; ccxt signUserSignedAction when
 // the chain is 0x66eee (its hard-coded domain chain id).
 import ccxt from 'ccxt';
-import { Wallet, getAddress } from 'ethers';
-import { signL1Action, signUserSignedAction } from '@nktkas/hyperliquid/signing';
+import { Wallet, getAddress, keccak256, concat, toBeHex } from 'ethers';
+import { signL1Action, signUserSignedAction, createL1ActionHash } from '@nktkas/hyperliquid/signing';
+import { encode as msgpackEncode } from '@msgpack/msgpack';
 import * as HLX from '@nktkas/hyperliquid/api/exchange';
 import { FIXED_SECP256K1, seededSecp256k1, randToken } from '../lib/keys.mjs';
-import { UNICODE_SAMPLES } from '../lib/gen.mjs';
-import { stringify } from '../lib/json.mjs';
+import { UNICODE_SAMPLES, longUnicode } from '../lib/gen.mjs';
+import { stringify, RawNumber } from '../lib/json.mjs';
 import { OracleDisagreement } from '../lib/cex.mjs';
+import { NEG_RATE, refusal } from '../lib/negative.mjs';
 
 const TWO53 = 2 ** 53;
 
@@ -78,12 +80,12 @@ function uniText(rng, max = 3) {
 
 const L1 = {
   order: (rng) => {
-    const a = { type: 'order', orders: Array.from({ length: rng.weighted([[6, 1], [3, 2], [1, rng.int(3, 6)]]) }, () => orderWire(rng)),
+    const a = { type: 'order', orders: Array.from({ length: rng.weighted([[6, 1], [3, 2], [1, rng.int(3, 6)], [0.3, rng.int(16, 40)]]) }, () => orderWire(rng)),
       grouping: rng.weighted([[6, 'na'], [2, 'normalTpsl'], [2, 'positionTpsl']]) };
     if (rng.chance(0.3)) a.builder = { b: addr(rng), f: rng.weighted([[4, rng.int(0, 100)], [1, rng.int(101, 1000)]]) };
     return a;
   },
-  cancel: (rng) => ({ type: 'cancel', cancels: Array.from({ length: rng.int(1, 4) }, () => ({ a: asset(rng), o: bigish(rng) })) }),
+  cancel: (rng) => ({ type: 'cancel', cancels: Array.from({ length: rng.chance(0.1) ? rng.int(15, 70) : rng.int(1, 4) }, () => ({ a: asset(rng), o: bigish(rng) })) }),
   cancelByCloid: (rng) => ({ type: 'cancelByCloid', cancels: Array.from({ length: rng.int(1, 4) }, () => ({ asset: asset(rng), cloid: cloid(rng) })) }),
   modify: (rng) => ({ type: 'modify', oid: rng.chance(0.7) ? bigish(rng) : cloid(rng), order: orderWire(rng) }),
   batchModify: (rng) => ({ type: 'batchModify', modifies: Array.from({ length: rng.int(1, 4) }, () => ({ oid: rng.chance(0.7) ? bigish(rng) : cloid(rng), order: orderWire(rng) })) }),
@@ -97,7 +99,7 @@ const L1 = {
   vaultTransfer: (rng) => ({ type: 'vaultTransfer', vaultAddress: addr(rng), isDeposit: rng.chance(0.5), usd: bigish(rng) }),
   noop: () => ({ type: 'noop' }),
   createSubAccount: (rng) => ({ type: 'createSubAccount', name: uniText(rng) }),
-  setDisplayName: (rng) => ({ type: 'setDisplayName', displayName: rng.chance(0.1) ? '' : uniText(rng) }),
+  setDisplayName: (rng) => ({ type: 'setDisplayName', displayName: rng.weighted([[1, () => ''], [7, () => uniText(rng)], [2, () => longUnicode(rng, 40, 70000)]])() }),
   setReferrer: (rng) => ({ type: 'setReferrer', code: randToken(rng, rng.int(1, 20)).toUpperCase() }),
   subAccountTransfer: (rng) => ({ type: 'subAccountTransfer', subAccountUser: addr(rng), isDeposit: rng.chance(0.5), usd: bigish(rng) }),
 };
@@ -112,10 +114,28 @@ function hasBig(x) {
   return false;
 }
 
+// freshness is the service's business: any uint64 nonce is signed (0 included,
+// as in the Python SDK's own test vectors)
 function nonceL1(rng) {
   return rng.weighted([[17, () => rng.int(1600000000000, 1900000000000)],
     [1, () => rng.pick([0, 1, 2 ** 32 - 1, 2 ** 32, TWO53 - 1])], [1, () => rng.int(0, TWO53 - 1)],
     [0.6, () => (1n << 53n) + rng.bigBits(63)], [0.2, () => (1n << 64n) - 1n]])();
+}
+
+// connectionId from @msgpack/msgpack (a fourth msgpack encoder) per venues.md §5.1 step 2
+// (@msgpack/msgpack writes JS numbers beyond 32 bits as float64; Python ints are
+// msgpack ints, so integers beyond int32/uint32 go in as BigInt -> int64/uint64)
+function bigInts(x) {
+  if (typeof x === 'number' && Number.isInteger(x) && (x > 0xffffffff || x < -0x80000000)) return BigInt(x);
+  if (Array.isArray(x)) return x.map(bigInts);
+  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, bigInts(v)]));
+  return x;
+}
+function connectionIdMsgpackJs(action, nonce, vault, expires) {
+  const u64 = (x) => toBeHex(BigInt(x), 8);
+  const parts = [msgpackEncode(bigInts(action), { useBigInt64: true }), u64(nonce), vault ? concat(['0x01', vault.toLowerCase()]) : '0x00'];
+  if (expires !== undefined) parts.push('0x00', u64(expires));
+  return keccak256(concat(parts));
 }
 
 const ccxtOk = (n) => n === undefined || (typeof n === 'number' && n.toString(16).length === 11);
@@ -144,8 +164,8 @@ function finishHl(c, js, py) {
     }
   }
   const body = { action: c.postedAction, nonce: c.request.nonce, signature: { r: py.r, s: py.s, v: py.v } };
-  if (c.request.vault_address !== undefined) body.vaultAddress = c.request.vault_address;
-  if (c.request.expires_after !== undefined) body.expiresAfter = c.request.expires_after;
+  if (c.request.vault_address != null) body.vaultAddress = c.request.vault_address;
+  if (c.request.expires_after != null) body.expiresAfter = c.request.expires_after;
   c.expect = { text: stringify(body) };
   c.info += `; oracles: python${Object.keys(js).map((n) => '+' + n).join('')}`;
 }
@@ -166,16 +186,38 @@ export const hyperliquid = {
     const type = rng.weighted(L1_WEIGHTS);
     const action = L1[type](rng);
     const nonce = nonceL1(rng);
+    if (rng.chance(NEG_RATE)) {
+      const base = { venue: 'hyperliquid', network: mainnet ? 'mainnet' : 'testnet', credFile: { private_key: key }, credsPublic: pub, credsDesc: desc };
+      // a checksummed address with one letter's case flipped (always has a letter: retry)
+      let bad = null;
+      while (!bad) {
+        const cs = getAddress(addr(rng));
+        const k = cs.slice(2).search(/[a-fA-F]/);
+        if (k >= 0) {
+          const ch = cs[k + 2];
+          bad = cs.slice(0, k + 2) + (ch === ch.toLowerCase() ? ch.toUpperCase() : ch.toLowerCase()) + cs.slice(k + 3);
+        }
+      }
+      return rng.pick([
+        () => refusal({ ...base, request: { action, nonce, vault_address: bad } }, 'bad_address', 'vault_address with a bad EIP-55 checksum'),
+        () => refusal({ ...base, request: { action, nonce, vault_address: '0x' + rng.hex(rng.pick([19, 21])) } }, 'bad_address', 'vault_address not 20 bytes'),
+        () => refusal({ ...base, request: { action: { type: 'updateLeverage', asset: 1, isCross: true, leverage: new RawNumber(rng.pick(['1.5', '1e2', '10.0'])) }, nonce } }, null, 'a number with a fraction or exponent in an L1 action'),
+      ])();
+    }
     let vault;
     if (type !== 'vaultTransfer' && rng.chance(0.35)) vault = maybeChecksum(rng, addr(rng), 0.15);
     let expires;
     if (rng.chance(0.35)) {
-      expires = typeof nonce === 'number' && nonce > 1e12 && rng.chance(0.8)
+      expires = typeof nonce === 'number' && nonce > 1e12 && nonce < 1e13 && rng.chance(0.8)
         ? nonce + rng.int(1000, 600000)
         : rng.weighted([[3, () => rng.int(0, TWO53 - 1)], [1, () => rng.pick([0, 1, 2 ** 32])], [1, () => (1n << 64n) - 1n]])();
     }
-    const request = requestObject(rng, { action, nonce, vault_address: vault, expires_after: expires });
+    const request = requestObject(rng, { action, nonce, vault_address: vault ?? (rng.chance(0.1) ? null : undefined),
+      expires_after: expires ?? (rng.chance(0.1) ? null : undefined) });
     const wallet = new Wallet(key);
+    const h1 = createL1ActionHash({ action, nonce, vaultAddress: vault, expiresAfter: expires });
+    const h2 = connectionIdMsgpackJs(action, nonce, vault, expires);
+    if (h1 !== h2) throw new OracleDisagreement(`hyperliquid connectionId: @nktkas ${h1} vs @msgpack/msgpack ${h2} for ${stringify(request)}`);
     const js = {};
     js['@nktkas/hyperliquid'] = await signL1Action({ wallet, action, nonce, isTestnet: !mainnet, vaultAddress: vault, expiresAfter: expires });
     if (!hasBig(action) && ccxtOk(nonce) && ccxtOk(expires)) {
@@ -204,7 +246,16 @@ export const USER_TYPES = {
   usdClassTransfer: ['HyperliquidTransaction:UsdClassTransfer', T([['hyperliquidChain', 'string'], ['amount', 'string'], ['toPerp', 'bool'], ['nonce', 'uint64']]), HLX.UsdClassTransferTypes],
   sendAsset: ['HyperliquidTransaction:SendAsset', T([['hyperliquidChain', 'string'], ['destination', 'string'], ['sourceDex', 'string'], ['destinationDex', 'string'], ['token', 'string'], ['amount', 'string'], ['fromSubAccount', 'string'], ['nonce', 'uint64']]), HLX.SendAssetTypes],
   tokenDelegate: ['HyperliquidTransaction:TokenDelegate', T([['hyperliquidChain', 'string'], ['validator', 'address'], ['wei', 'uint64'], ['isUndelegate', 'bool'], ['nonce', 'uint64']]), HLX.TokenDelegateTypes],
+  // beyond the brief's list: further user-signed actions sigil supports
+  convertToMultiSigUser: ['HyperliquidTransaction:ConvertToMultiSigUser', T([['hyperliquidChain', 'string'], ['signers', 'string'], ['nonce', 'uint64']]), HLX.ConvertToMultiSigUserTypes],
+  userDexAbstraction: ['HyperliquidTransaction:UserDexAbstraction', T([['hyperliquidChain', 'string'], ['user', 'address'], ['enabled', 'bool'], ['nonce', 'uint64']]), HLX.UserDexAbstractionTypes],
+  userSetAbstraction: ['HyperliquidTransaction:UserSetAbstraction', T([['hyperliquidChain', 'string'], ['user', 'address'], ['abstraction', 'string'], ['nonce', 'uint64']]), HLX.UserSetAbstractionTypes],
+  cDeposit: ['HyperliquidTransaction:CDeposit', T([['hyperliquidChain', 'string'], ['wei', 'uint64'], ['nonce', 'uint64']]), HLX.CDepositTypes],
+  cWithdraw: ['HyperliquidTransaction:CWithdraw', T([['hyperliquidChain', 'string'], ['wei', 'uint64'], ['nonce', 'uint64']]), HLX.CWithdrawTypes],
+  linkStakingUser: ['HyperliquidTransaction:LinkStakingUser', T([['hyperliquidChain', 'string'], ['user', 'address'], ['isFinalize', 'bool'], ['nonce', 'uint64']]), HLX.LinkStakingUserTypes],
+  userPortfolioMargin: ['HyperliquidTransaction:UserPortfolioMargin', T([['hyperliquidChain', 'string'], ['user', 'address'], ['enabled', 'bool'], ['nonce', 'uint64']]), HLX.UserPortfolioMarginTypes],
 };
+const MAIN_USER = ['usdSend', 'spotSend', 'withdraw3', 'approveAgent', 'approveBuilderFee', 'usdClassTransfer', 'sendAsset', 'tokenDelegate'];
 // Our table must equal @nktkas's (the Python side checks against the SDK's constants).
 for (const [t, [primary, fields, nk]] of Object.entries(USER_TYPES)) {
   if (JSON.stringify(nk) !== JSON.stringify({ [primary]: fields })) throw new Error(`EIP-712 types for ${t} differ from @nktkas/hyperliquid`);
@@ -243,6 +294,20 @@ function userAction(rng, type, chain, sigChain) {
         token: rng.pick(TOKENS), amount, fromSubAccount: rng.chance(0.6) ? '' : addr(rng), nonce: t };
     case 'tokenDelegate':
       return { ...base, validator: maybeChecksum(rng, addr(rng), 0.2), wei: bigish(rng), isUndelegate: rng.chance(0.5), nonce: t };
+    case 'convertToMultiSigUser': {
+      // signers: JSON text, as the SDK builds it (sorted lowercase users, threshold)
+      const users = Array.from({ length: rng.int(1, 4) }, () => addr(rng)).sort();
+      const signers = rng.chance(0.2) ? 'null' : JSON.stringify({ authorizedUsers: users, threshold: rng.int(1, users.length) });
+      return { ...base, signers, nonce: t };
+    }
+    case 'userDexAbstraction': case 'userPortfolioMargin':
+      return { ...base, user: maybeChecksum(rng, addr(rng), 0.2), enabled: rng.chance(0.5), nonce: t };
+    case 'userSetAbstraction':
+      return { ...base, user: maybeChecksum(rng, addr(rng), 0.2), abstraction: rng.pick(['unifiedAccount', 'portfolioMargin', 'disabled', 'dexAbstraction']), nonce: t };
+    case 'cDeposit': case 'cWithdraw':
+      return { ...base, wei: bigish(rng), nonce: t };
+    case 'linkStakingUser':
+      return { ...base, user: maybeChecksum(rng, addr(rng), 0.2), isFinalize: rng.chance(0.5), nonce: t };
     default: throw new Error(type);
   }
 }
@@ -252,7 +317,7 @@ export const hyperliquidUser = {
   async makeCase(rng, i, ctx) {
     const { key, pub, desc } = keyFor(rng, ctx);
     const mainnet = rng.chance(0.5);
-    const type = rng.pick(Object.keys(USER_TYPES));
+    const type = rng.chance(0.85) ? rng.pick(MAIN_USER) : rng.pick(Object.keys(USER_TYPES).filter((k) => !MAIN_USER.includes(k)));
     const sigChain = rng.weighted([[6, '0x66eee'], [2, '0xa4b1'], [1, () => rng.pick(['0x1', '0x2105', '0x89', '0x38'])], [0.5, () => '0x' + rng.int(1, 2 ** 32).toString(16)]]);
     const chainIdHex = typeof sigChain === 'function' ? sigChain() : sigChain;
     let action = userAction(rng, type, mainnet ? 'Mainnet' : 'Testnet', chainIdHex);
@@ -260,6 +325,15 @@ export const hyperliquidUser = {
     if (rng.chance(0.2)) action = Object.fromEntries(rng.shuffle(Object.entries(action)));
     const [primaryType, fields, nkTypes] = USER_TYPES[type];
     const nonce = action.time ?? action.nonce;
+    if (rng.chance(NEG_RATE)) {
+      const base = { venue: 'hyperliquid', network: mainnet ? 'mainnet' : 'testnet', credFile: { private_key: key }, credsPublic: pub, credsDesc: desc };
+      return rng.pick([
+        () => refusal({ ...base, network: mainnet ? 'testnet' : 'mainnet', request: { action, nonce } }, 'bad_field', 'hyperliquidChain does not match --network'),
+        () => refusal({ ...base, request: { action, nonce, vault_address: addr(rng) } }, 'bad_field', 'vault_address on a user-signed action'),
+        () => refusal({ ...base, request: { action: { ...action, note: 'unsigned' }, nonce } }, null, 'a member of a user-signed action that is not signed'),
+        () => refusal({ ...base, request: { action, nonce: typeof nonce === 'bigint' ? nonce - 1n : (nonce > 0 ? nonce - 1 : 1) } }, 'bad_field', 'request.nonce differs from the action\'s time/nonce'),
+      ])();
+    }
     const request = requestObject(rng, { action, nonce });
     const wallet = new Wallet(key);
     const js = {};

@@ -7,9 +7,10 @@
 // KC-API-SIGN and KC-API-PASSPHRASE are re-computed with node:crypto.
 import ccxt from 'ccxt';
 import { FIXED_CEX, randToken } from '../lib/keys.mjs';
-import { randomParams, pctEncode, jsonValue, clientId } from '../lib/gen.mjs';
+import { bigJsonObject, randomParams, pctEncode, jsonValue, clientId } from '../lib/gen.mjs';
 import { signBoth, splitSigned, agree } from '../lib/cex.mjs';
 import { timestampMs } from './binance.mjs';
+import { NEG_RATE, cexRefusal } from '../lib/negative.mjs';
 
 const tables = {};
 function endpoints(cls, api) {
@@ -35,6 +36,10 @@ function makeKucoinCase(rng, ctx, venue, cls, api) {
     pub = false;
     desc = `seeded kucoin-${idx}`;
   }
+  if (rng.chance(NEG_RATE)) {
+    return cexRefusal(rng, { venue, credFile: { ...creds }, credsPublic: pub, credsDesc: desc,
+      request: { method: 'GET', path: '/api/v1/orders', query: 'status=active', body: '', timestamp: timestampMs(rng) } }, { venue, jsonBody: true });
+  }
   const t = endpoints(cls, api);
   const method = rng.weighted([[4, 'GET'], [4, 'POST'], [2, 'DELETE']].filter(([, m]) => t[m]));
   const path = rng.pick(t[method]);
@@ -50,6 +55,7 @@ function makeKucoinCase(rng, ctx, venue, cls, api) {
     for (const [k, v] of randomParams(rng, { max: 8, reserved: ['version', ...Object.keys(params)] })) params[pctEncode(k)] = pctEncode(v);
   } else if (!rng.chance(0.15)) {
     for (const [k, v] of randomParams(rng, { max: 8, reserved: ['version', ...Object.keys(params)], valueGen: (r) => jsonValue(r) })) params[k] = v;
+    if (rng.chance(0.02)) Object.assign(params, bigJsonObject(rng));
   }
   if (path === 'orders' && method === 'POST' && params.clientOid === undefined) params.clientOid = clientId(rng);
   const r = ex.sign(path, api, method, params);
@@ -66,6 +72,7 @@ function makeKucoinCase(rng, ctx, venue, cls, api) {
   const credFile = { ...creds };
   if (rng.chance(0.3)) credFile.key_type = 'hmac';
   return {
+    asciiRequest: rng.chance(0.15),
     venue, credFile, credsPublic: pub, credsDesc: desc,
     request: { method, path: p, query, body, timestamp: ts },
     info: `ccxt ${cls}.sign('${path}', '${api}', '${method}')`,

@@ -6,8 +6,9 @@
 // header must be absent. OK-ACCESS-SIGN is re-computed with node:crypto.
 import ccxt from 'ccxt';
 import { FIXED_CEX, randToken } from '../lib/keys.mjs';
-import { randomParams, jsonValue, clientId } from '../lib/gen.mjs';
+import { bigJsonObject, randomParams, jsonValue, clientId } from '../lib/gen.mjs';
 import { signBoth, splitSigned, agree } from '../lib/cex.mjs';
+import { NEG_RATE, cexRefusal } from '../lib/negative.mjs';
 
 export const label = 'okx';
 
@@ -20,12 +21,14 @@ function endpoints() {
   return table;
 }
 
-const PASS_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*()-_=+[]{};:,.<>/?~ ';
+// printable ASCII; spaces only inside (sigil refuses anything else in a passphrase)
+const PASS_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*()-_=+[]{};:,.<>/?~';
 
+// ISO-8601 edge cases within sigil's accepted range [10^12, 10^14) ms.
 export function okxTimestamp(rng) {
   return rng.weighted([[8, () => rng.int(1500000000000, 1900000000000)],
-    [1, () => rng.pick([0, 1, 999, 1000, 946684799999, 951782400000, 1700000000000, 4102444800000, 253402300799999])],
-    [1, () => rng.int(0, 253402300799999)]])();
+    [1, () => rng.pick([1000000000000, 1000000000001, 1700000000000, 1709164800000, 4102444800000, 4107542399999, 99999999999999, 13574563200000])],
+    [1, () => rng.int(1000000000000, 99999999999999)]])();
 }
 
 const BATCH = new Set(['trade/batch-orders', 'trade/cancel-batch-orders', 'trade/amend-batch-orders']);
@@ -40,11 +43,15 @@ export function makeCase(rng, i, ctx) {
     const idx = rng.int(0, 3);
     const r = ctx.keyRng('okx', idx);
     creds = { api_key: `${r.hex(4)}-${r.hex(2)}-${r.hex(2)}-${r.hex(2)}-${r.hex(6)}`, secret: randToken(r, 32, '0123456789ABCDEF'),
-      passphrase: randToken(r, r.int(1, 30), PASS_CHARS) };
+      passphrase: r.chance(0.2) ? `${randToken(r, r.int(1, 8), PASS_CHARS)} ${randToken(r, r.int(1, 8), PASS_CHARS)}` : randToken(r, r.int(1, 30), PASS_CHARS) };
     pub = false;
     desc = `seeded okx-${idx}`;
   }
   const network = rng.chance(0.5) ? 'testnet' : 'mainnet';
+  if (rng.chance(NEG_RATE)) {
+    return cexRefusal(rng, { venue: 'okx', network, credFile: { ...creds }, credsPublic: pub, credsDesc: desc,
+      request: { method: 'GET', path: '/api/v5/account/balance', query: 'ccy=BTC', body: '', timestamp: okxTimestamp(rng) } }, { venue: 'okx', jsonBody: true });
+  }
   const method = rng.chance(0.5) ? 'GET' : 'POST';
   const tbl = endpoints()[method];
   const path = method === 'POST' && rng.chance(0.15) ? rng.pick([...BATCH]) : rng.pick(tbl);
@@ -60,6 +67,7 @@ export function makeCase(rng, i, ctx) {
     params = Array.from({ length: rng.int(1, 4) }, () => ({ ...Object.fromEntries(randomParams(rng, { max: 5, valueGen: (r) => jsonValue(r) })), clOrdId: clientId(rng) }));
   } else {
     params = rng.chance(0.15) ? {} : Object.fromEntries(randomParams(rng, { max: 8, valueGen: (r) => jsonValue(r) }));
+    if (rng.chance(0.02)) params = bigJsonObject(rng);
     // ccxt injects a random broker clOrdId+tag into these when clOrdId is missing
     if (['trade/order', 'trade/order-algo'].includes(path) && params.clOrdId === undefined) params.clOrdId = clientId(rng);
   }
@@ -85,7 +93,7 @@ export function makeCase(rng, i, ctx) {
   const credFile = { ...creds };
   if (rng.chance(0.3)) credFile.key_type = 'hmac';
   return {
-    venue: 'okx', network: network === 'mainnet' && rng.chance(0.4) ? undefined : network,
+    asciiRequest: rng.chance(0.15), venue: 'okx', network: network === 'mainnet' && rng.chance(0.4) ? undefined : network,
     credFile, credsPublic: pub, credsDesc: desc,
     request: { method, path: p, query, body, timestamp: ts },
     info: `ccxt okx.sign('${path}', 'private', '${method}')${network === 'testnet' ? ' sandbox' : ''}`,
