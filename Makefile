@@ -67,9 +67,9 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	scripts/fuzz.sh $(FUZZ_BUILD) 20
 
-lint: bootstrap
+lint: bootstrap $(BUILD)/.configured
 	@scripts/bootstrap.sh --all
-	scripts/lint.sh
+	BUILD=$(BUILD) scripts/lint.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -15,7 +15,10 @@ cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
 
 echo "lint: clang-tidy"
 BUILD="${BUILD:-build}"
-[ -f "$BUILD/compile_commands.json" ] || cmake -S . -B "$BUILD" >/dev/null
+[ -f "$BUILD/compile_commands.json" ] || {
+    echo "lint: $BUILD/compile_commands.json missing: run 'make lint' (it configures $BUILD)" >&2
+    exit 1
+}
 CHECKS='-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier'
 CHECKS+=',clang-analyzer-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling'
 CHECKS+=',misc-redundant-expression'

@@ -75,13 +75,6 @@ SIGIL_WARN_UNUSED_RESULT int sigil_ed25519_sign_expanded(uint8_t sig[static 64],
 SIGIL_WARN_UNUSED_RESULT int sigil_ed25519_seed_from_pem(uint8_t seed[static 32], const char *pem,
                                                          size_t len);
 
-/* ---- PEM private keys (sign) ---- */
-/* OpenSSL passphrase callback that refuses: reading a PEM must never prompt
- * (the prompt would write to stderr and read the request from stdin). */
-int sigil_pem_no_passphrase(char *buf, int size, int rwflag, void *u);
-/* Refuses an encrypted PEM key with a clear error. */
-SIGIL_WARN_UNUSED_RESULT int sigil_pem_check_unencrypted(const char *pem, size_t len);
-
 /* ---- RSA PKCS#1 v1.5 with SHA-256 (sign) ---- */
 typedef struct sigil_rsa_key sigil_rsa_key;
 SIGIL_WARN_UNUSED_RESULT int sigil_rsa_key_from_pem(sigil_rsa_key **out, const char *pem,

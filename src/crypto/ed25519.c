@@ -3,10 +3,9 @@
  * key lives in locked memory for the duration of one signature.
  */
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <sodium.h>
 
-#include "sigil/crypto.h"
+#include "crypto/crypto_internal.h"
 
 int sigil_ed25519_expand(uint8_t sk[static 64], const uint8_t seed[static 32])
 {
@@ -35,14 +34,8 @@ int sigil_ed25519_sign(uint8_t sig[static 64], const uint8_t seed[static 32], co
 
 int sigil_ed25519_seed_from_pem(uint8_t seed[static 32], const char *pem, size_t len)
 {
-    ENSURE(len <= INT32_MAX, SIGIL_E_BAD_CREDENTIALS, "secret: PEM too large");
-    GUARD(sigil_pem_check_unencrypted(pem, len));
-    BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    ENSURE(bio != NULL, SIGIL_E_NO_MEMORY, "cannot allocate a PEM reader");
-    EVP_PKEY *pkey = PEM_read_bio_PrivateKey(bio, NULL, sigil_pem_no_passphrase, NULL);
-    BIO_free(bio);
-    ENSURE(pkey != NULL, SIGIL_E_BAD_CREDENTIALS,
-           "secret: not a PKCS#8 PEM private key (expected -----BEGIN PRIVATE KEY-----)");
+    EVP_PKEY *pkey;
+    GUARD(sigil_pem_read_private_key(&pkey, pem, len, "PKCS#8 (-----BEGIN PRIVATE KEY-----)"));
     size_t n = 32;
     int ok = EVP_PKEY_get_id(pkey) == EVP_PKEY_ED25519 &&
              EVP_PKEY_get_raw_private_key(pkey, seed, &n) == 1 && n == 32;

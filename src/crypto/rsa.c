@@ -4,11 +4,10 @@
  * private BIGNUMs on free).
  */
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <stdlib.h>
 
-#include "sigil/crypto.h"
+#include "crypto/crypto_internal.h"
 
 struct sigil_rsa_key {
     EVP_PKEY *pkey;
@@ -16,14 +15,9 @@ struct sigil_rsa_key {
 
 int sigil_rsa_key_from_pem(sigil_rsa_key **out, const char *pem, size_t len)
 {
+    EVP_PKEY *pkey;
     *out = NULL;
-    ENSURE(len <= INT32_MAX, SIGIL_E_BAD_CREDENTIALS, "secret: PEM too large");
-    GUARD(sigil_pem_check_unencrypted(pem, len));
-    BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    ENSURE(bio != NULL, SIGIL_E_NO_MEMORY, "cannot allocate a PEM reader");
-    EVP_PKEY *pkey = PEM_read_bio_PrivateKey(bio, NULL, sigil_pem_no_passphrase, NULL);
-    BIO_free(bio);
-    ENSURE(pkey != NULL, SIGIL_E_BAD_CREDENTIALS, "secret: not a PEM RSA private key");
+    GUARD(sigil_pem_read_private_key(&pkey, pem, len, "RSA"));
     if (EVP_PKEY_get_id(pkey) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pkey) < 2048) {
         EVP_PKEY_free(pkey);
         BAIL(SIGIL_E_BAD_CREDENTIALS, "secret: expected an RSA private key of at least 2048 bits");

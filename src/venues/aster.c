@@ -88,15 +88,6 @@ static const aster_endpoint *endpoint_for(sigil_slice path)
 }
 
 /* ---- request: {method, path, query, nonce?} ---- */
-static int check_ascii(sigil_slice s, const char *field, const char *forbidden)
-{
-    for (size_t i = 0; i < s.len; i++) {
-        uint8_t c = (uint8_t)s.p[i];
-        ENSURE(c > 0x20 && c < 0x7f && strchr(forbidden, c) == NULL, SIGIL_E_BAD_FIELD,
-               "request.%s: byte %zu is not allowed (send it percent-encoded)", field, i);
-    }
-    return 0;
-}
 
 static int decode_str(sigil_slice *out, const sigil_sign_ctx *ctx, const char *key)
 {
@@ -127,11 +118,11 @@ static int parse_request(sigil_cex_request *r, const sigil_sign_ctx *ctx)
     GUARD(decode_str(&r->path, ctx, "path"));
     ENSURE(r->path.len > 0 && r->path.p[0] == '/', SIGIL_E_BAD_FIELD,
            "request.path: must start with '/'");
-    GUARD(check_ascii(r->path, "path", "?#"));
+    GUARD(sigil_cex_check_ascii(r->path, "path", "?#"));
     GUARD(decode_str(&r->query, ctx, "query"));
     ENSURE(r->query.len == 0 || r->query.p[0] != '?', SIGIL_E_BAD_FIELD,
            "request.query: give the query without the leading '?'");
-    GUARD(check_ascii(r->query, "query", "#"));
+    GUARD(sigil_cex_check_ascii(r->query, "query", "#"));
     GUARD(sigil_query_parse(&r->query_params, r->query.p, r->query.len, "request.query"));
     ENSURE(sigil_query_find(&r->query_params, "signature") == NULL, SIGIL_E_BAD_FIELD,
            "request.query: the signature parameter is added by Sigil and must not be sent");

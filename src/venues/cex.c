@@ -29,8 +29,7 @@ static int decode_field(sigil_slice *out, sigil_buf *scratch, const sigil_json *
     return 0;
 }
 
-/* Printable ASCII only: what goes on the request line must be sent as is. */
-static int check_ascii(sigil_slice s, const char *field, const char *forbidden)
+int sigil_cex_check_ascii(sigil_slice s, const char *field, const char *forbidden)
 {
     for (size_t i = 0; i < s.len; i++) {
         uint8_t c = (uint8_t)s.p[i];
@@ -92,10 +91,10 @@ int sigil_cex_request_parse(sigil_cex_request *r, sigil_buf *scratch, const sigi
 
     ENSURE(r->path.len > 0 && r->path.p[0] == '/', SIGIL_E_BAD_FIELD,
            "request.path: must start with '/'");
-    GUARD(check_ascii(r->path, "path", "?#"));
+    GUARD(sigil_cex_check_ascii(r->path, "path", "?#"));
     ENSURE(r->query.len == 0 || r->query.p[0] != '?', SIGIL_E_BAD_FIELD,
            "request.query: give the query without the leading '?'");
-    GUARD(check_ascii(r->query, "query", "#"));
+    GUARD(sigil_cex_check_ascii(r->query, "query", "#"));
     GUARD(sigil_query_parse(&r->query_params, r->query.p, r->query.len, "request.query"));
     ENSURE(sigil_utf8_valid((const uint8_t *)r->body.p, r->body.len), SIGIL_E_BAD_ENCODING,
            "request.body: not UTF-8");

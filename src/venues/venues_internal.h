@@ -47,6 +47,11 @@ SIGIL_WARN_UNUSED_RESULT int sigil_cex_request_parse(sigil_cex_request *r, sigil
                                                      const sigil_sign_ctx *ctx,
                                                      sigil_body_kind body_kind);
 
+/* Printable ASCII without space and without the bytes in forbidden: what
+ * goes on the request line must be sent as is. Names request.<field>. */
+SIGIL_WARN_UNUSED_RESULT int sigil_cex_check_ascii(sigil_slice s, const char *field,
+                                                   const char *forbidden);
+
 typedef struct {
     const char *name;
     const char *value;
