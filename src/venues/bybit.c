@@ -56,6 +56,37 @@ static int sign_presign(sigil_buf *sig, const sigil_credentials *c, sigil_slice 
     BAIL(SIGIL_E_UNKNOWN_KEY_TYPE, "credentials.key_type: not supported by venue bybit");
 }
 
+/* Private WebSocket authentication: {"op":"auth","expires":ms} gives the
+ * message to send, {"op":"auth","args":[api_key, expires, sign]} with
+ * sign over "GET/realtime" ‖ expires. */
+static int bybit_ws_auth(sigil_buf *out, const sigil_sign_ctx *ctx)
+{
+    uint64_t expires;
+    sigil_u64_text ex;
+    char presign[32], sig_mem[SIGIL_B64_LEN(SIGIL_CEX_RSA_SIG_MAX) + 1];
+    sigil_buf pb, sig;
+    sigil_jw w;
+    GUARD(sigil_cex_ws_auth_parse(&expires, ctx, "auth", "expires", 1000000000000ull,
+                                  100000000000000ull));
+    sigil_u64_text_init(&ex, expires);
+    sigil_buf_init(&pb, presign, sizeof(presign));
+    GUARD(sigil_buf_puts(&pb, "GET/realtime"));
+    GUARD(sigil_buf_put(&pb, ex.s, ex.len));
+    sigil_buf_init(&sig, sig_mem, sizeof(sig_mem));
+    GUARD(sign_presign(&sig, ctx->cred, (sigil_slice){presign, pb.len}));
+    sigil_jw_init(&w, out);
+    GUARD(sigil_jw_obj_begin(&w));
+    GUARD(sigil_jw_key(&w, "op"));
+    GUARD(sigil_jw_str(&w, "auth"));
+    GUARD(sigil_jw_key(&w, "args"));
+    GUARD(sigil_jw_arr_begin(&w));
+    GUARD(sigil_jw_strn(&w, ctx->cred->api_key, ctx->cred->api_key_len));
+    GUARD(sigil_jw_u64(&w, expires));
+    GUARD(sigil_jw_strn(&w, sig_mem, sig.len));
+    GUARD(sigil_jw_arr_end(&w));
+    return sigil_jw_obj_end(&w);
+}
+
 static int bybit_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
 {
     const sigil_credentials *c = ctx->cred;
@@ -64,6 +95,8 @@ static int bybit_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
     sigil_slice part = {NULL, 0};
     ENSURE(!c->has_passphrase, SIGIL_E_UNKNOWN_FIELD,
            "credentials.passphrase: Bybit keys have no passphrase; remove it");
+    if (sigil_cex_is_ws_auth(ctx))
+        return bybit_ws_auth(out, ctx);
     GUARD(sigil_cex_request_parse(&r, scratch, ctx, SIGIL_BODY_JSON));
     GUARD(signed_part(&part, &r));
 

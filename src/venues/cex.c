@@ -107,6 +107,26 @@ int sigil_cex_request_parse(sigil_cex_request *r, sigil_buf *scratch, const sigi
     return check_body(r, body_kind);
 }
 
+bool sigil_cex_is_ws_auth(const sigil_sign_ctx *ctx)
+{
+    return sigil_json_get(ctx->req, ctx->root, "op") != 0;
+}
+
+int sigil_cex_ws_auth_parse(uint64_t *time, const sigil_sign_ctx *ctx, const char *op,
+                            const char *time_field, uint64_t min, uint64_t max)
+{
+    const sigil_json_field fields[] = {{"op", true}, {time_field, true}};
+    uint32_t t;
+    GUARD(sigil_json_check_fields(ctx->req, ctx->root, fields, SIGIL_ARRAY_LEN(fields), "request"));
+    GUARD(sigil_json_get_str(ctx->req, ctx->root, "op", true, &t, "request"));
+    ENSURE(sigil_json_str_eq(ctx->req, t, op), SIGIL_E_BAD_FIELD,
+           "request.op: the only WebSocket operation signed is \"%s\"", op);
+    GUARD(sigil_json_get_u64(ctx->req, ctx->root, time_field, true, time, NULL, "request"));
+    ENSURE(*time >= min && *time < max, SIGIL_E_OUT_OF_RANGE, "request.%s: out of range (%s)",
+           time_field, min >= 1000000000000ull ? "Unix milliseconds" : "Unix seconds");
+    return 0;
+}
+
 int sigil_cex_write(sigil_buf *out, const sigil_cex_request *r, sigil_slice query, sigil_slice body,
                     const sigil_header *h, size_t nh)
 {

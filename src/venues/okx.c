@@ -70,12 +70,52 @@ int sigil_iso8601_ms(char out[static SIGIL_ISO8601_MS_LEN + 1], uint64_t ms)
     return 0;
 }
 
+/* WebSocket login: {"op":"login","timestamp":s} gives the message to send,
+ * {"op":"login","args":[{apiKey, passphrase, timestamp, sign}]} with sign
+ * over timestamp ‖ "GET/users/self/verify" (seconds, unlike REST). */
+static int okx_ws_login(sigil_buf *out, const sigil_sign_ctx *ctx)
+{
+    const sigil_credentials *c = ctx->cred;
+    uint64_t ts;
+    sigil_u64_text tt;
+    char prehash[48], sig_mem[SIGIL_B64_LEN(32) + 1];
+    sigil_buf pb, sig;
+    sigil_jw w;
+    GUARD(sigil_cex_ws_auth_parse(&ts, ctx, "login", "timestamp", 1000000000ull, 100000000000ull));
+    sigil_u64_text_init(&tt, ts);
+    sigil_buf_init(&pb, prehash, sizeof(prehash));
+    GUARD(sigil_buf_put(&pb, tt.s, tt.len));
+    GUARD(sigil_buf_puts(&pb, "GET/users/self/verify"));
+    sigil_buf_init(&sig, sig_mem, sizeof(sig_mem));
+    GUARD(sigil_cex_hmac256_b64(&sig, c, prehash, pb.len));
+    sigil_jw_init(&w, out);
+    GUARD(sigil_jw_obj_begin(&w));
+    GUARD(sigil_jw_key(&w, "op"));
+    GUARD(sigil_jw_str(&w, "login"));
+    GUARD(sigil_jw_key(&w, "args"));
+    GUARD(sigil_jw_arr_begin(&w));
+    GUARD(sigil_jw_obj_begin(&w));
+    GUARD(sigil_jw_key(&w, "apiKey"));
+    GUARD(sigil_jw_strn(&w, c->api_key, c->api_key_len));
+    GUARD(sigil_jw_key(&w, "passphrase"));
+    GUARD(sigil_jw_strn(&w, (const char *)c->passphrase.p, c->passphrase.len));
+    GUARD(sigil_jw_key(&w, "timestamp"));
+    GUARD(sigil_jw_strn(&w, tt.s, tt.len));
+    GUARD(sigil_jw_key(&w, "sign"));
+    GUARD(sigil_jw_strn(&w, sig_mem, sig.len));
+    GUARD(sigil_jw_obj_end(&w));
+    GUARD(sigil_jw_arr_end(&w));
+    return sigil_jw_obj_end(&w);
+}
+
 static int okx_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
 {
     const sigil_credentials *c = ctx->cred;
     sigil_cex_request r;
     char iso[SIGIL_ISO8601_MS_LEN + 1];
     sigil_slice prehash;
+    if (sigil_cex_is_ws_auth(ctx))
+        return okx_ws_login(out, ctx);
     GUARD(sigil_cex_request_parse(&r, ctx->scratch, ctx, SIGIL_BODY_JSON));
     /* OKX has no receive window: it rejects requests 30 s off its clock. Its
      * per-request deadline header (expTime) is not mapped: not verified here. */

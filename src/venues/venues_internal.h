@@ -47,6 +47,15 @@ SIGIL_WARN_UNUSED_RESULT int sigil_cex_request_parse(sigil_cex_request *r, sigil
                                                      const sigil_sign_ctx *ctx,
                                                      sigil_body_kind body_kind);
 
+/* ---- private WebSocket authentication: {"op": OP, <time field>: N} ---- */
+/* True when the request is a WebSocket authentication (it has "op"). */
+bool sigil_cex_is_ws_auth(const sigil_sign_ctx *ctx);
+/* Checks the request is exactly {"op": op, time_field: integer in [min, max)}
+ * and returns the integer. */
+SIGIL_WARN_UNUSED_RESULT int sigil_cex_ws_auth_parse(uint64_t *time, const sigil_sign_ctx *ctx,
+                                                     const char *op, const char *time_field,
+                                                     uint64_t min, uint64_t max);
+
 /* Printable ASCII without space and without the bytes in forbidden: what
  * goes on the request line must be sent as is. Names request.<field>. */
 SIGIL_WARN_UNUSED_RESULT int sigil_cex_check_ascii(sigil_slice s, const char *field,

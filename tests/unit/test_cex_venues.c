@@ -570,9 +570,50 @@ static int setup(void **state)
     return sigil_init();
 }
 
+/* Private WebSocket authentication messages (venues.md §2, §3 vectors). The
+ * OKX login message carries the passphrase in clear: that is OKX's protocol,
+ * like its REST header. */
+static void test_ws_auth_messages(void **state)
+{
+    (void)state;
+    expect_signed("bybit", BYBIT_CRED, SIGIL_NET_MAINNET,
+                  "{\"op\":\"auth\",\"expires\":1700000010000}",
+                  "{\"op\":\"auth\",\"args\":[\"XXXXXXXXXX\",1700000010000,"
+                  "\"91a5e42aa6d4f91c9ac1cd314c37287b3e0eb00d02ab6ef4c1c217824b09f2f6\"]}");
+    assert_int_equal(
+        sign("okx", OKX_CRED, SIGIL_NET_MAINNET, "{\"op\":\"login\",\"timestamp\":1700000000}"), 0);
+    assert_string_equal(g_out, "{\"op\":\"login\",\"args\":[{\"apiKey\":"
+                               "\"985d5b66-57ce-40fb-b714-afc0b9787083\",\"passphrase\":"
+                               "\"Passphrase123!\",\"timestamp\":\"1700000000\",\"sign\":"
+                               "\"Ikt+m8H9a4a71m253i8fzxPPDMmTxHlL+yYR4ULQnlc=\"}]}");
+}
+
+static void test_ws_auth_refusals(void **state)
+{
+    (void)state;
+    const sigil_network M = SIGIL_NET_MAINNET;
+    expect_refused("bybit", BYBIT_CRED, M, "{\"op\":\"subscribe\",\"expires\":1700000010000}",
+                   SIGIL_E_BAD_FIELD, "request.op");
+    expect_refused("bybit", BYBIT_CRED, M, "{\"op\":\"auth\"}", SIGIL_E_MISSING_FIELD,
+                   "request.expires");
+    expect_refused("bybit", BYBIT_CRED, M, "{\"op\":\"auth\",\"expires\":1700000010}",
+                   SIGIL_E_OUT_OF_RANGE, "request.expires");
+    expect_refused("bybit", BYBIT_CRED, M,
+                   "{\"op\":\"auth\",\"expires\":1700000010000,\"method\":\"GET\"}",
+                   SIGIL_E_UNKNOWN_FIELD, "request.method");
+    expect_refused("okx", OKX_CRED, M, "{\"op\":\"login\",\"timestamp\":1700000000000}",
+                   SIGIL_E_OUT_OF_RANGE, "request.timestamp");
+    expect_refused("okx", OKX_CRED, M, "{\"op\":\"login\",\"timestamp\":\"1700000000\"}",
+                   SIGIL_E_BAD_FIELD, "request.timestamp");
+    expect_refused("okx", OKX_CRED, M, "{\"op\":1,\"timestamp\":1700000000}", SIGIL_E_BAD_FIELD,
+                   "request.op");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ws_auth_messages),
+        cmocka_unit_test(test_ws_auth_refusals),
         cmocka_unit_test(test_iso8601_known_values),
         cmocka_unit_test(test_iso8601_out_of_range),
         cmocka_unit_test(test_iso8601_matches_gmtime),
