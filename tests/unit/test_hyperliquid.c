@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "sigil/venues.h"
 #include "venues/hyperliquid_internal.h"
 
@@ -34,24 +36,8 @@ static sigil_json_tok g_doc_toks[256];
 /* ---- set-up ---- */
 static void load_vectors(void)
 {
-    char path[4096];
-    const char *dir = getenv("SIGIL_VECTORS_DIR");
-    const char *slash = strrchr(__FILE__, '/');
-    if (dir != NULL)
-        snprintf(path, sizeof(path), "%s/hyperliquid.json", dir);
-    else if (slash != NULL)
-        snprintf(path, sizeof(path), "%.*s/../vectors/hyperliquid.json", (int)(slash - __FILE__),
-                 __FILE__);
-    else
-        snprintf(path, sizeof(path), "../vectors/hyperliquid.json");
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s (set SIGIL_VECTORS_DIR)", path);
-    size_t n = fread(g_vec_text, 1, sizeof(g_vec_text), f);
-    fclose(f);
-    assert_true(n > 0 && n < sizeof(g_vec_text));
-    if (sigil_json_parse(&g_vec, g_vec_text, n, g_vec_toks, SIGIL_REQUEST_MAX_TOKENS) != 0)
-        fail_msg("%s: %s", path, sigil_errmsg());
+    test_load_vectors("hyperliquid.json", g_vec_text, sizeof(g_vec_text), &g_vec, g_vec_toks,
+                      SIGIL_REQUEST_MAX_TOKENS);
 }
 
 static int group_setup(void **state)

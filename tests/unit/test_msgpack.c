@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "sigil/codec.h"
 
 #define TOK_CAP 8192
@@ -321,24 +323,7 @@ static sigil_json_tok g_vec_toks[TOK_CAP];
 
 static void load_vectors(sigil_json *d)
 {
-    char path[4096];
-    const char *dir = getenv("SIGIL_VECTORS_DIR");
-    const char *slash = strrchr(__FILE__, '/');
-    if (dir != NULL)
-        snprintf(path, sizeof(path), "%s/hyperliquid.json", dir);
-    else if (slash != NULL)
-        snprintf(path, sizeof(path), "%.*s/../vectors/hyperliquid.json", (int)(slash - __FILE__),
-                 __FILE__);
-    else
-        snprintf(path, sizeof(path), "../vectors/hyperliquid.json");
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s (set SIGIL_VECTORS_DIR)", path);
-    size_t n = fread(g_vec_text, 1, sizeof(g_vec_text), f);
-    fclose(f);
-    assert_true(n > 0 && n < sizeof(g_vec_text));
-    if (sigil_json_parse(d, g_vec_text, n, g_vec_toks, TOK_CAP) != 0)
-        fail_msg("%s: %s", path, sigil_errmsg());
+    test_load_vectors("hyperliquid.json", g_vec_text, sizeof(g_vec_text), d, g_vec_toks, TOK_CAP);
 }
 
 static size_t check_list(const sigil_json *d, const char *list)
