@@ -57,6 +57,7 @@ typedef struct {
     uint32_t end;   /* strings: the closing quote */
     uint32_t size;  /* children: members of an object, items of an array */
     uint32_t next;  /* index of the token after this one's subtree */
+    uint32_t hash;  /* object keys: FNV-1a of the decoded key (duplicate checks) */
 } sigil_json_tok;
 
 typedef struct {
@@ -176,6 +177,15 @@ SIGIL_WARN_UNUSED_RESULT int sigil_query_parse(sigil_query *q, const char *text,
                                                const char *what);
 /* Finds a parameter by its exact decoded name; NULL when absent. */
 const sigil_query_param *sigil_query_find(const sigil_query *q, const char *name);
+/* Refuses a parameter of a whose name equals one of b's once decoded or
+ * case-folded (a query and a form body the venue reads as one set). */
+SIGIL_WARN_UNUSED_RESULT int sigil_query_check_disjoint(const sigil_query *a, const sigil_query *b,
+                                                        const char *what);
+/* The parameter named exactly name (NULL when absent), refusing one whose
+ * name differs only in letter case: a venue that reads names exactly would
+ * not see the parameter the caller checked. */
+SIGIL_WARN_UNUSED_RESULT int sigil_query_get(const sigil_query_param **out, const sigil_query *q,
+                                             const char *name, const char *what);
 /* Finds a parameter whose decoded name equals name up to ASCII case (there is
  * at most one: sigil_query_parse refuses case variants). */
 const sigil_query_param *sigil_query_find_folded(const sigil_query *q, const char *name);

@@ -49,6 +49,11 @@ SIGIL_WARN_UNUSED_RESULT int sigil_hmac_sha384(uint8_t out[static 48], const uin
                                                size_t klen, const void *msg, size_t mlen);
 void sigil_hmac_sha512(uint8_t out[static 64], const uint8_t *key, size_t klen, const void *msg,
                        size_t mlen);
+/* HMAC-SHA512 with the key schedule done once, as sigil_hmac_sha256_key. */
+SIGIL_WARN_UNUSED_RESULT int sigil_hmac_sha512_key(sigil_secret *state, const uint8_t *key,
+                                                   size_t klen);
+void sigil_hmac_sha512_keyed(uint8_t out[static 64], const sigil_secret *state, const void *msg,
+                             size_t mlen);
 
 /* ---- secp256k1 (sign) ---- */
 /* Validates a 32-byte secret key (0 < k < n). */
@@ -76,6 +81,8 @@ SIGIL_WARN_UNUSED_RESULT int sigil_ed25519_seed_from_pem(uint8_t seed[static 32]
                                                          size_t len);
 
 /* ---- RSA PKCS#1 v1.5 with SHA-256 (sign) ---- */
+/* Venues size signature buffers for this (1024 bytes). */
+#define SIGIL_RSA_MAX_BITS 8192
 typedef struct sigil_rsa_key sigil_rsa_key;
 SIGIL_WARN_UNUSED_RESULT int sigil_rsa_key_from_pem(sigil_rsa_key **out, const char *pem,
                                                     size_t len);

@@ -38,6 +38,8 @@ typedef struct {
                                 secp256k1: 32-byte key */
     sigil_secret passphrase; /* len 0 when absent */
     sigil_secret hmac_state; /* HMAC keys: keyed HMAC-SHA256 state */
+    /* HMAC keys of venues with hmac_sha512: keyed HMAC-SHA512 state */
+    sigil_secret hmac512_state;
     bool has_passphrase;
     sigil_rsa_key *rsa;  /* RSA keys only */
     uint8_t address[20]; /* secp256k1 keys: the Ethereum address */
@@ -64,6 +66,8 @@ typedef struct {
     unsigned key_types; /* bitmask of sigil_key_type accepted */
     bool needs_passphrase;
     sigil_sign_fn sign;
+    bool secret_base64; /* HMAC secret is base64 text; the key is its decoded bytes (kraken) */
+    bool hmac_sha512;   /* also key an HMAC-SHA512 state (kraken, gate) */
 } sigil_venue;
 
 const sigil_venue *sigil_venue_find(const char *name);

@@ -4,6 +4,7 @@
  * signing uses the timestamps it is given; freshness is the service's job.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -87,7 +88,11 @@ int cmd_sign(int argc, char **argv)
     if (rc != 0)
         return cli_report_error();
     g_out[out.len] = '\n';
-    if (fwrite(g_out, 1, out.len + 1, stdout) != out.len + 1 || fflush(stdout) != 0) {
+    bool written = fwrite(g_out, 1, out.len + 1, stdout) == out.len + 1 && fflush(stdout) == 0;
+    /* Some outputs carry what the venue treats as a credential (OKX's
+     * passphrase header, KuCoin's derived passphrase): do not keep them. */
+    sigil_wipe(g_out, out.len + 1);
+    if (!written) {
         (void)sigil_fail(SIGIL_E_IO, "stdout: write failed");
         return cli_report_error();
     }

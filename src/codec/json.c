@@ -7,6 +7,7 @@
  */
 #define JSMN_STRICT
 #include <jsmn.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "sigil/codec.h"
@@ -140,6 +141,12 @@ static int iter_next(str_iter *it)
     return it->pend[0];
 }
 
+/* Decoded strings may be secrets (credentials files): iterators are wiped. */
+static void iter_wipe(str_iter *it)
+{
+    sodium_memzero(it->pend, sizeof(it->pend));
+}
+
 static bool str_tok_eq(const sigil_json *d, uint32_t a, uint32_t b)
 {
     str_iter x, y;
@@ -155,7 +162,23 @@ static bool str_tok_eq(const sigil_json *d, uint32_t a, uint32_t b)
         cx = iter_next(&x);
         cy = iter_next(&y);
     } while (cx == cy && cx >= 0);
+    iter_wipe(&x);
+    iter_wipe(&y);
     return cx == cy;
+}
+
+/* FNV-1a of a decoded key: duplicate checks compare hashes first, so an
+ * object of many escaped keys costs integer compares, not unescaping. */
+static uint32_t key_hash(const sigil_json *d, uint32_t t)
+{
+    str_iter it;
+    uint32_t h = 2166136261u;
+    int c;
+    iter_init(&it, d, t);
+    while ((c = iter_next(&it)) >= 0)
+        h = (h ^ (uint32_t)c) * 16777619u;
+    iter_wipe(&it);
+    return h;
 }
 
 void sigil_json_key_for_message(const sigil_json *d, uint32_t k, char *out, size_t cap)
@@ -220,6 +243,7 @@ static int check_string(walker *w, sigil_json_tok *t, size_t start, size_t end)
             i++;
         }
     }
+    sodium_memzero(tmp, sizeof(tmp));
     ENSURE(ascii || sigil_utf8_valid((const uint8_t *)p + start, end - start), SIGIL_E_BAD_JSON,
            "string at byte %zu is not valid UTF-8", start);
     return 0;
@@ -299,8 +323,9 @@ static int walk_container(walker *w, uint32_t self, const jsmntok_t *jt, uint32_
             ENSURE(key < w->njt && w->jt[key].type == JSMN_STRING, SIGIL_E_BAD_JSON,
                    "object key expected at byte %zu", w->pos);
             GUARD(walk_value(w, depth + 1));
+            d->toks[key].hash = key_hash(d, key);
             for (uint32_t prev = self + 1; prev < key; prev = d->toks[prev + 1].next) {
-                if (str_tok_eq(d, prev, key))
+                if (d->toks[prev].hash == d->toks[key].hash && str_tok_eq(d, prev, key))
                     return dup_key_error(d, key);
             }
             GUARD(expect_char(w, ':'));
@@ -442,7 +467,9 @@ int sigil_json_str(const sigil_json *d, uint32_t t, sigil_buf *out)
         if (run_end == end)
             break;
         i = run_end + decode_escape(p, run_end, end, dec, &n); /* validated at parse */
-        if (n == 0 || sigil_buf_put(out, dec, n) != 0)
+        int rc = n == 0 ? -1 : sigil_buf_put(out, dec, n);
+        sodium_memzero(dec, sizeof(dec));
+        if (rc != 0)
             goto fail;
     }
     return 0;
@@ -465,12 +492,10 @@ bool sigil_json_str_eq(const sigil_json *d, uint32_t t, const char *lit)
         return strncmp(d->text + d->toks[t].start, lit, n) == 0 && lit[n] == '\0';
     }
     iter_init(&it, d, t);
-    while ((c = iter_next(&it)) >= 0) {
-        if (lit[i] == '\0' || (uint8_t)lit[i] != c)
-            return false;
+    while ((c = iter_next(&it)) >= 0 && lit[i] != '\0' && (uint8_t)lit[i] == c)
         i++;
-    }
-    return lit[i] == '\0';
+    iter_wipe(&it);
+    return c < 0 && lit[i] == '\0';
 }
 
 bool sigil_json_is_integer(const sigil_json *d, uint32_t t)

@@ -213,3 +213,43 @@ const sigil_query_param *sigil_query_find(const sigil_query *q, const char *name
     }
     return NULL;
 }
+
+int sigil_query_get(const sigil_query_param **out, const sigil_query *q, const char *name,
+                    const char *what)
+{
+    const sigil_query_param *folded = sigil_query_find_folded(q, name);
+    *out = sigil_query_find(q, name);
+    ENSURE(folded == *out, SIGIL_E_BAD_FIELD,
+           "%s: a parameter spelled like %s but in other letter case is not allowed", what, name);
+    return 0;
+}
+
+/* Same name once decoded and case-folded (plain names compared raw). */
+static int same_name(bool *same, sigil_slice a, sigil_slice b, const char *what)
+{
+    char x[NAME_MAX_DECODED], y[NAME_MAX_DECODED];
+    size_t nx, ny;
+    if (plain_name(a) && plain_name(b)) {
+        *same = ascii_case_eq(a, b);
+        return 0;
+    }
+    GUARD(decode_name(a, x, &nx, true, what));
+    GUARD(decode_name(b, y, &ny, true, what));
+    *same = nx == ny && memcmp(x, y, nx) == 0;
+    return 0;
+}
+
+int sigil_query_check_disjoint(const sigil_query *a, const sigil_query *b, const char *what)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        for (size_t j = 0; j < b->n; j++) {
+            bool same;
+            GUARD(same_name(&same, a->params[i].key, b->params[j].key, what));
+            ENSURE(!same, SIGIL_E_DUPLICATE_KEY,
+                   "%s: query parameter %zu and body parameter %zu have the same name (the "
+                   "venue would read only one of them)",
+                   what, i + 1, j + 1);
+        }
+    }
+    return 0;
+}

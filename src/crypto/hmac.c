@@ -76,6 +76,48 @@ void sigil_hmac_sha256_keyed(uint8_t out[static 32], const sigil_secret *state, 
     sodium_memzero(ih, sizeof(ih));
 }
 
+typedef struct {
+    SHA512_CTX inner; /* after absorbing key ^ ipad */
+    SHA512_CTX outer; /* after absorbing key ^ opad */
+} hmac512_state;
+
+int sigil_hmac_sha512_key(sigil_secret *state, const uint8_t *key, size_t klen)
+{
+    uint8_t k[128] = {0}, pad[128];
+    GUARD(sigil_secret_alloc(state, sizeof(hmac512_state)));
+    hmac512_state *h = (hmac512_state *)(void *)state->p;
+    if (klen > sizeof(k))
+        SHA512(key, klen, k);
+    else
+        memcpy(k, key, klen);
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] = k[i] ^ 0x36;
+    SHA512_Init(&h->inner);
+    SHA512_Update(&h->inner, pad, sizeof(pad));
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] = k[i] ^ 0x5c;
+    SHA512_Init(&h->outer);
+    SHA512_Update(&h->outer, pad, sizeof(pad));
+    sodium_memzero(k, sizeof(k));
+    sodium_memzero(pad, sizeof(pad));
+    state->len = sizeof(hmac512_state);
+    return 0;
+}
+
+void sigil_hmac_sha512_keyed(uint8_t out[static 64], const sigil_secret *state, const void *msg,
+                             size_t mlen)
+{
+    hmac512_state h;
+    uint8_t ih[64];
+    memcpy(&h, state->p, sizeof(h));
+    SHA512_Update(&h.inner, msg, mlen);
+    SHA512_Final(ih, &h.inner);
+    SHA512_Update(&h.outer, ih, sizeof(ih));
+    SHA512_Final(out, &h.outer);
+    sodium_memzero(&h, sizeof(h));
+    sodium_memzero(ih, sizeof(ih));
+}
+
 static EVP_MAC *g_hmac;
 static pthread_once_t g_hmac_once = PTHREAD_ONCE_INIT;
 

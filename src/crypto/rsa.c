@@ -18,9 +18,11 @@ int sigil_rsa_key_from_pem(sigil_rsa_key **out, const char *pem, size_t len)
     EVP_PKEY *pkey;
     *out = NULL;
     GUARD(sigil_pem_read_private_key(&pkey, pem, len, "RSA"));
-    if (EVP_PKEY_get_id(pkey) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pkey) < 2048) {
+    if (EVP_PKEY_get_id(pkey) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pkey) < 2048 ||
+        EVP_PKEY_get_bits(pkey) > SIGIL_RSA_MAX_BITS) {
         EVP_PKEY_free(pkey);
-        BAIL(SIGIL_E_BAD_CREDENTIALS, "secret: expected an RSA private key of at least 2048 bits");
+        BAIL(SIGIL_E_BAD_CREDENTIALS, "secret: expected an RSA private key of 2048 to %d bits",
+             SIGIL_RSA_MAX_BITS);
     }
     sigil_rsa_key *k = calloc(1, sizeof(*k));
     if (k == NULL) {

@@ -39,7 +39,7 @@ int sigil_secp256k1_check_key(const uint8_t seckey[static 32])
 {
     ENSURE(ctx() != NULL, SIGIL_E_CRYPTO, "secp256k1 context unavailable");
     ENSURE(secp256k1_ec_seckey_verify(ctx(), seckey) == 1, SIGIL_E_BAD_CREDENTIALS,
-           "private_key: not a valid secp256k1 secret key");
+           "credentials.private_key: not a valid secp256k1 secret key");
     return 0;
 }
 

@@ -27,8 +27,9 @@ static const sigil_eip712_types MESSAGE_TYPES = {&MESSAGE_TYPE, 1};
 typedef int (*chain_id_fn)(uint64_t *out, const sigil_sign_ctx *ctx, const sigil_query *q);
 
 typedef struct {
-    const char *path_suffix; /* NULL: every other endpoint */
-    const char *identity;    /* parameter carrying the signing key's address */
+    const char *path;     /* exact path; NULL: every other endpoint */
+    const char *identity; /* parameter carrying the signing key's address */
+    const char *refused;  /* parameter that must not be sent; NULL: none */
     chain_id_fn chain_id;
 } aster_endpoint;
 
@@ -59,31 +60,37 @@ static int chain_from_network(uint64_t *out, const sigil_sign_ctx *ctx, const si
 
 /* registerAndApproveAgent is signed by the user's own wallet for the chain
  * its message names (signatureChainId, 56 for BNB Chain), not Aster's 1666:
- * the domain takes the chain from the signed text, so the two cannot differ. */
+ * the domain takes the chain from the signed text, so the two cannot differ.
+ * Aster does not sign the path, so a message signed here must never be a
+ * valid trading signature: Aster's own chain ids are refused. */
 static int chain_from_message(uint64_t *out, const sigil_sign_ctx *ctx, const sigil_query *q)
 {
     (void)ctx;
-    const sigil_query_param *p = sigil_query_find(q, "signatureChainId");
+    const sigil_query_param *p;
+    GUARD(sigil_query_get(&p, q, "signatureChainId", "request.query"));
     ENSURE(p != NULL, SIGIL_E_MISSING_FIELD,
            "request.query: registerAndApproveAgent needs signatureChainId");
     GUARD(param_u64(out, p, "signatureChainId"));
     ENSURE(*out > 0, SIGIL_E_OUT_OF_RANGE, "request.query: signatureChainId must not be 0");
+    for (size_t i = 0; i < SIGIL_ARRAY_LEN(NETWORK_CHAIN_IDS); i++)
+        ENSURE(*out != NETWORK_CHAIN_IDS[i], SIGIL_E_BAD_FIELD,
+               "request.query: signatureChainId %llu is Aster's trading domain; an agent "
+               "registration is signed on the wallet's chain",
+               (unsigned long long)*out);
     return 0;
 }
 
 static const aster_endpoint ENDPOINTS[] = {
-    {"/registerAndApproveAgent", "user", chain_from_message},
-    {NULL, "signer", chain_from_network},
+    {"/fapi/v3/registerAndApproveAgent", "user", "signer", chain_from_message},
+    {"/api/v3/registerAndApproveAgent", "user", "signer", chain_from_message},
+    {NULL, "signer", NULL, chain_from_network},
 };
 
 static const aster_endpoint *endpoint_for(sigil_slice path)
 {
     size_t i = 0;
-    for (; ENDPOINTS[i].path_suffix != NULL; i++) {
-        size_t n = strlen(ENDPOINTS[i].path_suffix);
-        if (path.len >= n && memcmp(path.p + path.len - n, ENDPOINTS[i].path_suffix, n) == 0)
-            break;
-    }
+    while (ENDPOINTS[i].path != NULL && !sigil_slice_eq(path, ENDPOINTS[i].path))
+        i++;
     return &ENDPOINTS[i];
 }
 
@@ -116,15 +123,15 @@ static int parse_request(sigil_cex_request *r, const sigil_sign_ctx *ctx)
            "request.method: expected GET, POST, PUT or DELETE");
     memcpy(r->method, METHODS[i], strlen(METHODS[i]) + 1);
     GUARD(decode_str(&r->path, ctx, "path"));
-    ENSURE(r->path.len > 0 && r->path.p[0] == '/', SIGIL_E_BAD_FIELD,
-           "request.path: must start with '/'");
-    GUARD(sigil_cex_check_ascii(r->path, "path", "?#"));
+    GUARD(sigil_cex_check_path(r->path));
     GUARD(decode_str(&r->query, ctx, "query"));
     ENSURE(r->query.len == 0 || r->query.p[0] != '?', SIGIL_E_BAD_FIELD,
            "request.query: give the query without the leading '?'");
     GUARD(sigil_cex_check_ascii(r->query, "query", "#"));
     GUARD(sigil_query_parse(&r->query_params, r->query.p, r->query.len, "request.query"));
-    ENSURE(sigil_query_find(&r->query_params, "signature") == NULL, SIGIL_E_BAD_FIELD,
+    const sigil_query_param *sig;
+    GUARD(sigil_query_get(&sig, &r->query_params, "signature", "request.query"));
+    ENSURE(sig == NULL, SIGIL_E_BAD_FIELD,
            "request.query: the signature parameter is added by Sigil and must not be sent");
     return 0;
 }
@@ -146,7 +153,8 @@ static int resolve_nonce(uint64_t *nonce, bool *append, const sigil_sign_ctx *ct
 {
     uint64_t given = 0;
     bool has_given;
-    const sigil_query_param *p = sigil_query_find(q, "nonce");
+    const sigil_query_param *p;
+    GUARD(sigil_query_get(&p, q, "nonce", "request.query"));
     GUARD(sigil_json_get_u64(ctx->req, ctx->root, "nonce", false, &given, &has_given, "request"));
     *append = p == NULL;
     if (p != NULL) {
@@ -198,7 +206,12 @@ static int build_msg(sigil_slice *msg, const sigil_sign_ctx *ctx, const sigil_ce
         GUARD(sigil_buf_puts(s, "nonce="));
         GUARD(sigil_buf_put_u64(s, nonce));
     }
-    const sigil_query_param *id = sigil_query_find(&r->query_params, e->identity);
+    const sigil_query_param *id, *refused = NULL;
+    GUARD(sigil_query_get(&id, &r->query_params, e->identity, "request.query"));
+    if (e->refused != NULL)
+        GUARD(sigil_query_get(&refused, &r->query_params, e->refused, "request.query"));
+    ENSURE(refused == NULL, SIGIL_E_BAD_FIELD, "request.query: %s is not sent to this endpoint",
+           e->refused);
     if (id != NULL) {
         GUARD(check_identity(id, ctx->cred, e->identity));
     } else {

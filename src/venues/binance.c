@@ -3,6 +3,7 @@
  * payload = query ‖ body (no separator), as sent; HMAC-SHA256 → hex,
  * Ed25519 / RSA-PKCS1v15-SHA256 → base64, percent-encoded; appended as the
  * last parameter `signature` of the body when there is one, else the query.
+ * A request with "params" is a WebSocket API request (binance_ws.c).
  */
 #include <string.h>
 
@@ -51,7 +52,7 @@ static int check_param_u64(const sigil_query_param *p, uint64_t want, const char
 
 /* A recvWindow parameter sent without request.recv_window must still be
  * within Binance's bounds: 0 < value <= 60000 ms, at most three decimals. */
-static int check_recv_window_text(sigil_slice v)
+int sigil_binance_check_recv_window_text(sigil_slice v)
 {
     size_t i = 0, int_digits = 0, frac_digits = 0;
     uint64_t thousandths = 0, scale = 100;
@@ -78,20 +79,15 @@ static int check_recv_window_text(sigil_slice v)
 }
 
 /* Finds a parameter Sigil reads (timestamp, recvWindow, signature) in the
- * query or the body. A spelling that differs only by case is refused: Binance
- * reads names exactly, so it would not be the parameter Sigil checked. */
-static int find_reserved(const sigil_query_param **out, const sigil_query *a, const sigil_query *b,
-                         const char *name)
+ * query or the body (they share no names: checked before). A spelling that
+ * differs only by case is refused: Binance reads names exactly. */
+static int find_reserved(const sigil_query_param **out, const sigil_query *query,
+                         const sigil_query *body, const char *name)
 {
-    const sigil_query *qs[2] = {a, b};
-    *out = NULL;
-    for (size_t i = 0; i < 2 && *out == NULL; i++) {
-        const sigil_query_param *folded = sigil_query_find_folded(qs[i], name);
-        ENSURE(folded == NULL || folded == sigil_query_find(qs[i], name), SIGIL_E_BAD_FIELD,
-               "request: a parameter spelled like %s but with other letter case is not allowed",
-               name);
-        *out = folded;
-    }
+    const sigil_query_param *in_query, *in_body;
+    GUARD(sigil_query_get(&in_query, query, name, "request.query"));
+    GUARD(sigil_query_get(&in_body, body, name, "request.body"));
+    *out = in_query != NULL ? in_query : in_body;
     return 0;
 }
 
@@ -124,10 +120,15 @@ static int binance_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
     sigil_buf *scratch = ctx->scratch;
     sigil_cex_request r;
     sigil_query body_params;
+    if (sigil_binance_is_ws(ctx))
+        return sigil_binance_ws_sign(out, ctx);
     GUARD(sigil_cex_request_parse(&r, scratch, ctx, SIGIL_BODY_FORM));
     ENSURE(!r.has_recv_window || r.recv_window <= 60000, SIGIL_E_OUT_OF_RANGE,
            "request.recv_window: Binance accepts at most 60000 ms");
     GUARD(sigil_query_parse(&body_params, r.body.p, r.body.len, "request.body"));
+    /* Binance reads query ‖ body as one parameter set (a name in both: the
+     * query's value wins), so a name may appear in only one of them. */
+    GUARD(sigil_query_check_disjoint(&r.query_params, &body_params, "request"));
     const sigil_query_param *sig_param, *ts, *rw;
     GUARD(find_reserved(&sig_param, &r.query_params, &body_params, "signature"));
     GUARD(find_reserved(&ts, &r.query_params, &body_params, "timestamp"));
@@ -144,7 +145,7 @@ static int binance_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
     if (rw != NULL && r.has_recv_window)
         GUARD(check_param_u64(rw, r.recv_window, "recvWindow"));
     else if (rw != NULL)
-        GUARD(check_recv_window_text(rw->value));
+        GUARD(sigil_binance_check_recv_window_text(rw->value));
     else if (r.has_recv_window)
         GUARD(append_u64(scratch, target, "recvWindow", r.recv_window));
 

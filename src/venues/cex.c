@@ -29,12 +29,53 @@ static int decode_field(sigil_slice *out, sigil_buf *scratch, const sigil_json *
     return 0;
 }
 
+/* RFC 3986 characters an HTTP client sends as they are: unreserved, '%' of
+ * an escape, and the delimiters of paths and queries. Anything else (space,
+ * quotes, braces, '|', '\\', '^', '`', '<', '>', '[', ']', ';', non-ASCII)
+ * is rewritten differently by different clients, so the bytes sent would not
+ * be the bytes signed. */
+static bool uri_safe(uint8_t c)
+{
+    static const char DELIMS[] = "-._~%!$&'()*+,=:@/?";
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr(DELIMS, c) != NULL);
+}
+
 int sigil_cex_check_ascii(sigil_slice s, const char *field, const char *forbidden)
 {
     for (size_t i = 0; i < s.len; i++) {
         uint8_t c = (uint8_t)s.p[i];
-        ENSURE(c > 0x20 && c < 0x7f && strchr(forbidden, c) == NULL, SIGIL_E_BAD_FIELD,
+        ENSURE(uri_safe(c) && strchr(forbidden, c) == NULL, SIGIL_E_BAD_FIELD,
                "request.%s: byte %zu is not allowed (send it percent-encoded)", field, i);
+    }
+    return 0;
+}
+
+int sigil_cex_check_path(sigil_slice path)
+{
+    static const char *const ENCODED_SEPARATORS[] = {"%2f", "%2e", "%5c"};
+    ENSURE(path.len > 0 && path.p[0] == '/', SIGIL_E_BAD_FIELD,
+           "request.path: must start with '/'");
+    GUARD(sigil_cex_check_ascii(path, "path", "?#"));
+    for (size_t i = 0; i < path.len; i++) {
+        if (path.p[i] == '%' && i + 2 < path.len) {
+            char esc[4] = {'%', (char)(path.p[i + 1] | 0x20), (char)(path.p[i + 2] | 0x20), 0};
+            for (size_t k = 0; k < SIGIL_ARRAY_LEN(ENCODED_SEPARATORS); k++)
+                ENSURE(strcmp(esc, ENCODED_SEPARATORS[k]) != 0, SIGIL_E_BAD_FIELD,
+                       "request.path: an encoded '/', '.' or '\\' at byte %zu is not allowed", i);
+        }
+        if (path.p[i] != '/')
+            continue;
+        /* The segment after this '/': empty, "." and ".." are refused because
+         * clients and servers normalise them away. */
+        size_t end = i + 1;
+        while (end < path.len && path.p[end] != '/')
+            end++;
+        size_t n = end - i - 1;
+        bool dots = (n == 1 && path.p[i + 1] == '.') ||
+                    (n == 2 && path.p[i + 1] == '.' && path.p[i + 2] == '.');
+        ENSURE(!dots && (n > 0 || end == path.len), SIGIL_E_BAD_FIELD,
+               "request.path: empty, '.' or '..' segment at byte %zu", i + 1);
     }
     return 0;
 }
@@ -59,8 +100,11 @@ static int check_body(const sigil_cex_request *r, sigil_body_kind kind)
     sigil_query form;
     if (r->body.len == 0)
         return 0;
-    if (kind == SIGIL_BODY_FORM)
+    if (kind == SIGIL_BODY_FORM) {
+        /* A form body is read like a query: only bytes every reader agrees on. */
+        GUARD(sigil_cex_check_ascii(r->body, "body", "#"));
         return sigil_query_parse(&form, r->body.p, r->body.len, "request.body");
+    }
     if (sigil_json_parse(&body, r->body.p, r->body.len, toks, SIGIL_REQUEST_MAX_TOKENS) != 0) {
         char why[160];
         sigil_err e = sigil_errno();
@@ -89,9 +133,7 @@ int sigil_cex_request_parse(sigil_cex_request *r, sigil_buf *scratch, const sigi
     GUARD(sigil_json_get_u64(d, ctx->root, "recv_window", false, &r->recv_window,
                              &r->has_recv_window, "request"));
 
-    ENSURE(r->path.len > 0 && r->path.p[0] == '/', SIGIL_E_BAD_FIELD,
-           "request.path: must start with '/'");
-    GUARD(sigil_cex_check_ascii(r->path, "path", "?#"));
+    GUARD(sigil_cex_check_path(r->path));
     ENSURE(r->query.len == 0 || r->query.p[0] != '?', SIGIL_E_BAD_FIELD,
            "request.query: give the query without the leading '?'");
     GUARD(sigil_cex_check_ascii(r->query, "query", "#"));

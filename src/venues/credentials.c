@@ -56,6 +56,21 @@ static int decode_secret_str(sigil_secret *dst, const sigil_json *d, uint32_t t,
     return 0;
 }
 
+/* Venues that show the secret as base64 (Kraken) key the HMAC with the decoded
+ * bytes. Decoded once here, into locked memory; the message never quotes it. */
+static int decode_secret_base64(sigil_secret *dst, const sigil_secret *text)
+{
+    size_t n = 0;
+    GUARD(sigil_secret_alloc(dst, text->len));
+    if (sigil_b64_decode(dst->p, dst->cap, &n, (const char *)text->p, text->len, SIGIL_B64_STD,
+                         "credentials.secret") != 0)
+        BAIL(SIGIL_E_BAD_CREDENTIALS, "credentials.secret: not valid base64 (padded, standard "
+                                      "alphabet), as the venue shows the secret");
+    ENSURE(n > 0, SIGIL_E_BAD_CREDENTIALS, "credentials.secret: decodes to no bytes");
+    dst->len = n;
+    return 0;
+}
+
 static int parse_key_type(sigil_key_type *out, const sigil_json *d, uint32_t obj,
                           const sigil_venue *v)
 {
@@ -101,9 +116,15 @@ static int parse_cex(sigil_credentials *c, const sigil_venue *v, const sigil_jso
     GUARD(decode_secret_str(&raw, d, t, "secret"));
     switch (c->type) {
     case SIGIL_KEY_HMAC:
-        c->secret = raw;
-        raw = (sigil_secret){0};
+        if (v->secret_base64) {
+            GUARD(decode_secret_base64(&c->secret, &raw));
+        } else {
+            c->secret = raw;
+            raw = (sigil_secret){0};
+        }
         GUARD(sigil_hmac_sha256_key(&c->hmac_state, c->secret.p, c->secret.len));
+        if (v->hmac_sha512)
+            GUARD(sigil_hmac_sha512_key(&c->hmac512_state, c->secret.p, c->secret.len));
         break;
     case SIGIL_KEY_ED25519: {
         SIGIL_SECRET(seed);
@@ -178,6 +199,7 @@ void sigil_credentials_free(sigil_credentials *c)
     sigil_secret_free(&c->secret);
     sigil_secret_free(&c->passphrase);
     sigil_secret_free(&c->hmac_state);
+    sigil_secret_free(&c->hmac512_state);
     sigil_rsa_key_free(c->rsa);
     c->rsa = NULL;
     sigil_wipe(c->address, sizeof(c->address));

@@ -4,11 +4,11 @@
  * KC-API-SIGN = base64(HMAC-SHA256(secret, prehash)) and
  * KC-API-PASSPHRASE = base64(HMAC-SHA256(secret, passphrase)).
  *
- * The query is signed exactly as sent. KuCoin's newer docs say to sign it
- * un-URL-encoded; ccxt sends the query raw and signs those same bytes, which
- * is what we do: signing a decoded form would sign bytes we do not send, and
- * a query KuCoin reads differently then fails verification instead of
- * executing something unsigned. No broker (KC-API-PARTNER*) headers.
+ * The query is signed exactly as sent, percent-escapes included, as ccxt
+ * 4.5.84 sends and signs it (the differential tests hold sigil to that).
+ * KuCoin's newer docs say to sign the un-encoded text; a venue that reads it
+ * differently fails verification rather than executing something unsigned.
+ * No broker (KC-API-PARTNER*) headers.
  */
 #include <string.h>
 
@@ -23,7 +23,7 @@ static int kucoin_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
     ENSURE(ctx->network == SIGIL_NET_MAINNET, SIGIL_E_BAD_REQUEST,
            "--network: KuCoin has no testnet; use mainnet");
     GUARD(sigil_cex_request_parse(&r, ctx->scratch, ctx, SIGIL_BODY_JSON));
-    ENSURE(!r.has_recv_window, SIGIL_E_UNKNOWN_FIELD,
+    ENSURE(!r.has_recv_window, SIGIL_E_BAD_FIELD,
            "request.recv_window: KuCoin has no receive window; omit it");
     sigil_u64_text ts;
     sigil_u64_text_init(&ts, r.timestamp);
@@ -47,7 +47,9 @@ static int kucoin_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
         h[n++] = (sigil_header){"Content-Type", "application/json", 16};
     h[n++] = (sigil_header){"KC-API-PASSPHRASE", pass_mem, pass.len};
     h[n++] = (sigil_header){"KC-API-SIGN", sig_mem, sig.len};
-    return sigil_cex_write(out, &r, r.query, r.body, h, n);
+    int rc = sigil_cex_write(out, &r, r.query, r.body, h, n);
+    sigil_wipe(pass_mem, sizeof(pass_mem)); /* derived from the secret */
+    return rc;
 }
 
 const sigil_venue sigil_venue_kucoinfutures = {

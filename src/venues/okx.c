@@ -119,7 +119,7 @@ static int okx_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
     GUARD(sigil_cex_request_parse(&r, ctx->scratch, ctx, SIGIL_BODY_JSON));
     /* OKX has no receive window: it rejects requests 30 s off its clock. Its
      * per-request deadline header (expTime) is not mapped: not verified here. */
-    ENSURE(!r.has_recv_window, SIGIL_E_UNKNOWN_FIELD,
+    ENSURE(!r.has_recv_window, SIGIL_E_BAD_FIELD,
            "request.recv_window: OKX has no receive window; omit it");
     GUARD(sigil_iso8601_ms(iso, r.timestamp));
     GUARD(sigil_cex_prehash_target(&prehash, ctx->scratch, (sigil_slice){iso, SIGIL_ISO8601_MS_LEN},

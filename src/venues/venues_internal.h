@@ -22,6 +22,11 @@ extern const sigil_venue sigil_venue_hyperliquid;
 extern const sigil_venue sigil_venue_aster;
 extern const sigil_venue sigil_venue_eip712;
 extern const sigil_venue sigil_venue_eip191;
+extern const sigil_venue sigil_venue_kraken;
+extern const sigil_venue sigil_venue_bitget;
+extern const sigil_venue sigil_venue_gate;
+extern const sigil_venue sigil_venue_deribit;
+extern const sigil_venue sigil_venue_bitfinex;
 
 /* ---- CEX requests: {method, path, query, body, timestamp, recv_window?} ---- */
 typedef enum {
@@ -56,10 +61,15 @@ SIGIL_WARN_UNUSED_RESULT int sigil_cex_ws_auth_parse(uint64_t *time, const sigil
                                                      const char *op, const char *time_field,
                                                      uint64_t min, uint64_t max);
 
-/* Printable ASCII without space and without the bytes in forbidden: what
- * goes on the request line must be sent as is. Names request.<field>. */
+/* Only characters HTTP clients send as they are (RFC 3986 unreserved, '%'
+ * escapes and path/query delimiters except ';'), minus the bytes in
+ * forbidden: what goes on the request line must be sent as signed. Names
+ * request.<field>. */
 SIGIL_WARN_UNUSED_RESULT int sigil_cex_check_ascii(sigil_slice s, const char *field,
                                                    const char *forbidden);
+/* A request path: starts with '/', sigil_cex_check_ascii, and no empty, "."
+ * or ".." segment and no encoded '/', '.' or '\' (a trailing '/' is kept). */
+SIGIL_WARN_UNUSED_RESULT int sigil_cex_check_path(sigil_slice path);
 
 typedef struct {
     const char *name;
@@ -85,7 +95,7 @@ SIGIL_WARN_UNUSED_RESULT int sigil_cex_prehash_target(sigil_slice *out, sigil_bu
                                                       sigil_slice ts, const sigil_cex_request *r);
 
 /* base64(RSA-PKCS1v15-SHA256(msg)) with the credentials' RSA key into dst. */
-#define SIGIL_CEX_RSA_SIG_MAX 1024
+#define SIGIL_CEX_RSA_SIG_MAX (SIGIL_RSA_MAX_BITS / 8)
 SIGIL_WARN_UNUSED_RESULT int sigil_cex_rsa256_b64(sigil_buf *dst, const sigil_credentials *c,
                                                   const void *msg, size_t n);
 
@@ -101,6 +111,12 @@ void sigil_u64_text_init(sigil_u64_text *t, uint64_t v);
 #define SIGIL_ISO8601_MS_LEN 24
 SIGIL_WARN_UNUSED_RESULT int sigil_iso8601_ms(char out[static SIGIL_ISO8601_MS_LEN + 1],
                                               uint64_t ms);
+
+/* ---- Binance WebSocket API (binance_ws.c): a request with "params" ---- */
+bool sigil_binance_is_ws(const sigil_sign_ctx *ctx);
+SIGIL_WARN_UNUSED_RESULT int sigil_binance_ws_sign(sigil_buf *out, const sigil_sign_ctx *ctx);
+/* A recvWindow value sent without request.recv_window (binance.c). */
+SIGIL_WARN_UNUSED_RESULT int sigil_binance_check_recv_window_text(sigil_slice v);
 
 /* ---- wallet signatures ---- */
 /* Signs a 32-byte digest with the credentials' secp256k1 key: r, s, v (27/28). */

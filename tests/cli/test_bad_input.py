@@ -208,6 +208,19 @@ def build_table(env):
     add(Row("Timestamp (case variant) differs from request.timestamp", "bad_field",
             "timestamp", stdin=req(query="symbol=BTCUSDT&Timestamp=1")))
     # A recvWindow the request fields do not carry cannot equal them.
+    add(Row("same parameter in query and body", "duplicate_key", "query parameter 1 and body",
+            stdin=req(method="POST", query="symbol=LTCBTC", body="symbol=ETHBTC")))
+    add(Row("timestamp in both query and body", "duplicate_key", "same name",
+            stdin=req(method="POST", query="timestamp=1700000000000",
+                      body="symbol=X&timestamp=1")))
+    add(Row("path with a dot-dot segment", "bad_field", "request.path",
+            stdin=req(path="/api/v3/order/../../sapi/v1/capital/withdraw/apply")))
+    add(Row("path with an empty segment", "bad_field", "request.path",
+            stdin=req(path="/api//v3/order")))
+    add(Row("path with an encoded slash", "bad_field", "request.path",
+            stdin=req(path="/api/v3%2Forder")))
+    add(Row("query with a byte clients rewrite", "bad_field", "request.query",
+            stdin=req(query="symbol=X&batch=[1]|2")))
     add(Row("recvWindow param without request.recv_window", "out_of_range", "recvWindow",
             stdin=req(query="symbol=BTCUSDT&recvWindow=999999")))
 

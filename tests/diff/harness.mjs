@@ -24,11 +24,18 @@ import { hyperliquid, hyperliquidUser } from './venues/hyperliquid.mjs';
 import * as aster from './venues/aster.mjs';
 import * as eip712 from './venues/eip712.mjs';
 import * as eip191 from './venues/eip191.mjs';
+import * as deribit from './venues/deribit.mjs';
+import * as bitfinex from './venues/bitfinex.mjs';
+import * as binanceWs from './venues/binance_ws.mjs';
+import * as kraken from './venues/kraken.mjs';
+import * as bitget from './venues/bitget.mjs';
+import * as gate from './venues/gate.mjs';
 import { selfTest } from './selftest.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
-const GENERATORS = [binance, bybit, okx, kucoinfutures, kucoin, hyperliquid, hyperliquidUser, aster, eip712, eip191];
+const GENERATORS = [binance, bybit, okx, kucoinfutures, kucoin, hyperliquid, hyperliquidUser, aster, eip712, eip191, deribit, bitfinex, binanceWs];
+GENERATORS.push(kraken, bitget, gate);
 
 function parseArgs(argv) {
   const a = { seed: '1', cases: 300, venues: null, python: process.env.DIFF_PYTHON || 'python3', jobs: Math.max(2, os.cpus().length * 2),

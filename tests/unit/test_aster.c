@@ -132,6 +132,29 @@ static void test_refusals(void **state)
         {"{\"method\":\"GET\",\"path\":\"/x\",\"query\":\"a=1&A=2\"}", SIGIL_E_DUPLICATE_KEY,
          "request.query"},
         {"{\"method\":\"GET\",\"path\":\"/x\"}", SIGIL_E_MISSING_FIELD, "request.query"},
+        /* review fixes: case variants, agent registration chain, unsafe bytes, paths */
+        {"{\"method\":\"GET\",\"path\":\"/x\",\"query\":\"Nonce=" NONCE "\"}", SIGIL_E_BAD_FIELD,
+         "other letter case"},
+        {"{\"method\":\"GET\",\"path\":\"/x\",\"query\":\"Signer=" SIGNER "\",\"nonce\":" NONCE "}",
+         SIGIL_E_BAD_FIELD, "other letter case"},
+        {"{\"method\":\"GET\",\"path\":\"/x\",\"query\":\"a=1&Signature=0x00\",\"nonce\":" NONCE
+         "}",
+         SIGIL_E_BAD_FIELD, "other letter case"},
+        {"{\"method\":\"POST\",\"path\":\"/fapi/v3/"
+         "registerAndApproveAgent\",\"query\":\"user=" SIGNER "&nonce=" NONCE
+         "&signatureChainId=1666\"}",
+         SIGIL_E_BAD_FIELD, "Aster's trading domain"},
+        {"{\"method\":\"POST\",\"path\":\"/fapi/v3/"
+         "registerAndApproveAgent\",\"query\":\"user=" SIGNER "&signer=" SIGNER "&nonce=" NONCE
+         "&signatureChainId=56\"}",
+         SIGIL_E_BAD_FIELD, "signer is not sent"},
+        {"{\"method\":\"GET\",\"path\":\"/x\",\"query\":\"a=[1]|2\"}", SIGIL_E_BAD_FIELD,
+         "request.query: byte 2"},
+        {"{\"method\":\"GET\",\"path\":\"/fapi/v3/order/../../x\",\"query\":\"\"}",
+         SIGIL_E_BAD_FIELD, "'..' segment"},
+        {"{\"method\":\"GET\",\"path\":\"/fapi//v3\",\"query\":\"\"}", SIGIL_E_BAD_FIELD, "empty"},
+        {"{\"method\":\"GET\",\"path\":\"/fapi/%2e%2e/x\",\"query\":\"\"}", SIGIL_E_BAD_FIELD,
+         "encoded"},
         {"{\"method\":\"GET\",\"path\":\"/x\",\"query\":\"\",\"body\":\"\"}", SIGIL_E_UNKNOWN_FIELD,
          "request.body"},
         {"{\"method\":\"POST\",\"path\":\"/fapi/v3/"

@@ -459,7 +459,7 @@ static void test_okx_refusals(void **state)
     expect_refused(
         "okx", OKX_CRED, SIGIL_NET_MAINNET,
         request("GET", "/api/v5/x", "", "", ",\"timestamp\":" TS ",\"recv_window\":5000"),
-        SIGIL_E_UNKNOWN_FIELD, "request.recv_window");
+        SIGIL_E_BAD_FIELD, "request.recv_window");
     expect_cred_refused(
         "okx", "{\"api_key\":\"985d5b66\",\"secret\":\"0123456789ABCDEF0123456789ABCDEF\"}",
         SIGIL_E_MISSING_FIELD, "credentials.passphrase");
@@ -513,7 +513,7 @@ static void test_kucoin_refusals(void **state)
         expect_refused(
             VENUES[i], KUCOIN_CRED, SIGIL_NET_MAINNET,
             request("GET", "/api/v1/x", "", "", ",\"timestamp\":" TS ",\"recv_window\":5000"),
-            SIGIL_E_UNKNOWN_FIELD, "request.recv_window");
+            SIGIL_E_BAD_FIELD, "request.recv_window");
         expect_refused(VENUES[i], KUCOIN_CRED, SIGIL_NET_TESTNET,
                        request("GET", "/api/v1/x", "", "", ",\"timestamp\":" TS),
                        SIGIL_E_BAD_REQUEST, "--network");
