@@ -8,7 +8,9 @@
 
 #include "sigil/venues.h"
 
-static const char CEX_CRED[] = "{\"api_key\":\"k\",\"secret\":\"s\",\"passphrase\":\"p\"}";
+static const char CEX_CRED_PASS[] = "{\"api_key\":\"k\",\"secret\":\"s\",\"passphrase\":\"p\"}";
+/* Kraken-style venues read the secret as base64. */
+static const char CEX_CRED[] = "{\"api_key\":\"k\",\"secret\":\"c2VjcmV0\"}";
 static const char WALLET_CRED[] = "{\"private_key\":\"0x01234567890123456789012345678901234567"
                                   "89012345678901234567890123\"}";
 static uint8_t out_mem[1 << 20];
@@ -30,7 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         nv++;
     const sigil_venue *v = all[(data[0] & 0x7f) % nv];
     sigil_network net = (data[0] & 0x80) ? SIGIL_NET_TESTNET : SIGIL_NET_MAINNET;
-    const char *cred_text = v->kind == SIGIL_VENUE_WALLET ? WALLET_CRED : CEX_CRED;
+    const char *cred_text = v->kind == SIGIL_VENUE_WALLET ? WALLET_CRED
+                            : v->needs_passphrase         ? CEX_CRED_PASS
+                                                          : CEX_CRED;
     sigil_credentials cred;
     if (sigil_credentials_parse(&cred, v, cred_text, strlen(cred_text)) != 0)
         __builtin_trap();
