@@ -5,6 +5,7 @@
  * bytes that are not UTF-8, empty names, and names that repeat, whether
  * literally, once decoded, or once case-folded.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "sigil/codec.h"
@@ -153,6 +154,15 @@ static int check_unique(const sigil_query *q, const char *what)
     return 0;
 }
 
+/* Adds which parameter an error is in (its offsets are within that part);
+ * formatted only on failure, so parsing stays cheap. */
+static int locate_error(const char *part, size_t index)
+{
+    char why[200];
+    snprintf(why, sizeof(why), "%s", sigil_errmsg());
+    BAIL(sigil_errno(), "%s (in the %s of parameter %zu)", why, part, index);
+}
+
 int sigil_query_parse(sigil_query *q, const char *text, size_t len, const char *what)
 {
     q->n = 0;
@@ -171,8 +181,10 @@ int sigil_query_parse(sigil_query *q, const char *text, size_t len, const char *
         p->value = eq ? (sigil_slice){eq + 1, end - kend - 1} : (sigil_slice){text + end, 0};
         ENSURE(p->key.len > 0, SIGIL_E_BAD_REQUEST, "%s: empty parameter name at byte %zu", what,
                i);
-        GUARD(sigil_pct_decode(NULL, p->key.p, p->key.len, true, what));
-        GUARD(sigil_pct_decode(NULL, p->value.p, p->value.len, true, what));
+        if (sigil_pct_decode(NULL, p->key.p, p->key.len, true, what) != 0)
+            return locate_error("name", q->n + 1);
+        if (sigil_pct_decode(NULL, p->value.p, p->value.len, true, what) != 0)
+            return locate_error("value", q->n + 1);
         q->n++;
         if (amp == NULL)
             break;

@@ -4,6 +4,7 @@
  * and HMAC-SHA256 encodings most venues use.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "venues/venues_internal.h"
@@ -159,7 +160,15 @@ int sigil_cex_ws_auth_parse(uint64_t *time, const sigil_sign_ctx *ctx, const cha
 {
     const sigil_json_field fields[] = {{"op", true}, {time_field, true}};
     uint32_t t;
-    GUARD(sigil_json_check_fields(ctx->req, ctx->root, fields, SIGIL_ARRAY_LEN(fields), "request"));
+    if (sigil_json_check_fields(ctx->req, ctx->root, fields, SIGIL_ARRAY_LEN(fields), "request") !=
+        0) {
+        char why[160];
+        snprintf(why, sizeof(why), "%s", sigil_errmsg());
+        BAIL(sigil_errno(),
+             "%s (a request with \"op\" is a WebSocket authentication: it takes "
+             "only op and %s)",
+             why, time_field);
+    }
     GUARD(sigil_json_get_str(ctx->req, ctx->root, "op", true, &t, "request"));
     ENSURE(sigil_json_str_eq(ctx->req, t, op), SIGIL_E_BAD_FIELD,
            "request.op: the only WebSocket operation signed is \"%s\"", op);
