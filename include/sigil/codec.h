@@ -162,6 +162,7 @@ SIGIL_WARN_UNUSED_RESULT int sigil_jw_copy(sigil_jw *w, const sigil_json *d, uin
 typedef struct {
     sigil_slice key;   /* raw (still percent-encoded) */
     sigil_slice value; /* raw */
+    bool plain;        /* the name has no '%' or '+': its raw text is its name */
 } sigil_query_param;
 
 typedef struct {

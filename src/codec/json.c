@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "codec/swar.h"
 #include "sigil/codec.h"
 
 #define JSON_MAX_TOKENS 8192
@@ -174,6 +175,11 @@ static uint32_t key_hash(const sigil_json *d, uint32_t t)
     str_iter it;
     uint32_t h = 2166136261u;
     int c;
+    if (!d->toks[t].escaped) { /* the raw text is the value */
+        for (uint32_t i = d->toks[t].start; i < d->toks[t].end; i++)
+            h = (h ^ (uint8_t)d->text[i]) * 16777619u;
+        return h;
+    }
     iter_init(&it, d, t);
     while ((c = iter_next(&it)) >= 0)
         h = (h ^ (uint32_t)c) * 16777619u;
@@ -227,6 +233,13 @@ static int check_string(walker *w, sigil_json_tok *t, size_t start, size_t end)
     uint8_t tmp[4], n;
     bool ascii = true;
     for (size_t i = start; i < end;) {
+        if (end - i >= 8) { /* eight plain ASCII bytes at a time */
+            uint64_t wd = swar_load(p + i);
+            if (((wd & SWAR_HIGH) | swar_below(wd, 0x20) | swar_eq(wd, '\\')) == 0) {
+                i += 8;
+                continue;
+            }
+        }
         uint8_t c = (uint8_t)p[i];
         if (c >= 0x20 && c < 0x80 && c != '\\') {
             i++;
@@ -458,22 +471,23 @@ int sigil_json_str(const sigil_json *d, uint32_t t, sigil_buf *out)
 {
     const char *p = d->text;
     size_t i = d->toks[t].start, end = d->toks[t].end, mark = out->len;
+    uint8_t dec[4]; /* may hold bytes of a secret: wiped on the way out */
     while (i < end) {
         const char *bs = memchr(p + i, '\\', end - i);
         size_t run_end = bs ? (size_t)(bs - p) : end;
-        uint8_t dec[4], n = 0;
+        uint8_t n = 0;
         if (sigil_buf_put(out, p + i, run_end - i) != 0)
             goto fail;
         if (run_end == end)
             break;
         i = run_end + decode_escape(p, run_end, end, dec, &n); /* validated at parse */
-        int rc = n == 0 ? -1 : sigil_buf_put(out, dec, n);
-        sodium_memzero(dec, sizeof(dec));
-        if (rc != 0)
+        if (n == 0 || sigil_buf_put(out, dec, n) != 0)
             goto fail;
     }
+    sodium_memzero(dec, sizeof(dec));
     return 0;
 fail:
+    sodium_memzero(dec, sizeof(dec));
     out->len = mark;
     if (sigil_errno() != SIGIL_E_TOO_LARGE)
         BAIL(SIGIL_E_INTERNAL, "string token was not validated");

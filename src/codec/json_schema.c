@@ -13,22 +13,24 @@
 int sigil_json_check_fields(const sigil_json *d, uint32_t obj, const sigil_json_field *fields,
                             size_t n, const char *where)
 {
+    uint64_t present = 0; /* bit i: fields[i] given and not null (keys are unique) */
     GUARD(sigil_json_expect(d, obj, SIGIL_JSON_OBJECT, where, NULL));
+    ENSURE(n <= 64, SIGIL_E_INTERNAL, "%s: schema with more than 64 fields", where);
     for (uint32_t k = sigil_json_first(d, obj); k != 0; k = sigil_json_sibling(d, obj, k)) {
-        bool known = false;
-        for (size_t i = 0; i < n && !known; i++)
-            known = sigil_json_str_eq(d, k, fields[i].name);
-        if (!known) {
+        size_t i = 0;
+        while (i < n && !sigil_json_str_eq(d, k, fields[i].name))
+            i++;
+        if (i == n) {
             char name[KEY_SHOW_MAX];
             sigil_json_key_for_message(d, k, name, sizeof(name));
             BAIL(SIGIL_E_UNKNOWN_FIELD, "%s.%s: unknown field", where, name);
         }
+        if (sigil_json_type_of(d, sigil_json_value(k)) != SIGIL_JSON_NULL)
+            present |= 1ull << i;
     }
-    for (size_t i = 0; i < n; i++) {
-        uint32_t v = sigil_json_get(d, obj, fields[i].name);
-        ENSURE(!fields[i].required || (v != 0 && sigil_json_type_of(d, v) != SIGIL_JSON_NULL),
-               SIGIL_E_MISSING_FIELD, "%s.%s: required field missing", where, fields[i].name);
-    }
+    for (size_t i = 0; i < n; i++)
+        ENSURE(!fields[i].required || (present >> i & 1), SIGIL_E_MISSING_FIELD,
+               "%s.%s: required field missing", where, fields[i].name);
     return 0;
 }
 
@@ -99,7 +101,6 @@ int sigil_json_tok_i64(const sigil_json *d, uint32_t t, int64_t *out, const char
 int sigil_json_get_u64(const sigil_json *d, uint32_t obj, const char *key, bool required,
                        uint64_t *out, bool *present, const char *where)
 {
-    char what[96];
     uint32_t v = sigil_json_get(d, obj, key);
     if (present)
         *present = false;
@@ -107,8 +108,12 @@ int sigil_json_get_u64(const sigil_json *d, uint32_t obj, const char *key, bool 
         ENSURE(!required, SIGIL_E_MISSING_FIELD, "%s.%s: required field missing", where, key);
         return 0;
     }
-    snprintf(what, sizeof(what), "%s.%s", where, key);
-    GUARD(sigil_json_tok_u64(d, v, out, what));
+    if (sigil_json_tok_u64(d, v, out, key) != 0) {
+        /* The message starts with key; prefix where (formatted only on failure). */
+        char why[200];
+        snprintf(why, sizeof(why), "%s", sigil_errmsg());
+        BAIL(sigil_errno(), "%s.%s", where, why);
+    }
     if (present)
         *present = true;
     return 0;

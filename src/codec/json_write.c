@@ -97,14 +97,14 @@ static uint8_t *put_escape(uint8_t *o, uint8_t c)
 static int put_escaped(sigil_buf *b, const char *s, size_t n)
 {
     const uint8_t *in = (const uint8_t *)s;
-    size_t need = 2;
-    for (size_t i = 0; i < n; i++)
+    size_t need = 2, i;
+    for (i = 0; i < n; i++)
         need += esc_len(in[i]);
     ENSURE(need <= b->cap - b->len, SIGIL_E_TOO_LARGE, "output exceeds %zu bytes", b->cap);
     uint8_t *o = b->data + b->len;
     *o++ = '"';
     size_t run = 0;
-    for (size_t i = 0; i < n && need != n + 2; i++) {
+    for (i = 0; i < n && need != n + 2; i++) {
         if (esc_len(in[i]) == 1)
             continue;
         memcpy(o, in + run, i - run);

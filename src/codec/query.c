@@ -143,7 +143,7 @@ static int check_unique_decoded(const sigil_query *q, const char *what)
 static int check_unique(const sigil_query *q, const char *what)
 {
     for (size_t i = 0; i < q->n; i++)
-        if (!plain_name(q->params[i].key))
+        if (!q->params[i].plain)
             return check_unique_decoded(q, what);
     for (size_t i = 0; i < q->n; i++)
         for (size_t j = 0; j < i; j++)
@@ -163,11 +163,23 @@ static int locate_error(const char *part, size_t index)
     BAIL(sigil_errno(), "%s (in the %s of parameter %zu)", why, part, index);
 }
 
+/* Text with no '%' and only ASCII decodes to itself: nothing to validate
+ * per parameter. */
+static bool ascii_without_escapes(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if ((uint8_t)text[i] >= 0x80 || text[i] == '%')
+            return false;
+    }
+    return true;
+}
+
 int sigil_query_parse(sigil_query *q, const char *text, size_t len, const char *what)
 {
     q->n = 0;
     if (len == 0)
         return 0;
+    bool trivial = ascii_without_escapes(text, len);
     size_t i = 0;
     for (;;) {
         const char *amp = memchr(text + i, '&', len - i);
@@ -181,9 +193,10 @@ int sigil_query_parse(sigil_query *q, const char *text, size_t len, const char *
         p->value = eq ? (sigil_slice){eq + 1, end - kend - 1} : (sigil_slice){text + end, 0};
         ENSURE(p->key.len > 0, SIGIL_E_BAD_REQUEST, "%s: empty parameter name at byte %zu", what,
                i);
-        if (sigil_pct_decode(NULL, p->key.p, p->key.len, true, what) != 0)
+        p->plain = plain_name(p->key);
+        if (!trivial && sigil_pct_decode(NULL, p->key.p, p->key.len, true, what) != 0)
             return locate_error("name", q->n + 1);
-        if (sigil_pct_decode(NULL, p->value.p, p->value.len, true, what) != 0)
+        if (!trivial && sigil_pct_decode(NULL, p->value.p, p->value.len, true, what) != 0)
             return locate_error("value", q->n + 1);
         q->n++;
         if (amp == NULL)
@@ -198,6 +211,11 @@ const sigil_query_param *sigil_query_find_folded(const sigil_query *q, const cha
     char a[NAME_MAX_DECODED];
     size_t na, want = strlen(name);
     for (size_t i = 0; i < q->n; i++) {
+        if (q->params[i].plain) {
+            if (ascii_case_eq(q->params[i].key, (sigil_slice){name, want}))
+                return &q->params[i];
+            continue;
+        }
         if (decode_name(q->params[i].key, a, &na, true, "query") != 0 || na != want)
             continue;
         size_t k = 0;
@@ -215,7 +233,7 @@ const sigil_query_param *sigil_query_find(const sigil_query *q, const char *name
     size_t na, want = strlen(name);
     for (size_t i = 0; i < q->n; i++) {
         sigil_slice k = q->params[i].key;
-        if (plain_name(k)) {
+        if (q->params[i].plain) {
             if (k.len == want && memcmp(k.p, name, want) == 0)
                 return &q->params[i];
             continue;
@@ -237,16 +255,17 @@ int sigil_query_get(const sigil_query_param **out, const sigil_query *q, const c
 }
 
 /* Same name once decoded and case-folded (plain names compared raw). */
-static int same_name(bool *same, sigil_slice a, sigil_slice b, const char *what)
+static int same_name(bool *same, const sigil_query_param *a, const sigil_query_param *b,
+                     const char *what)
 {
     char x[NAME_MAX_DECODED], y[NAME_MAX_DECODED];
     size_t nx, ny;
-    if (plain_name(a) && plain_name(b)) {
-        *same = ascii_case_eq(a, b);
+    if (a->plain && b->plain) {
+        *same = ascii_case_eq(a->key, b->key);
         return 0;
     }
-    GUARD(decode_name(a, x, &nx, true, what));
-    GUARD(decode_name(b, y, &ny, true, what));
+    GUARD(decode_name(a->key, x, &nx, true, what));
+    GUARD(decode_name(b->key, y, &ny, true, what));
     *same = nx == ny && memcmp(x, y, nx) == 0;
     return 0;
 }
@@ -256,7 +275,7 @@ int sigil_query_check_disjoint(const sigil_query *a, const sigil_query *b, const
     for (size_t i = 0; i < a->n; i++) {
         for (size_t j = 0; j < b->n; j++) {
             bool same;
-            GUARD(same_name(&same, a->params[i].key, b->params[j].key, what));
+            GUARD(same_name(&same, &a->params[i], &b->params[j], what));
             ENSURE(!same, SIGIL_E_DUPLICATE_KEY,
                    "%s: query parameter %zu and body parameter %zu have the same name (the "
                    "venue would read only one of them)",

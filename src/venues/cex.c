@@ -35,18 +35,39 @@ static int decode_field(sigil_slice *out, sigil_buf *scratch, const sigil_json *
  * quotes, braces, '|', '\\', '^', '`', '<', '>', '[', ']', ';', non-ASCII)
  * is rewritten differently by different clients, so the bytes sent would not
  * be the bytes signed. */
-static bool uri_safe(uint8_t c)
-{
-    static const char DELIMS[] = "-._~%!$&'()*+,=:@/?";
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr(DELIMS, c) != NULL);
-}
+#define SAFE_RANGE(a, b) [a... b] = 1
+static const uint8_t URI_SAFE[256] = {
+    SAFE_RANGE('a', 'z'),
+    SAFE_RANGE('A', 'Z'),
+    SAFE_RANGE('0', '9'),
+    ['-'] = 1,
+    ['.'] = 1,
+    ['_'] = 1,
+    ['~'] = 1,
+    ['%'] = 1,
+    ['!'] = 1,
+    ['$'] = 1,
+    ['&'] = 1,
+    ['\''] = 1,
+    ['('] = 1,
+    [')'] = 1,
+    ['*'] = 1,
+    ['+'] = 1,
+    [','] = 1,
+    ['='] = 1,
+    [':'] = 1,
+    ['@'] = 1,
+    ['/'] = 1,
+    ['?'] = 1,
+};
+#undef SAFE_RANGE
 
 int sigil_cex_check_ascii(sigil_slice s, const char *field, const char *forbidden)
 {
     for (size_t i = 0; i < s.len; i++) {
         uint8_t c = (uint8_t)s.p[i];
-        ENSURE(uri_safe(c) && strchr(forbidden, c) == NULL, SIGIL_E_BAD_FIELD,
+        bool ok = URI_SAFE[c] && ((c != '?' && c != '+') || strchr(forbidden, c) == NULL);
+        ENSURE(ok, SIGIL_E_BAD_FIELD,
                "request.%s: byte %zu is not allowed (send it percent-encoded)", field, i);
     }
     return 0;
