@@ -35,7 +35,7 @@ static int decode_field(sigil_slice *out, sigil_buf *scratch, const sigil_json *
  * quotes, braces, '|', '\\', '^', '`', '<', '>', '[', ']', ';', non-ASCII)
  * is rewritten differently by different clients, so the bytes sent would not
  * be the bytes signed. */
-#define SAFE_RANGE(a, b) [a... b] = 1
+#define SAFE_RANGE(a, b) [(a)...(b)] = 1
 static const uint8_t URI_SAFE[256] = {
     SAFE_RANGE('a', 'z'),
     SAFE_RANGE('A', 'Z'),
