@@ -169,8 +169,6 @@ static int bitfinex_ws_auth(sigil_buf *out, const sigil_sign_ctx *ctx)
 
 static int bitfinex_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
 {
-    ENSURE(!ctx->cred->has_passphrase, SIGIL_E_UNKNOWN_FIELD,
-           "credentials.passphrase: Bitfinex keys have no passphrase; remove it");
     /* A request with "event" is the WebSocket authentication message. */
     if (sigil_json_get(ctx->req, ctx->root, "event") != 0)
         return bitfinex_ws_auth(out, ctx);

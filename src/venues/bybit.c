@@ -93,8 +93,6 @@ static int bybit_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
     sigil_buf *scratch = ctx->scratch;
     sigil_cex_request r;
     sigil_slice part = {NULL, 0};
-    ENSURE(!c->has_passphrase, SIGIL_E_UNKNOWN_FIELD,
-           "credentials.passphrase: Bybit keys have no passphrase; remove it");
     if (sigil_cex_is_ws_auth(ctx))
         return bybit_ws_auth(out, ctx);
     GUARD(sigil_cex_request_parse(&r, scratch, ctx, SIGIL_BODY_JSON));

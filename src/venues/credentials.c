@@ -143,6 +143,10 @@ static int parse_cex(sigil_credentials *c, const sigil_venue *v, const sigil_jso
     }
 
     GUARD(sigil_json_get_str(d, 0, "passphrase", v->needs_passphrase, &t, "credentials"));
+    /* A venue without passphrases would never send it: refuse rather than
+     * hold a secret that serves nothing. */
+    ENSURE(t == 0 || v->needs_passphrase, SIGIL_E_UNKNOWN_FIELD,
+           "credentials.passphrase: %s keys have no passphrase; remove it", v->name);
     if (t != 0) {
         GUARD(decode_secret_str(&c->passphrase, d, t, "passphrase"));
         GUARD(check_header_safe(c->passphrase.p, c->passphrase.len, true, "passphrase"));

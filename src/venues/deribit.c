@@ -240,8 +240,6 @@ static int deribit_rpc_auth(sigil_buf *out, const sigil_sign_ctx *ctx)
 
 static int deribit_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
 {
-    ENSURE(!ctx->cred->has_passphrase, SIGIL_E_UNKNOWN_FIELD,
-           "credentials.passphrase: Deribit keys have no passphrase; remove it");
     /* A JSON-RPC message (it has "jsonrpc") is the public/auth grant. */
     if (sigil_json_get(ctx->req, ctx->root, "jsonrpc") != 0)
         return deribit_rpc_auth(out, ctx);
