@@ -9,8 +9,6 @@
 
 #include "venues/venues_internal.h"
 
-#define RSA_SIG_MAX 1024
-
 /* Appends "name=value" to a parameter string held in dst. */
 static int append_param(sigil_buf *dst, sigil_slice *s, const char *name, const char *value,
                         size_t vlen)
@@ -91,28 +89,14 @@ static int find_reserved(const sigil_query_param **out, const sigil_query *query
     return 0;
 }
 
+/* HMAC → hex; Ed25519 / RSA → base64, percent-encoded for the query/body. */
 static int sign_payload(sigil_buf *sig, const sigil_credentials *c, const sigil_buf *payload)
 {
-    uint8_t raw[RSA_SIG_MAX];
-    size_t n = 0;
-    switch (c->type) {
-    case SIGIL_KEY_HMAC:
-        return sigil_cex_hmac256_hex(sig, c, payload->data, payload->len);
-    case SIGIL_KEY_ED25519:
-        GUARD(sigil_ed25519_sign_expanded(raw, c->secret.p, payload->data, payload->len));
-        n = 64;
-        break;
-    case SIGIL_KEY_RSA:
-        GUARD(sigil_rsa_sign_sha256(raw, sizeof(raw), &n, c->rsa, payload->data, payload->len));
-        break;
-    default:
-        BAIL(SIGIL_E_INTERNAL, "unexpected key type");
-    }
-    char b64mem[SIGIL_B64_LEN(RSA_SIG_MAX) + 1];
-    sigil_buf b64;
-    sigil_buf_init(&b64, b64mem, sizeof(b64mem));
-    GUARD(sigil_b64_put(&b64, raw, n, SIGIL_B64_STD));
-    return sigil_pct_encode(sig, b64mem, b64.len);
+    char mem[SIGIL_B64_LEN(SIGIL_CEX_RSA_SIG_MAX) + 1];
+    sigil_buf raw;
+    sigil_buf_init(&raw, mem, sizeof(mem));
+    GUARD(sigil_cex_sign_by_key(&raw, c, payload->data, payload->len));
+    return sigil_pct_encode(sig, mem, raw.len);
 }
 
 static int binance_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
@@ -151,7 +135,7 @@ static int binance_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
 
     /* payload = query ‖ body, laid out after the request strings */
     sigil_buf payload;
-    char sig_mem[3 * SIGIL_B64_LEN(RSA_SIG_MAX) + 1];
+    char sig_mem[3 * SIGIL_B64_LEN(SIGIL_CEX_RSA_SIG_MAX) + 1];
     sigil_buf sig;
     sigil_buf_init(&payload, scratch->data + scratch->len, scratch->cap - scratch->len);
     sigil_buf_init(&sig, sig_mem, sizeof(sig_mem));

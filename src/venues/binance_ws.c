@@ -31,24 +31,6 @@ typedef struct {
  * (Binance reads names exactly, so it would not be the param Sigil checked). */
 static const char *const RESERVED[] = {"apiKey", "timestamp", "recvWindow", "signature"};
 
-static int sign_b64(sigil_buf *dst, const sigil_credentials *c, const void *msg, size_t n)
-{
-    uint8_t sig[64];
-    if (c->type == SIGIL_KEY_RSA)
-        return sigil_cex_rsa256_b64(dst, c, msg, n);
-    GUARD(sigil_ed25519_sign_expanded(sig, c->secret.p, msg, n));
-    return sigil_b64_put(dst, sig, sizeof(sig), SIGIL_B64_STD);
-}
-
-static const struct {
-    sigil_key_type type;
-    int (*sign)(sigil_buf *dst, const sigil_credentials *c, const void *msg, size_t n);
-} SIGNERS[] = {
-    {SIGIL_KEY_HMAC, sigil_cex_hmac256_hex},
-    {SIGIL_KEY_ED25519, sign_b64},
-    {SIGIL_KEY_RSA, sign_b64},
-};
-
 static int name_of(char out[static WS_NAME_MAX + 1], const sigil_json *d, uint32_t k)
 {
     sigil_slice s = sigil_json_raw(d, k);
@@ -264,11 +246,7 @@ static int sign_params(sigil_buf *sig, const ws_params *ps, const sigil_sign_ctx
         GUARD(sigil_buf_putc(scratch, '='));
         GUARD(sigil_buf_put(scratch, ps->p[i].value.p, ps->p[i].value.len));
     }
-    for (size_t i = 0; i < SIGIL_ARRAY_LEN(SIGNERS); i++) {
-        if (SIGNERS[i].type == ctx->cred->type)
-            return SIGNERS[i].sign(sig, ctx->cred, scratch->data + mark, scratch->len - mark);
-    }
-    BAIL(SIGIL_E_UNKNOWN_KEY_TYPE, "credentials.key_type: not supported by venue binance");
+    return sigil_cex_sign_by_key(sig, ctx->cred, scratch->data + mark, scratch->len - mark);
 }
 
 /* The message: id, method, then params as given, the added ones, signature. */

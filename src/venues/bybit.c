@@ -21,14 +21,6 @@ static const struct {
     {"PUT", true},
 };
 
-static const struct {
-    sigil_key_type type;
-    int (*sign)(sigil_buf *dst, const sigil_credentials *c, const void *msg, size_t n);
-} SIGNERS[] = {
-    {SIGIL_KEY_HMAC, sigil_cex_hmac256_hex},
-    {SIGIL_KEY_RSA, sigil_cex_rsa256_b64},
-};
-
 /* Bybit signs only one part of the request; the other must be empty, or it
  * would carry parameters the signature does not cover. */
 static int signed_part(sigil_slice *out, const sigil_cex_request *r)
@@ -45,15 +37,6 @@ static int signed_part(sigil_slice *out, const sigil_cex_request *r)
         return 0;
     }
     BAIL(SIGIL_E_INTERNAL, "request.method: no Bybit signing rule");
-}
-
-static int sign_presign(sigil_buf *sig, const sigil_credentials *c, sigil_slice presign)
-{
-    for (size_t i = 0; i < SIGIL_ARRAY_LEN(SIGNERS); i++) {
-        if (SIGNERS[i].type == c->type)
-            return SIGNERS[i].sign(sig, c, presign.p, presign.len);
-    }
-    BAIL(SIGIL_E_UNKNOWN_KEY_TYPE, "credentials.key_type: not supported by venue bybit");
 }
 
 /* Private WebSocket authentication: {"op":"auth","expires":ms} gives the
@@ -73,7 +56,7 @@ static int bybit_ws_auth(sigil_buf *out, const sigil_sign_ctx *ctx)
     GUARD(sigil_buf_puts(&pb, "GET/realtime"));
     GUARD(sigil_buf_put(&pb, ex.s, ex.len));
     sigil_buf_init(&sig, sig_mem, sizeof(sig_mem));
-    GUARD(sign_presign(&sig, ctx->cred, (sigil_slice){presign, pb.len}));
+    GUARD(sigil_cex_sign_by_key(&sig, ctx->cred, presign, pb.len));
     sigil_jw_init(&w, out);
     GUARD(sigil_jw_obj_begin(&w));
     GUARD(sigil_jw_key(&w, "op"));
@@ -111,7 +94,7 @@ static int bybit_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
     char sig_mem[SIGIL_B64_LEN(SIGIL_CEX_RSA_SIG_MAX) + 1];
     sigil_buf sig;
     sigil_buf_init(&sig, sig_mem, sizeof(sig_mem));
-    GUARD(sign_presign(&sig, c, presign));
+    GUARD(sigil_cex_sign_by_key(&sig, c, presign.p, presign.len));
 
     /* ccxt's order; its "Referer: CCXT" broker tag is not ours to send. */
     const sigil_header h[] = {

@@ -276,3 +276,27 @@ void sigil_u64_text_init(sigil_u64_text *t, uint64_t v)
     t->s[n] = '\0';
     t->len = n;
 }
+
+static int ed25519_b64(sigil_buf *dst, const sigil_credentials *c, const void *msg, size_t n)
+{
+    uint8_t sig[64];
+    GUARD(sigil_ed25519_sign_expanded(sig, c->secret.p, msg, n));
+    return sigil_b64_put(dst, sig, sizeof(sig), SIGIL_B64_STD);
+}
+
+int sigil_cex_sign_by_key(sigil_buf *dst, const sigil_credentials *c, const void *msg, size_t n)
+{
+    static const struct {
+        sigil_key_type type;
+        int (*sign)(sigil_buf *dst, const sigil_credentials *c, const void *msg, size_t n);
+    } SIGNERS[] = {
+        {SIGIL_KEY_HMAC, sigil_cex_hmac256_hex},
+        {SIGIL_KEY_ED25519, ed25519_b64},
+        {SIGIL_KEY_RSA, sigil_cex_rsa256_b64},
+    };
+    for (size_t i = 0; i < SIGIL_ARRAY_LEN(SIGNERS); i++) {
+        if (SIGNERS[i].type == c->type)
+            return SIGNERS[i].sign(dst, c, msg, n);
+    }
+    BAIL(SIGIL_E_UNKNOWN_KEY_TYPE, "credentials.key_type: not supported by this venue");
+}

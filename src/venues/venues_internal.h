@@ -118,6 +118,12 @@ SIGIL_WARN_UNUSED_RESULT int sigil_binance_ws_sign(sigil_buf *out, const sigil_s
 /* A recvWindow value sent without request.recv_window (binance.c). */
 SIGIL_WARN_UNUSED_RESULT int sigil_binance_check_recv_window_text(sigil_slice v);
 
+/* Signs msg with the credentials' key, in the encoding Binance and Bybit
+ * use: HMAC-SHA256 → lowercase hex; Ed25519 and RSA-SHA256 → base64. The
+ * venue's key_types decide which keys reach it. */
+SIGIL_WARN_UNUSED_RESULT int sigil_cex_sign_by_key(sigil_buf *dst, const sigil_credentials *c,
+                                                   const void *msg, size_t n);
+
 /* ---- wallet signatures ---- */
 /* Signs a 32-byte digest with the credentials' secp256k1 key: r, s, v (27/28). */
 typedef struct {
