@@ -103,20 +103,18 @@ static int binance_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
 {
     sigil_buf *scratch = ctx->scratch;
     sigil_cex_request r;
-    sigil_query body_params;
     if (sigil_binance_is_ws(ctx))
         return sigil_binance_ws_sign(out, ctx);
     GUARD(sigil_cex_request_parse(&r, scratch, ctx, SIGIL_BODY_FORM));
     ENSURE(!r.has_recv_window || r.recv_window <= 60000, SIGIL_E_OUT_OF_RANGE,
            "request.recv_window: Binance accepts at most 60000 ms");
-    GUARD(sigil_query_parse(&body_params, r.body.p, r.body.len, "request.body"));
     /* Binance reads query ‖ body as one parameter set (a name in both: the
      * query's value wins), so a name may appear in only one of them. */
-    GUARD(sigil_query_check_disjoint(&r.query_params, &body_params, "request"));
+    GUARD(sigil_query_check_disjoint(&r.query_params, &r.body_params, "request"));
     const sigil_query_param *sig_param, *ts, *rw;
-    GUARD(find_reserved(&sig_param, &r.query_params, &body_params, "signature"));
-    GUARD(find_reserved(&ts, &r.query_params, &body_params, "timestamp"));
-    GUARD(find_reserved(&rw, &r.query_params, &body_params, "recvWindow"));
+    GUARD(find_reserved(&sig_param, &r.query_params, &r.body_params, "signature"));
+    GUARD(find_reserved(&ts, &r.query_params, &r.body_params, "timestamp"));
+    GUARD(find_reserved(&rw, &r.query_params, &r.body_params, "recvWindow"));
     ENSURE(sig_param == NULL, SIGIL_E_BAD_FIELD,
            "request: the signature parameter is added by Sigil and must not be sent");
 

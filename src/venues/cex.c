@@ -115,17 +115,17 @@ static int parse_method(sigil_cex_request *r, const sigil_json *d, uint32_t obj)
     BAIL(SIGIL_E_BAD_FIELD, "request.method: expected GET, POST, PUT or DELETE");
 }
 
-static int check_body(const sigil_cex_request *r, sigil_body_kind kind)
+static int check_body(sigil_cex_request *r, sigil_body_kind kind)
 {
     static _Thread_local sigil_json_tok toks[SIGIL_REQUEST_MAX_TOKENS];
     sigil_json body;
-    sigil_query form;
+    r->body_params.n = 0;
     if (r->body.len == 0)
         return 0;
     if (kind == SIGIL_BODY_FORM) {
         /* A form body is read like a query: only bytes every reader agrees on. */
         GUARD(sigil_cex_check_ascii(r->body, "body", "#"));
-        return sigil_query_parse(&form, r->body.p, r->body.len, "request.body");
+        return sigil_query_parse(&r->body_params, r->body.p, r->body.len, "request.body");
     }
     if (sigil_json_parse(&body, r->body.p, r->body.len, toks, SIGIL_REQUEST_MAX_TOKENS) != 0) {
         char why[160];

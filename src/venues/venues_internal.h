@@ -43,6 +43,7 @@ typedef struct {
     bool has_recv_window;
     uint64_t recv_window;
     sigil_query query_params; /* parsed strictly */
+    sigil_query body_params;  /* SIGIL_BODY_FORM bodies, parsed strictly */
 } sigil_cex_request;
 
 /* Parses the CEX request fields; decoded strings are stored in scratch,
