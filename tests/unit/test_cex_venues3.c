@@ -33,45 +33,26 @@ static const char *const SECRETS[] = {
     "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v",
 };
 
-static char g_out[8192];
+#include "test_venue_util.h"
 
-static void assert_no_secret(const char *text)
+/* Deribit and Bitfinex sign the same on both networks: tests use mainnet. */
+static int sign_main(const char *venue, const char *cred, const char *req)
 {
-    for (size_t i = 0; i < sizeof(SECRETS) / sizeof(SECRETS[0]); i++)
-        assert_null(strstr(text, SECRETS[i]));
-}
-
-static int sign(const char *venue, const char *cred, const char *req)
-{
-    const sigil_venue *v = sigil_venue_find(venue);
-    sigil_credentials c;
-    sigil_buf out;
-    assert_non_null(v);
-    assert_int_equal(sigil_credentials_parse(&c, v, cred, strlen(cred)), 0);
-    sigil_buf_init(&out, g_out, sizeof(g_out) - 1);
-    int rc = sigil_sign(&out, v, &c, SIGIL_NET_MAINNET, req, strlen(req));
-    sigil_credentials_free(&c);
-    g_out[out.len] = '\0';
-    return rc;
+    return sign(venue, cred, SIGIL_NET_MAINNET, req);
 }
 
 static void expect_signed(const char *venue, const char *cred, const char *req, const char *want)
 {
-    if (sign(venue, cred, req) != 0)
+    if (sign_main(venue, cred, req) != 0)
         fail_msg("%s: %s", venue, sigil_errmsg());
     assert_string_equal(g_out, want);
-    assert_no_secret(g_out);
+    assert_no_secret(g_out, NULL);
 }
 
-static void expect_refused(const char *venue, const char *cred, const char *req, sigil_err code,
-                           const char *field)
+static void refused_main(const char *venue, const char *cred, const char *req, sigil_err code,
+                         const char *field)
 {
-    assert_int_equal(sign(venue, cred, req), -1);
-    assert_int_equal(g_out[0], '\0');
-    if (sigil_errno() != code || strstr(sigil_errmsg(), field) == NULL)
-        fail_msg("%s: want %s naming %s, got %s: %s\n  request: %s", venue, sigil_err_code(code),
-                 field, sigil_err_code(sigil_errno()), sigil_errmsg(), req);
-    assert_no_secret(sigil_errmsg());
+    expect_refused(venue, cred, SIGIL_NET_MAINNET, req, code, field);
 }
 
 /* ---- Deribit ---- */
@@ -123,59 +104,59 @@ static void test_deribit_post_body(void **state)
 static void test_deribit_refusals(void **state)
 {
     (void)state;
-    expect_refused("deribit", DERIBIT_CRED,
-                   "{\"method\":\"GET\",\"path\":\"/x\",\"timestamp\":1700000000000}",
-                   SIGIL_E_MISSING_FIELD, "request.nonce");
-    expect_refused("deribit", DERIBIT_CRED, DERIBIT_HTTP(",\"recv_window\":5000"),
-                   SIGIL_E_UNKNOWN_FIELD, "recv_window");
-    expect_refused("deribit", DERIBIT_CRED,
-                   "{\"method\":\"GET\",\"path\":\"/x\",\"timestamp\":1700000000000,"
-                   "\"nonce\":\"a,b\"}",
-                   SIGIL_E_BAD_FIELD, "request.nonce");
-    expect_refused("deribit", DERIBIT_CRED,
-                   "{\"method\":\"GET\",\"path\":\"/x\",\"timestamp\":1700000000000,"
-                   "\"nonce\":\"\"}",
-                   SIGIL_E_BAD_FIELD, "request.nonce");
-    expect_refused("deribit", DERIBIT_CRED,
-                   "{\"method\":\"DELETE\",\"path\":\"/x\",\"timestamp\":1700000000000,"
-                   "\"nonce\":\"n\"}",
-                   SIGIL_E_BAD_FIELD, "request.method");
-    expect_refused("deribit", DERIBIT_CRED,
-                   "{\"method\":\"GET\",\"path\":\"/x\",\"body\":\"{}\",\"timestamp\":"
-                   "1700000000000,\"nonce\":\"n\"}",
-                   SIGIL_E_BAD_FIELD, "request.body");
-    expect_refused("deribit", DERIBIT_CRED,
-                   "{\"method\":\"POST\",\"path\":\"/x\",\"body\":\"{\\\"a\\\":1,}\",\"timestamp\":"
-                   "1700000000000,\"nonce\":\"n\"}",
-                   SIGIL_E_BAD_JSON, "request.body");
-    expect_refused("deribit", DERIBIT_CRED,
-                   "{\"method\":\"GET\",\"path\":\"/x\",\"query\":\"a=b c\",\"timestamp\":"
-                   "1700000000000,\"nonce\":\"n\"}",
-                   SIGIL_E_BAD_FIELD, "request.query");
-    expect_refused("deribit", DERIBIT_CRED,
-                   "{\"method\":\"GET\",\"path\":\"/x\",\"timestamp\":1700000000,\"nonce\":\"n\"}",
-                   SIGIL_E_OUT_OF_RANGE, "request.timestamp");
+    refused_main("deribit", DERIBIT_CRED,
+                 "{\"method\":\"GET\",\"path\":\"/x\",\"timestamp\":1700000000000}",
+                 SIGIL_E_MISSING_FIELD, "request.nonce");
+    refused_main("deribit", DERIBIT_CRED, DERIBIT_HTTP(",\"recv_window\":5000"),
+                 SIGIL_E_UNKNOWN_FIELD, "recv_window");
+    refused_main("deribit", DERIBIT_CRED,
+                 "{\"method\":\"GET\",\"path\":\"/x\",\"timestamp\":1700000000000,"
+                 "\"nonce\":\"a,b\"}",
+                 SIGIL_E_BAD_FIELD, "request.nonce");
+    refused_main("deribit", DERIBIT_CRED,
+                 "{\"method\":\"GET\",\"path\":\"/x\",\"timestamp\":1700000000000,"
+                 "\"nonce\":\"\"}",
+                 SIGIL_E_BAD_FIELD, "request.nonce");
+    refused_main("deribit", DERIBIT_CRED,
+                 "{\"method\":\"DELETE\",\"path\":\"/x\",\"timestamp\":1700000000000,"
+                 "\"nonce\":\"n\"}",
+                 SIGIL_E_BAD_FIELD, "request.method");
+    refused_main("deribit", DERIBIT_CRED,
+                 "{\"method\":\"GET\",\"path\":\"/x\",\"body\":\"{}\",\"timestamp\":"
+                 "1700000000000,\"nonce\":\"n\"}",
+                 SIGIL_E_BAD_FIELD, "request.body");
+    refused_main("deribit", DERIBIT_CRED,
+                 "{\"method\":\"POST\",\"path\":\"/x\",\"body\":\"{\\\"a\\\":1,}\",\"timestamp\":"
+                 "1700000000000,\"nonce\":\"n\"}",
+                 SIGIL_E_BAD_JSON, "request.body");
+    refused_main("deribit", DERIBIT_CRED,
+                 "{\"method\":\"GET\",\"path\":\"/x\",\"query\":\"a=b c\",\"timestamp\":"
+                 "1700000000000,\"nonce\":\"n\"}",
+                 SIGIL_E_BAD_FIELD, "request.query");
+    refused_main("deribit", DERIBIT_CRED,
+                 "{\"method\":\"GET\",\"path\":\"/x\",\"timestamp\":1700000000,\"nonce\":\"n\"}",
+                 SIGIL_E_OUT_OF_RANGE, "request.timestamp");
     /* public/auth */
-    expect_refused("deribit", DERIBIT_CRED, DERIBIT_RPC(DERIBIT_RPC_OK ",\"signature\":\"00\""),
-                   SIGIL_E_BAD_FIELD, "request.params.signature");
-    expect_refused("deribit", DERIBIT_CRED, DERIBIT_RPC(DERIBIT_RPC_OK ",\"client_id\":\"OTHER\""),
-                   SIGIL_E_BAD_FIELD, "request.params.client_id");
-    expect_refused("deribit", DERIBIT_CRED,
-                   DERIBIT_RPC("\"grant_type\":\"client_credentials\",\"timestamp\":"
-                               "1700000000000,\"nonce\":\"abcd\""),
-                   SIGIL_E_BAD_FIELD, "request.params.grant_type");
-    expect_refused("deribit", DERIBIT_CRED,
-                   DERIBIT_RPC("\"grant_type\":\"client_signature\",\"timestamp\":1700000000000"),
-                   SIGIL_E_MISSING_FIELD, "request.params.nonce");
-    expect_refused("deribit", DERIBIT_CRED, DERIBIT_RPC(DERIBIT_RPC_OK ",\"scope\":\"x\""),
-                   SIGIL_E_UNKNOWN_FIELD, "request.params.scope");
-    expect_refused("deribit", DERIBIT_CRED,
-                   "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"private/buy\",\"params\":{}}",
-                   SIGIL_E_BAD_FIELD, "request.method");
-    expect_refused("deribit", DERIBIT_CRED,
-                   "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"public/auth\",\"params\":{}}",
-                   SIGIL_E_BAD_FIELD, "request.jsonrpc");
-    expect_refused(
+    refused_main("deribit", DERIBIT_CRED, DERIBIT_RPC(DERIBIT_RPC_OK ",\"signature\":\"00\""),
+                 SIGIL_E_BAD_FIELD, "request.params.signature");
+    refused_main("deribit", DERIBIT_CRED, DERIBIT_RPC(DERIBIT_RPC_OK ",\"client_id\":\"OTHER\""),
+                 SIGIL_E_BAD_FIELD, "request.params.client_id");
+    refused_main("deribit", DERIBIT_CRED,
+                 DERIBIT_RPC("\"grant_type\":\"client_credentials\",\"timestamp\":"
+                             "1700000000000,\"nonce\":\"abcd\""),
+                 SIGIL_E_BAD_FIELD, "request.params.grant_type");
+    refused_main("deribit", DERIBIT_CRED,
+                 DERIBIT_RPC("\"grant_type\":\"client_signature\",\"timestamp\":1700000000000"),
+                 SIGIL_E_MISSING_FIELD, "request.params.nonce");
+    refused_main("deribit", DERIBIT_CRED, DERIBIT_RPC(DERIBIT_RPC_OK ",\"scope\":\"x\""),
+                 SIGIL_E_UNKNOWN_FIELD, "request.params.scope");
+    refused_main("deribit", DERIBIT_CRED,
+                 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"private/buy\",\"params\":{}}",
+                 SIGIL_E_BAD_FIELD, "request.method");
+    refused_main("deribit", DERIBIT_CRED,
+                 "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"public/auth\",\"params\":{}}",
+                 SIGIL_E_BAD_FIELD, "request.jsonrpc");
+    refused_main(
         "deribit", DERIBIT_CRED,
         "{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"public/auth\",\"params\":{" DERIBIT_RPC_OK
         "}}",
@@ -222,36 +203,36 @@ static void test_bitfinex_vectors(void **state)
 static void test_bitfinex_refusals(void **state)
 {
     (void)state;
-    expect_refused("bitfinex", BFX_CRED, BFX_REQ(""), SIGIL_E_BAD_REQUEST, "nonce");
-    expect_refused("bitfinex", BFX_CRED, BFX_REQ(",\"timestamp\":1700000000000,\"nonce\":1"),
-                   SIGIL_E_BAD_REQUEST, "nonce");
-    expect_refused("bitfinex", BFX_CRED, BFX_REQ(",\"timestamp\":1700000000000000"),
-                   SIGIL_E_OUT_OF_RANGE, "request.timestamp");
-    expect_refused("bitfinex", BFX_CRED, BFX_REQ(",\"nonce\":9007199254740992"),
-                   SIGIL_E_OUT_OF_RANGE, "request.nonce");
-    expect_refused("bitfinex", BFX_CRED, BFX_REQ(",\"nonce\":0"), SIGIL_E_OUT_OF_RANGE,
-                   "request.nonce");
-    expect_refused("bitfinex", BFX_CRED,
-                   "{\"method\":\"GET\",\"path\":\"/v2/auth/r/wallets\",\"nonce\":1}",
-                   SIGIL_E_BAD_FIELD, "request.method");
-    expect_refused("bitfinex", BFX_CRED,
-                   "{\"method\":\"POST\",\"path\":\"/api/v2/auth/r/wallets\",\"nonce\":1}",
-                   SIGIL_E_BAD_FIELD, "request.path");
-    expect_refused("bitfinex", BFX_CRED, BFX_REQ(",\"query\":\"a=1\",\"nonce\":1"),
-                   SIGIL_E_BAD_FIELD, "request.query");
-    expect_refused("bitfinex", BFX_CRED, BFX_REQ(",\"body\":\"[1]\",\"nonce\":1"),
-                   SIGIL_E_BAD_FIELD, "request.body");
-    expect_refused("bitfinex", BFX_CRED,
-                   BFX_REQ(",\"body\":\"{\\\"a\\\":1,\\\"a\\\":2}\",\"nonce\":1"),
-                   SIGIL_E_DUPLICATE_KEY, "request.body");
-    expect_refused("bitfinex", BFX_CRED, BFX_REQ(",\"recv_window\":5000,\"nonce\":1"),
-                   SIGIL_E_UNKNOWN_FIELD, "recv_window");
-    expect_refused("bitfinex", BFX_CRED, "{\"event\":\"subscribe\",\"authNonce\":1}",
-                   SIGIL_E_BAD_FIELD, "request.event");
-    expect_refused("bitfinex", BFX_CRED, "{\"event\":\"auth\"}", SIGIL_E_MISSING_FIELD,
-                   "request.authNonce");
-    expect_refused("bitfinex", BFX_CRED, "{\"event\":\"auth\",\"authNonce\":1,\"dms\":4}",
-                   SIGIL_E_UNKNOWN_FIELD, "request.dms");
+    refused_main("bitfinex", BFX_CRED, BFX_REQ(""), SIGIL_E_BAD_REQUEST, "nonce");
+    refused_main("bitfinex", BFX_CRED, BFX_REQ(",\"timestamp\":1700000000000,\"nonce\":1"),
+                 SIGIL_E_BAD_REQUEST, "nonce");
+    refused_main("bitfinex", BFX_CRED, BFX_REQ(",\"timestamp\":1700000000000000"),
+                 SIGIL_E_OUT_OF_RANGE, "request.timestamp");
+    refused_main("bitfinex", BFX_CRED, BFX_REQ(",\"nonce\":9007199254740992"), SIGIL_E_OUT_OF_RANGE,
+                 "request.nonce");
+    refused_main("bitfinex", BFX_CRED, BFX_REQ(",\"nonce\":0"), SIGIL_E_OUT_OF_RANGE,
+                 "request.nonce");
+    refused_main("bitfinex", BFX_CRED,
+                 "{\"method\":\"GET\",\"path\":\"/v2/auth/r/wallets\",\"nonce\":1}",
+                 SIGIL_E_BAD_FIELD, "request.method");
+    refused_main("bitfinex", BFX_CRED,
+                 "{\"method\":\"POST\",\"path\":\"/api/v2/auth/r/wallets\",\"nonce\":1}",
+                 SIGIL_E_BAD_FIELD, "request.path");
+    refused_main("bitfinex", BFX_CRED, BFX_REQ(",\"query\":\"a=1\",\"nonce\":1"), SIGIL_E_BAD_FIELD,
+                 "request.query");
+    refused_main("bitfinex", BFX_CRED, BFX_REQ(",\"body\":\"[1]\",\"nonce\":1"), SIGIL_E_BAD_FIELD,
+                 "request.body");
+    refused_main("bitfinex", BFX_CRED,
+                 BFX_REQ(",\"body\":\"{\\\"a\\\":1,\\\"a\\\":2}\",\"nonce\":1"),
+                 SIGIL_E_DUPLICATE_KEY, "request.body");
+    refused_main("bitfinex", BFX_CRED, BFX_REQ(",\"recv_window\":5000,\"nonce\":1"),
+                 SIGIL_E_UNKNOWN_FIELD, "recv_window");
+    refused_main("bitfinex", BFX_CRED, "{\"event\":\"subscribe\",\"authNonce\":1}",
+                 SIGIL_E_BAD_FIELD, "request.event");
+    refused_main("bitfinex", BFX_CRED, "{\"event\":\"auth\"}", SIGIL_E_MISSING_FIELD,
+                 "request.authNonce");
+    refused_main("bitfinex", BFX_CRED, "{\"event\":\"auth\",\"authNonce\":1,\"dms\":4}",
+                 SIGIL_E_UNKNOWN_FIELD, "request.dms");
 }
 
 static void test_bitfinex_ws(void **state)
@@ -313,86 +294,81 @@ static void test_binance_ws_refusals(void **state)
 {
     (void)state;
     char req[4096];
-    expect_refused("binance", BN_CRED,
-                   BN_WS("\"symbol\":\"X\",\"signature\":\"00\"", ",\"timestamp\":1700000000000"),
-                   SIGIL_E_BAD_FIELD, "request.params.signature");
-    expect_refused("binance", BN_CRED, BN_WS("\"symbol\":\"X\"", ""), SIGIL_E_MISSING_FIELD,
-                   "request.timestamp");
-    expect_refused("binance", BN_CRED,
-                   BN_WS("\"timestamp\":1700000000001", ",\"timestamp\":1700000000000"),
-                   SIGIL_E_BAD_FIELD, "params.timestamp");
-    expect_refused("binance", BN_CRED, BN_WS("\"timestamp\":1700000000", ""), SIGIL_E_OUT_OF_RANGE,
-                   "request.params.timestamp");
-    expect_refused("binance", BN_CRED, BN_WS("\"timestamp\":\"01700000000000\"", ""),
-                   SIGIL_E_BAD_FIELD, "request.params.timestamp");
-    expect_refused("binance", BN_CRED,
-                   BN_WS("\"Timestamp\":1700000000000", ",\"timestamp\":1700000000000"),
-                   SIGIL_E_BAD_FIELD, "letter case");
-    expect_refused("binance", BN_CRED,
-                   BN_WS("\"apiKey\":\"other\"", ",\"timestamp\":1700000000000"), SIGIL_E_BAD_FIELD,
-                   "request.params.apiKey");
-    expect_refused(
-        "binance", BN_CRED,
-        BN_WS("\"recvWindow\":5000", ",\"timestamp\":1700000000000,\"recv_window\":6000"),
-        SIGIL_E_BAD_FIELD, "recvWindow");
-    expect_refused("binance", BN_CRED,
-                   BN_WS("\"recvWindow\":60001", ",\"timestamp\":1700000000000"),
-                   SIGIL_E_OUT_OF_RANGE, "recvWindow");
-    expect_refused("binance", BN_CRED,
-                   BN_WS("", ",\"timestamp\":1700000000000,\"recv_window\":60001"),
-                   SIGIL_E_OUT_OF_RANGE, "request.recv_window");
-    expect_refused("binance", BN_CRED, BN_WS("\"price\":1e-7", ",\"timestamp\":1700000000000"),
-                   SIGIL_E_BAD_FIELD, "request.params.price");
-    expect_refused("binance", BN_CRED, BN_WS("\"a\":null", ",\"timestamp\":1700000000000"),
-                   SIGIL_E_BAD_FIELD, "request.params.a");
-    expect_refused("binance", BN_CRED, BN_WS("\"a\":[1]", ",\"timestamp\":1700000000000"),
-                   SIGIL_E_BAD_FIELD, "request.params.a");
-    expect_refused("binance", BN_CRED, BN_WS("\"a b\":1", ",\"timestamp\":1700000000000"),
-                   SIGIL_E_BAD_FIELD, "request.params");
-    expect_refused("binance", BN_CRED,
-                   "{\"method\":\"order.place\",\"params\":{},\"timestamp\":1700000000000}",
-                   SIGIL_E_MISSING_FIELD, "request.id");
-    expect_refused(
+    refused_main("binance", BN_CRED,
+                 BN_WS("\"symbol\":\"X\",\"signature\":\"00\"", ",\"timestamp\":1700000000000"),
+                 SIGIL_E_BAD_FIELD, "request.params.signature");
+    refused_main("binance", BN_CRED, BN_WS("\"symbol\":\"X\"", ""), SIGIL_E_MISSING_FIELD,
+                 "request.timestamp");
+    refused_main("binance", BN_CRED,
+                 BN_WS("\"timestamp\":1700000000001", ",\"timestamp\":1700000000000"),
+                 SIGIL_E_BAD_FIELD, "params.timestamp");
+    refused_main("binance", BN_CRED, BN_WS("\"timestamp\":1700000000", ""), SIGIL_E_OUT_OF_RANGE,
+                 "request.params.timestamp");
+    refused_main("binance", BN_CRED, BN_WS("\"timestamp\":\"01700000000000\"", ""),
+                 SIGIL_E_BAD_FIELD, "request.params.timestamp");
+    refused_main("binance", BN_CRED,
+                 BN_WS("\"Timestamp\":1700000000000", ",\"timestamp\":1700000000000"),
+                 SIGIL_E_BAD_FIELD, "letter case");
+    refused_main("binance", BN_CRED, BN_WS("\"apiKey\":\"other\"", ",\"timestamp\":1700000000000"),
+                 SIGIL_E_BAD_FIELD, "request.params.apiKey");
+    refused_main("binance", BN_CRED,
+                 BN_WS("\"recvWindow\":5000", ",\"timestamp\":1700000000000,\"recv_window\":6000"),
+                 SIGIL_E_BAD_FIELD, "recvWindow");
+    refused_main("binance", BN_CRED, BN_WS("\"recvWindow\":60001", ",\"timestamp\":1700000000000"),
+                 SIGIL_E_OUT_OF_RANGE, "recvWindow");
+    refused_main("binance", BN_CRED,
+                 BN_WS("", ",\"timestamp\":1700000000000,\"recv_window\":60001"),
+                 SIGIL_E_OUT_OF_RANGE, "request.recv_window");
+    refused_main("binance", BN_CRED, BN_WS("\"price\":1e-7", ",\"timestamp\":1700000000000"),
+                 SIGIL_E_BAD_FIELD, "request.params.price");
+    refused_main("binance", BN_CRED, BN_WS("\"a\":null", ",\"timestamp\":1700000000000"),
+                 SIGIL_E_BAD_FIELD, "request.params.a");
+    refused_main("binance", BN_CRED, BN_WS("\"a\":[1]", ",\"timestamp\":1700000000000"),
+                 SIGIL_E_BAD_FIELD, "request.params.a");
+    refused_main("binance", BN_CRED, BN_WS("\"a b\":1", ",\"timestamp\":1700000000000"),
+                 SIGIL_E_BAD_FIELD, "request.params");
+    refused_main("binance", BN_CRED,
+                 "{\"method\":\"order.place\",\"params\":{},\"timestamp\":1700000000000}",
+                 SIGIL_E_MISSING_FIELD, "request.id");
+    refused_main(
         "binance", BN_CRED,
         "{\"id\":1.5,\"method\":\"order.place\",\"params\":{},\"timestamp\":1700000000000}",
         SIGIL_E_BAD_FIELD, "request.id");
-    expect_refused(
-        "binance", BN_CRED,
-        "{\"id\":1,\"method\":\"order place\",\"params\":{},\"timestamp\":1700000000000}",
-        SIGIL_E_BAD_FIELD, "request.method");
-    expect_refused(
-        "binance", BN_CRED,
-        "{\"id\":1,\"method\":\"order.place\",\"params\":[],\"timestamp\":1700000000000}",
-        SIGIL_E_BAD_FIELD, "request.params");
-    expect_refused("binance", BN_CRED,
-                   "{\"id\":1,\"method\":\"order.place\",\"params\":{},\"path\":\"/x\"}",
-                   SIGIL_E_UNKNOWN_FIELD, "request.path");
+    refused_main("binance", BN_CRED,
+                 "{\"id\":1,\"method\":\"order place\",\"params\":{},\"timestamp\":1700000000000}",
+                 SIGIL_E_BAD_FIELD, "request.method");
+    refused_main("binance", BN_CRED,
+                 "{\"id\":1,\"method\":\"order.place\",\"params\":[],\"timestamp\":1700000000000}",
+                 SIGIL_E_BAD_FIELD, "request.params");
+    refused_main("binance", BN_CRED,
+                 "{\"id\":1,\"method\":\"order.place\",\"params\":{},\"path\":\"/x\"}",
+                 SIGIL_E_UNKNOWN_FIELD, "request.path");
     /* session.logon: Ed25519 only, authentication params only */
-    expect_refused(
+    refused_main(
         "binance", BN_CRED,
         "{\"id\":1,\"method\":\"session.logon\",\"params\":{},\"timestamp\":1700000000000}",
         SIGIL_E_UNKNOWN_KEY_TYPE, "session.logon");
-    expect_refused("binance", BN_ED_CRED,
-                   "{\"id\":1,\"method\":\"session.logon\",\"params\":{\"symbol\":\"X\"},"
-                   "\"timestamp\":1700000000000}",
-                   SIGIL_E_UNKNOWN_FIELD, "request.params.symbol");
+    refused_main("binance", BN_ED_CRED,
+                 "{\"id\":1,\"method\":\"session.logon\",\"params\":{\"symbol\":\"X\"},"
+                 "\"timestamp\":1700000000000}",
+                 SIGIL_E_UNKNOWN_FIELD, "request.params.symbol");
     /* over the parameter limit */
     size_t n = (size_t)snprintf(req, sizeof(req), "{\"id\":1,\"method\":\"x\",\"params\":{");
     for (int i = 0; i <= SIGIL_QUERY_MAX_PARAMS; i++)
         n += (size_t)snprintf(req + n, sizeof(req) - n, "%s\"p%d\":1", i ? "," : "", i);
     assert_true(n < sizeof(req) - 40);
     snprintf(req + n, sizeof(req) - n, "},\"timestamp\":1700000000000}");
-    expect_refused("binance", BN_CRED, req, SIGIL_E_TOO_LARGE, "request.params");
+    refused_main("binance", BN_CRED, req, SIGIL_E_TOO_LARGE, "request.params");
 }
 
 /* The REST request shape is unchanged: no "params", no WebSocket path. */
 static void test_binance_rest_still_rest(void **state)
 {
     (void)state;
-    expect_refused("binance", BN_CRED,
-                   "{\"method\":\"GET\",\"path\":\"/api/v3/order\",\"timestamp\":1700000000000,"
-                   "\"id\":1}",
-                   SIGIL_E_UNKNOWN_FIELD, "request.id");
+    refused_main("binance", BN_CRED,
+                 "{\"method\":\"GET\",\"path\":\"/api/v3/order\",\"timestamp\":1700000000000,"
+                 "\"id\":1}",
+                 SIGIL_E_UNKNOWN_FIELD, "request.id");
 }
 
 static int setup(void **state)

@@ -12,7 +12,7 @@
 
 static char g_out[64 * 1024];
 
-static void assert_no_secret(const char *text, const char *allowed)
+static inline void assert_no_secret(const char *text, const char *allowed)
 {
     for (size_t i = 0; i < SIGIL_ARRAY_LEN(SECRETS); i++) {
         if (allowed == NULL || strcmp(SECRETS[i], allowed) != 0)
@@ -20,7 +20,7 @@ static void assert_no_secret(const char *text, const char *allowed)
     }
 }
 
-static int sign(const char *venue, const char *cred, sigil_network net, const char *req)
+static inline int sign(const char *venue, const char *cred, sigil_network net, const char *req)
 {
     const sigil_venue *v = sigil_venue_find(venue);
     sigil_credentials c;
@@ -34,8 +34,8 @@ static int sign(const char *venue, const char *cred, sigil_network net, const ch
     return rc;
 }
 
-static void expect_refused(const char *venue, const char *cred, sigil_network net, const char *req,
-                           sigil_err code, const char *field)
+static inline void expect_refused(const char *venue, const char *cred, sigil_network net,
+                                  const char *req, sigil_err code, const char *field)
 {
     assert_int_equal(sign(venue, cred, net, req), -1);
     assert_int_equal(g_out[0], '\0'); /* nothing half-written */
@@ -45,8 +45,8 @@ static void expect_refused(const char *venue, const char *cred, sigil_network ne
     assert_no_secret(sigil_errmsg(), NULL);
 }
 
-static void expect_cred_refused(const char *venue, const char *cred, sigil_err code,
-                                const char *field)
+static inline void expect_cred_refused(const char *venue, const char *cred, sigil_err code,
+                                       const char *field)
 {
     sigil_credentials c;
     const sigil_venue *v = sigil_venue_find(venue);
