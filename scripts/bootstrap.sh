@@ -5,7 +5,8 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config python3
     libsecp256k1-dev libsodium-dev libssl-dev libjsmn-dev libmsgpack-dev
-    libcmocka-dev libgmp-dev)
+    libcmocka-dev libgmp-dev libmicrohttpd-dev libsqlite3-dev
+    libcurl4-openssl-dev libseccomp-dev)
 TOOL_PKGS=(clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format clang-tidy
     cppcheck valgrind nodejs npm python3-venv)
 

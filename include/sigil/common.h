@@ -33,6 +33,21 @@ typedef enum {
     SIGIL_E_NO_MEMORY,        /* allocation or memory locking failed */
     SIGIL_E_CRYPTO,           /* a cryptographic primitive failed */
     SIGIL_E_INTERNAL,         /* a bug: should not happen */
+    /* Service errors (gateway, enclave, key service, attestation). */
+    SIGIL_E_UNAUTHORIZED,     /* missing, unknown or revoked bearer token */
+    SIGIL_E_FORBIDDEN,        /* authenticated but not allowed (e.g. tenant mismatch) */
+    SIGIL_E_NOT_FOUND,        /* no such key, boot or route (other tenants' keys too) */
+    SIGIL_E_CONFLICT,         /* Idempotency-Key reused with a different request */
+    SIGIL_E_POLICY_DENIED,    /* the key's policy does not allow this request */
+    SIGIL_E_STALE_REQUEST,    /* timestamp/nonce outside the enclave's freshness window */
+    SIGIL_E_BAD_SIGNATURE,    /* a signature (policy, client, COSE) does not verify */
+    SIGIL_E_ATTESTATION,      /* an attestation document failed verification */
+    SIGIL_E_ACCESS_DENIED,    /* the key service refused to release a key */
+    SIGIL_E_KEY_SERVICE,      /* the key service failed or is unreachable */
+    SIGIL_E_UNAVAILABLE,      /* the enclave (or a dependency) is not available */
+    SIGIL_E_RATE_LIMITED,     /* too many requests */
+    SIGIL_E_TIMEOUT,          /* a deadline passed */
+    SIGIL_E_PROTOCOL,         /* a peer broke the frame/NSM/HTTP protocol */
     SIGIL_E_COUNT_
 } sigil_err;
 
@@ -45,6 +60,9 @@ int sigil_fail(sigil_err code, const char *fmt, ...) __attribute__((format(print
 sigil_err sigil_errno(void);
 const char *sigil_errmsg(void);
 const char *sigil_err_code(sigil_err code);
+/* Inverse of sigil_err_code (for errors carried across processes);
+ * unknown strings map to SIGIL_E_INTERNAL. */
+sigil_err sigil_err_from_code(const char *code, size_t len);
 void sigil_clear_error(void);
 
 /* Guard macros: keep the happy path flat. */

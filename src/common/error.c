@@ -30,6 +30,20 @@ static const char *const ERR_CODES[SIGIL_E_COUNT_] = {
     [SIGIL_E_NO_MEMORY] = "no_memory",
     [SIGIL_E_CRYPTO] = "crypto_error",
     [SIGIL_E_INTERNAL] = "internal",
+    [SIGIL_E_UNAUTHORIZED] = "unauthorized",
+    [SIGIL_E_FORBIDDEN] = "forbidden",
+    [SIGIL_E_NOT_FOUND] = "not_found",
+    [SIGIL_E_CONFLICT] = "conflict",
+    [SIGIL_E_POLICY_DENIED] = "policy_denied",
+    [SIGIL_E_STALE_REQUEST] = "stale_request",
+    [SIGIL_E_BAD_SIGNATURE] = "bad_signature",
+    [SIGIL_E_ATTESTATION] = "attestation_failed",
+    [SIGIL_E_ACCESS_DENIED] = "access_denied",
+    [SIGIL_E_KEY_SERVICE] = "key_service_error",
+    [SIGIL_E_UNAVAILABLE] = "unavailable",
+    [SIGIL_E_RATE_LIMITED] = "rate_limited",
+    [SIGIL_E_TIMEOUT] = "timeout",
+    [SIGIL_E_PROTOCOL] = "protocol_error",
 };
 
 int sigil_fail(sigil_err code, const char *fmt, ...)
@@ -57,6 +71,14 @@ const char *sigil_err_code(sigil_err code)
     if ((unsigned)code >= SIGIL_E_COUNT_)
         return "internal";
     return ERR_CODES[code];
+}
+
+sigil_err sigil_err_from_code(const char *code, size_t len)
+{
+    for (size_t i = 1; i < SIGIL_E_COUNT_; i++)
+        if (strlen(ERR_CODES[i]) == len && memcmp(ERR_CODES[i], code, len) == 0)
+            return (sigil_err)i;
+    return SIGIL_E_INTERNAL;
 }
 
 void sigil_clear_error(void)
