@@ -4,7 +4,8 @@
 #   make test-diff  differential tests only (SEED=… CASES=…)
 #   make bench      benchmarks
 #   make lint       clang-format check, cppcheck, clang-tidy
-#   make run        offline signing demo (the service arrives with the service issue)
+#   make run        the dev stack: key service, launcher + enclave, gateway (Ctrl-C stops)
+#   make bench-e2e  signed requests/s and latency through a live dev stack
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -16,7 +17,7 @@ CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all bootstrap build test test-unit test-asan test-diff bench lint format run clean \
+.PHONY: all bootstrap build test test-unit test-asan test-diff bench bench-e2e lint format run clean \
 	fuzz fuzz-smoke fuzz-build
 
 all: build
@@ -52,6 +53,9 @@ test: test-unit test-diff test-asan fuzz-smoke
 bench: build
 	$(BUILD)/bin/sigil-bench
 
+bench-e2e: build
+	python3 bench/e2e.py $(BUILD)/bin $(or $(BENCH_SECONDS),5) $(or $(BENCH_CONNS),32)
+
 $(FUZZ_BUILD)/.configured: CMakeLists.txt | bootstrap
 	@scripts/bootstrap.sh --all
 	CC=clang-14 cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSIGIL_FUZZ=ON
@@ -75,7 +79,7 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 run: build
-	scripts/demo.sh $(BUILD)/bin/sigil
+	python3 scripts/devstack.py run --bin $(BUILD)/bin
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -26,5 +26,10 @@ SIGIL_WARN_UNUSED_RESULT int cli_read_stdin(char *buf, size_t cap, size_t *len);
 SIGIL_WARN_UNUSED_RESULT int cli_read_secret_file(sigil_secret *out, const char *path, size_t max);
 
 int cmd_sign(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);      /* cmd_keygen.c */
+int cmd_seal(int argc, char **argv);        /* cmd_seal.c */
+int cmd_attestation(int argc, char **argv); /* cmd_attestation.c */
+int cmd_measure(int argc, char **argv);     /* cmd_attestation.c */
+int cmd_admin(int argc, char **argv);       /* cmd_admin.c */
 
 #endif

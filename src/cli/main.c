@@ -13,6 +13,12 @@ static int cmd_help(int argc, char **argv);
 
 static const cli_command COMMANDS[] = {
     {"sign", "sign one request offline: sign --venue V --credentials FILE [--network N]", cmd_sign},
+    {"keygen", "new Ed25519 owner/client key: keygen --out FILE", cmd_keygen},
+    {"seal", "verify the attestation, seal and upload a credential (docs/PROVISIONING.md)", cmd_seal},
+    {"attestation", "attestation verify --document FILE (--root aws | --trust-dev-root FILE) ...",
+     cmd_attestation},
+    {"measure", "dev measurement (PCR0) of an enclave executable: measure FILE", cmd_measure},
+    {"admin", "tenants and tokens: admin --home DIR tenant|token ...", cmd_admin},
     {"help", "this text", cmd_help},
 };
 
@@ -22,7 +28,7 @@ static int cmd_help(int argc, char **argv)
     (void)argv;
     printf("usage: sigil <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < SIGIL_ARRAY_LEN(COMMANDS); i++)
-        printf("  %-6s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+        printf("  %-12s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     printf("\nvenues:");
     for (const sigil_venue *const *v = sigil_venue_all(); *v != NULL; v++)
         printf(" %s", (*v)->name);

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""`make bench-e2e`: signed requests per second and latency through a live dev
+stack on loopback (gateway → enclave → libsigil-sign), for a Binance HMAC
+order and a Hyperliquid order, beside the in-process figures of sigil-bench
+measured in the same run. A benchmark, not a test: it prints numbers.
+
+    python3 bench/e2e.py BIN_DIR [SECONDS] [CONNECTIONS]
+"""
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+from e2e_util import TempStack  # noqa: E402
+
+BINANCE = {"api_key": "bench-api-key", "secret": "bench-secret-0123456789abcdef0123456789"}
+HL = {"private_key": "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"}
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main():
+    bin_dir = os.path.abspath(sys.argv[1])
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 5.0
+    conns = int(sys.argv[3]) if len(sys.argv) > 3 else 32
+    st = TempStack(bin_dir, gateway_args=["--rate", "10000000", "--burst", "10000000"],
+                   enclave_args=["--skew-ms", "600000"])
+    try:
+        st.start()
+        owner = st.path("owner.key")
+        st.sigil("keygen", "--out", owner)
+        rows = []
+        for venue, creds, req in (
+            ("binance", BINANCE, {"method": "POST", "path": "/api/v3/order",
+                                  "body": "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC"
+                                          "&quantity=1&price=0.1",
+                                  "timestamp": int(time.time() * 1000)}),
+            ("hyperliquid", HL, {"action": {"type": "order", "orders": [
+                {"a": 0, "b": True, "p": "30000", "s": "0.1", "r": False,
+                 "t": {"limit": {"tif": "Gtc"}}}], "grouping": "na"},
+                "nonce": int(time.time() * 1000)}),
+        ):
+            cf = st.write(f"{venue}.json", creds)
+            pol = {"version": 1, "tenant": "default", "venue": venue, "network": "mainnet",
+                   "actions": ["*"], "not_after": int(time.time()) + 3600}
+            pf = st.write(f"policy-{venue}.json", pol)
+            key_id = st.seal(venue, "mainnet", cf, pf, owner)["key_id"]
+            body = st.write(f"body-{venue}.json", {"key_id": key_id, "request": req})
+            url = st.gateway["url"].split("//", 1)[1]
+            host, port = url.split(":")
+            for c in (1, conns):
+                out = subprocess.run([os.path.join(bin_dir, "sigil-load"), host, port, "/v1/sign",
+                                      st.token, body, str(c), str(seconds), "1"],
+                                     capture_output=True, text=True)
+                r = json.loads(out.stdout)
+                r["venue"] = venue
+                rows.append(r)
+        inproc = subprocess.run([os.path.join(bin_dir, "sigil-bench")], capture_output=True,
+                                text=True).stdout
+    finally:
+        st.cleanup()
+    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs; {seconds:.0f} s per run after 1 s "
+          "warm-up; dev stack on loopback (HTTP keep-alive)")
+    print(f"{'venue':<12} {'conns':>5} {'req/s':>9} {'p50 µs':>8} {'p99 µs':>8} {'errors':>6}")
+    for r in rows:
+        print(f"{r['venue']:<12} {r['connections']:>5} {r['req_per_s']:>9.0f} {r['p50_us']:>8} "
+              f"{r['p99_us']:>8} {r['errors'] + r['non_200']:>6}")
+    print("\nin-process (sigil-bench, same run):")
+    print(inproc)
+
+
+if __name__ == "__main__":
+    main()

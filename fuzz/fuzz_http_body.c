@@ -1,0 +1,77 @@
+/*
+ * libFuzzer target: the gateway's request-body and header parsers
+ * (src/gateway/body.c) for POST /v1/sign and POST /v1/keys, and bearer
+ * tokens. The first byte picks the parser. Properties: a sign body's
+ * request slice lies inside the input, is itself one strict JSON object,
+ * and its key id passes the key-id check; a decoded sealed upload fits its
+ * buffer.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "gateway/body.c"
+
+static sigil_json_tok toks[GW_JSON_TOKS];
+static sigil_json_tok toks2[GW_JSON_TOKS];
+static uint8_t sealed_mem[4096];
+
+static void sign_body(const char *p, size_t n)
+{
+    gw_sign_body b;
+    sigil_json d, d2;
+    if (gw_parse_sign_body(&b, &d, toks, GW_JSON_TOKS, p, n) != 0)
+        return;
+    if (b.request.p < p || b.request.p + b.request.len > p + n)
+        __builtin_trap();
+    if (sigil_json_parse(&d2, b.request.p, b.request.len, toks2, GW_JSON_TOKS) != 0 ||
+        sigil_json_type_of(&d2, 0) != SIGIL_JSON_OBJECT)
+        __builtin_trap();
+    if (sigil_key_id_check(b.key_id, strlen(b.key_id)) != 0)
+        __builtin_trap();
+}
+
+static void import_body(const char *p, size_t n)
+{
+    sigil_buf sealed;
+    sigil_json d;
+    sigil_buf_init(&sealed, sealed_mem, sizeof(sealed_mem));
+    if (gw_parse_import_body(&sealed, &d, toks, GW_JSON_TOKS, p, n) != 0)
+        return;
+    if (sealed.len == 0 || sealed.len > sizeof(sealed_mem))
+        __builtin_trap();
+}
+
+static void headers(const char *p, size_t n)
+{
+    sigil_token t;
+    uint8_t nonce[GW_NONCE_MAX], boot[SIGIL_BOOT_ID_LEN];
+    size_t nn;
+    (void)gw_check_idem_key(p, n);
+    (void)gw_check_content_type(p, n);
+    (void)gw_parse_boot_id(boot, p, n);
+    if (gw_parse_nonce(nonce, &nn, p, n) == 0 && (nn == 0 || nn > GW_NONCE_MAX))
+        __builtin_trap();
+    if (sigil_token_from_header(&t, p, n) == 0 && strlen(t.id) != SIGIL_TOKEN_ID_HEX)
+        __builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    const char *p = (const char *)data + 1;
+    size_t n = size - 1;
+    switch (data[0] % 3) {
+    case 0:
+        sign_body(p, n);
+        break;
+    case 1:
+        import_body(p, n);
+        break;
+    default:
+        headers(p, n);
+        break;
+    }
+    return 0;
+}

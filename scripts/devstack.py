@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""The Sigil dev stack: sigil-kms, sigil-launch (which runs sigil-enclave) and
+sigil-gateway on one machine, on loopback, with state in one directory.
+
+`make run` uses it to start a stack for people (python3 scripts/devstack.py run);
+the end-to-end tests import it to start throw-away stacks in temporary
+directories. Every server binds port 0 (or a unix socket in the state
+directory) and reports its address through a ready file; nothing here probes
+ports.
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+READY_TIMEOUT_S = 60
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def _wait_ready(path, proc, name, timeout=READY_TIMEOUT_S, want=None):
+    """Waits until `path` holds JSON (and want(json) is true); fails early if proc dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise StackError(f"{name} exited with status {proc.returncode} before it was ready")
+        try:
+            with open(path) as f:
+                data = json.load(f)
+            if want is None or want(data):
+                return data
+        except (FileNotFoundError, json.JSONDecodeError):
+            pass
+        time.sleep(0.05)
+    raise StackError(f"{name} not ready after {timeout}s ({path})")
+
+
+class DevStack:
+    """One stack. `home` is its state directory (kept across runs by `make run`)."""
+
+    def __init__(self, bin_dir, home, log_dir=None, gateway_args=(), enclave_args=(),
+                 quiet=True):
+        self.bin = os.path.abspath(bin_dir)
+        self.home = os.path.abspath(home)
+        self.run_dir = os.path.join(self.home, "run")
+        self.log_dir = os.path.abspath(log_dir or os.path.join(self.home, "log"))
+        self.gateway_args = list(gateway_args)
+        self.enclave_args = list(enclave_args)
+        self.quiet = quiet
+        self.procs = {}
+        self.logs = {}
+        self.kms = self.launch = self.gateway = None
+        self.token = None
+
+    # -- helpers ---------------------------------------------------------
+    def exe(self, name):
+        return os.path.join(self.bin, name)
+
+    def _ready_path(self, name):
+        return os.path.join(self.run_dir, f"{name}.ready")
+
+    def _spawn(self, name, argv, env=None):
+        log = open(os.path.join(self.log_dir, f"{name}.log"), "ab")
+        self.logs[name] = log.name
+        ready = self._ready_path(name)
+        if os.path.exists(ready):
+            os.unlink(ready)
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                env=env, start_new_session=True)
+        self.procs[name] = proc
+        return proc
+
+    def sigil(self, *args, input=None, check=True):
+        r = subprocess.run([self.exe("sigil"), *args], input=input, capture_output=True)
+        if check and r.returncode != 0:
+            raise StackError(f"sigil {' '.join(args)}: {r.stderr.decode().strip()}")
+        return r
+
+    # -- the processes ---------------------------------------------------
+    def start_kms(self):
+        kms_dir = os.path.join(self.home, "kms")
+        root = self.dev_root()
+        measurement = self.measurement()
+        subprocess.run([self.exe("sigil-kms"), "--state", kms_dir, "pin", "--image-sha384",
+                        measurement], check=True, capture_output=True)
+        proc = self._spawn("kms", [self.exe("sigil-kms"), "--state", kms_dir,
+                                   "--ready-file", self._ready_path("kms"),
+                                   "--attestation-root", root])
+        self.kms = _wait_ready(self._ready_path("kms"), proc, "sigil-kms")
+        return self.kms
+
+    def dev_root(self):
+        """Creates the dev attestation CA (first run) and returns its root PEM path."""
+        launch_dir = os.path.join(self.home, "launch")
+        r = subprocess.run([self.exe("sigil-launch"), "--state", launch_dir, "--init"],
+                           capture_output=True)
+        if r.returncode != 0:
+            raise StackError(f"sigil-launch --init: {r.stderr.decode().strip()}")
+        return os.path.join(launch_dir, "root.pem")
+
+    def measurement(self):
+        return self.sigil("measure", self.exe("sigil-enclave")).stdout.decode().strip()
+
+    def enclave_socket(self):
+        return os.path.join(self.run_dir, "enclave.sock")
+
+    def start_launch(self):
+        argv = [self.exe("sigil-launch"), "--enclave", self.exe("sigil-enclave"),
+                "--state", os.path.join(self.home, "launch"),
+                "--ready-file", self._ready_path("launch"), "--",
+                "--listen", "unix:" + self.enclave_socket(),
+                "--kms-url", self.kms["url"], "--kms-ca", self.kms["ca"],
+                "--kms-key-id", self.kms.get("key_id", "alias/sigil"), *self.enclave_args]
+        proc = self._spawn("launch", argv)
+        self.launch = _wait_ready(self._ready_path("launch"), proc, "sigil-launch")
+        return self.launch
+
+    def start_gateway(self):
+        argv = [self.exe("sigil-gateway"), "--home", self.home, "--listen", "127.0.0.1:0",
+                "--enclave", "unix:" + self.enclave_socket(),
+                "--ready-file", self._ready_path("gateway"),
+                "--kms-credentials", self.kms["credentials"], *self.gateway_args]
+        proc = self._spawn("gateway", argv)
+        self.gateway = _wait_ready(self._ready_path("gateway"), proc, "sigil-gateway")
+        return self.gateway
+
+    def ensure_tenant(self, name="default"):
+        """Creates the tenant and a token on first use; returns the token."""
+        token_file = os.path.join(self.home, f"token.{name}")
+        if os.path.exists(token_file):
+            with open(token_file) as f:
+                return f.read().strip()
+        home = ["admin", "--home", self.home]
+        listed = self.sigil(*home, "tenant", "list").stdout.decode()
+        if name not in listed.split():
+            self.sigil(*home, "tenant", "add", name)
+        out = self.sigil(*home, "token", "add", name).stdout.decode().strip()
+        token = out
+        if out.startswith("{"):
+            token = json.loads(out)["token"]
+        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(token + "\n")
+        return token
+
+    def wait_ready(self, timeout=READY_TIMEOUT_S):
+        """Waits until /readyz says 200 (enclave booted, key service up)."""
+        import urllib.error
+        import urllib.request
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise StackError(f"{name} exited with status {proc.returncode}: "
+                                     f"see {self.logs[name]}")
+            try:
+                with urllib.request.urlopen(self.gateway["url"] + "/readyz", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except urllib.error.HTTPError as e:
+                last = e.read().decode(errors="replace")
+            except OSError as e:
+                last = str(e)
+            time.sleep(0.1)
+        raise StackError(f"stack not ready after {timeout}s: {last}")
+
+    def start(self):
+        os.makedirs(self.home, mode=0o700, exist_ok=True)
+        os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
+        os.makedirs(self.log_dir, mode=0o700, exist_ok=True)
+        try:
+            self.start_kms()
+            self.start_launch()
+            self.start_gateway()
+            self.token = self.ensure_tenant()
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        for name in ("gateway", "launch", "kms"):
+            proc = self.procs.get(name)
+            if proc is None or proc.poll() is not None:
+                continue
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _print_banner(stack):
+    url = stack.gateway["url"]
+    m = stack.launch["measurement"]
+    root = stack.launch["root"]
+    print(f"""
+Sigil dev stack is up (mode: dev — same protocol as Nitro, no hardware isolation).
+
+  gateway      {url}
+  token        {stack.token}
+  measurement  {m}
+  dev root     {root}
+  state        {stack.home}
+  logs         {stack.log_dir}
+
+Try it (a Binance HMAC key; see docs/PROVISIONING.md and docs/API.md):
+
+  export SIGIL_URL={url} SIGIL_TOKEN={stack.token}
+  build/bin/sigil keygen --out owner.key
+  cat > policy.json <<EOF
+  {{"version":1,"tenant":"default","venue":"binance","network":"mainnet",
+   "actions":["order","cancel","read"],"not_after":{int(time.time()) + 30 * 86400}}}
+  EOF
+  echo '{{"api_key":"my-api-key","secret":"my-secret"}}' > binance.json
+  build/bin/sigil seal --gateway $SIGIL_URL --token $SIGIL_TOKEN --venue binance \\
+      --network mainnet --credentials binance.json --policy policy.json \\
+      --owner-key owner.key --measurement {m} --trust-dev-root {root}
+  curl -s $SIGIL_URL/v1/sign -H "Authorization: Bearer $SIGIL_TOKEN" -d '{{"key_id":"<key_id>",
+    "request":{{"method":"POST","path":"/api/v3/order",
+    "body":"symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.01&price=30000&timeInForce=GTC",
+    "timestamp":'$(date +%s%3N)'}}}}'
+
+Ctrl-C stops everything.
+""", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("command", choices=["run"])
+    ap.add_argument("--bin", default="build/bin")
+    ap.add_argument("--home", default=os.environ.get("SIGIL_HOME", "var"))
+    args = ap.parse_args()
+    stack = DevStack(args.bin, args.home, quiet=False)
+    stop = []
+    signal.signal(signal.SIGINT, lambda *a: stop.append(1))
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    try:
+        stack.start()
+    except StackError as e:
+        print(f"devstack: {e}", file=sys.stderr)
+        for name, path in stack.logs.items():
+            print(f"--- {name} ({path}), last lines:", file=sys.stderr)
+            with open(path, errors="replace") as f:
+                sys.stderr.write("".join(f.readlines()[-15:]))
+        return 1
+    _print_banner(stack)
+    while not stop:
+        for name, proc in stack.procs.items():
+            if proc.poll() is not None:
+                print(f"devstack: {name} exited ({proc.returncode}); stopping", file=sys.stderr)
+                stop.append(1)
+        time.sleep(0.5)
+    print("\nstopping…", flush=True)
+    stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

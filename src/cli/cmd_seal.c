@@ -1,0 +1,646 @@
+/*
+ * `sigil seal`: provisions a credential (docs/PROVISIONING.md). Verifies the
+ * enclave's attestation (pinned root and measurement, fresh nonce, boot
+ * binding), builds the provisioning payload with the owner-signed policy,
+ * seals it to the attested X25519 key and uploads it. Client-side code
+ * handling secrets: credentials and the owner seed stay in locked memory and
+ * are never printed; the gateway only ever sees the sealed box.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "sigil/attest.h"
+#include "sigil/policy.h"
+#include "sigil/venues.h"
+
+#define CRED_FILE_MAX ((size_t)64 * 1024)
+#define KEY_FILE_MAX ((size_t)4096)
+#define RESPONSE_MAX ((size_t)256 * 1024)
+#define DOC_MAX ((size_t)16 * 1024)
+#define URL_MAX 2048
+#define TOKEN_MAX 512
+#define NONCE_LEN 32
+#define MAX_DOC_AGE_MS (5 * 60 * 1000ull)
+#define MAX_DOC_SKEW_MS (60 * 1000ull)
+#define HTTP_TIMEOUT_S 60L
+
+static const char USAGE[] =
+    "usage: sigil seal --gateway URL --token T --venue V --network mainnet|testnet "
+    "--credentials FILE --policy FILE --owner-key FILE --measurement HEX96 "
+    "(--root aws | --trust-dev-root PEM) [--client-key FILE] [--cacert PEM]";
+
+typedef struct {
+    const char *gateway, *token, *venue, *network, *credentials, *policy, *owner_key;
+    const char *measurement, *root, *dev_root, *client_key, *cacert;
+} seal_args;
+
+/* Everything the upload needs, gathered and checked before any network I/O. */
+typedef struct {
+    const sigil_venue *venue;
+    sigil_network network;
+    sigil_policy policy;
+    char policy_text[SIGIL_POLICY_MAX_BYTES];
+    size_t policy_len;
+    sigil_secret cred_text; /* the credentials file */
+    const char *key_type;
+    sigil_secret seed; /* the owner's Ed25519 seed */
+    uint8_t owner_pk[32];
+    uint8_t client_pk[32];
+    bool has_client;
+    uint8_t measurement[48];
+    uint8_t *root_der; /* malloc'd for a dev root; borrowed for AWS */
+    size_t root_len;
+    bool root_owned;
+    char base_url[URL_MAX];
+    char auth_header[TOKEN_MAX + 32];
+} seal_ctx;
+
+static int parse_args(seal_args *a, int argc, char **argv)
+{
+    static const struct option OPTS[] = {
+        {"gateway", required_argument, NULL, 'g'},
+        {"token", required_argument, NULL, 't'},
+        {"venue", required_argument, NULL, 'v'},
+        {"network", required_argument, NULL, 'n'},
+        {"credentials", required_argument, NULL, 'c'},
+        {"policy", required_argument, NULL, 'p'},
+        {"owner-key", required_argument, NULL, 'o'},
+        {"measurement", required_argument, NULL, 'm'},
+        {"root", required_argument, NULL, 'r'},
+        {"trust-dev-root", required_argument, NULL, 'd'},
+        {"client-key", required_argument, NULL, 'k'},
+        {"cacert", required_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0},
+    };
+    const char **slot[128] = {
+        ['g'] = &a->gateway,   ['t'] = &a->token,       ['v'] = &a->venue,
+        ['n'] = &a->network,   ['c'] = &a->credentials, ['p'] = &a->policy,
+        ['o'] = &a->owner_key, ['m'] = &a->measurement, ['r'] = &a->root,
+        ['d'] = &a->dev_root,  ['k'] = &a->client_key,  ['a'] = &a->cacert,
+    };
+    int opt;
+    memset(a, 0, sizeof(*a));
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
+        ENSURE(opt > 0 && opt < 128 && slot[opt] != NULL, SIGIL_E_USAGE, "%s", USAGE);
+        ENSURE(*slot[opt] == NULL, SIGIL_E_USAGE, "seal: an option is given twice");
+        *slot[opt] = optarg;
+    }
+    ENSURE(optind == argc, SIGIL_E_USAGE, "seal: unexpected argument");
+    static const struct {
+        size_t off;
+        const char *name;
+    } REQUIRED[] = {
+        {offsetof(seal_args, gateway), "--gateway"},
+        {offsetof(seal_args, token), "--token"},
+        {offsetof(seal_args, venue), "--venue"},
+        {offsetof(seal_args, network), "--network"},
+        {offsetof(seal_args, credentials), "--credentials"},
+        {offsetof(seal_args, policy), "--policy"},
+        {offsetof(seal_args, owner_key), "--owner-key"},
+        {offsetof(seal_args, measurement), "--measurement"},
+    };
+    for (size_t i = 0; i < SIGIL_ARRAY_LEN(REQUIRED); i++)
+        ENSURE(*(const char *const *)((const char *)a + REQUIRED[i].off) != NULL, SIGIL_E_USAGE,
+               "seal: %s is required", REQUIRED[i].name);
+    ENSURE((a->root != NULL) != (a->dev_root != NULL), SIGIL_E_USAGE,
+           "seal: exactly one of --root aws and --trust-dev-root PEM is required");
+    ENSURE(a->root == NULL || strcmp(a->root, "aws") == 0, SIGIL_E_USAGE,
+           "--root: the only built-in root is aws (use --trust-dev-root for a dev root)");
+    return 0;
+}
+
+/* ---- local inputs ---- */
+
+/* cli_read_secret_file names --credentials in its messages; name the option
+ * actually read. */
+static int read_secret(sigil_secret *out, const char *path, size_t max, const char *opt)
+{
+    static const char PREFIX[] = "--credentials";
+    if (cli_read_secret_file(out, path, max) == 0)
+        return 0;
+    const char *msg = sigil_errmsg();
+    if (strncmp(msg, PREFIX, sizeof(PREFIX) - 1) == 0) {
+        char copy[256];
+        (void)snprintf(copy, sizeof(copy), "%s", msg + sizeof(PREFIX) - 1);
+        BAIL(sigil_errno(), "%s%s", opt, copy);
+    }
+    return -1;
+}
+
+static int read_public_file(char *buf, size_t cap, size_t *len, const char *path, const char *opt)
+{
+    struct stat st;
+    size_t n = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ENSURE(fd >= 0, SIGIL_E_IO, "%s: cannot open the file: %s", opt, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        BAIL(SIGIL_E_IO, "%s: not a regular file", opt);
+    }
+    for (;;) {
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || (n += (size_t)r) == cap)
+            break;
+    }
+    char extra;
+    bool over = n == cap && read(fd, &extra, 1) > 0;
+    close(fd);
+    ENSURE(!over, SIGIL_E_TOO_LARGE, "%s: larger than %zu bytes", opt, cap);
+    *len = n;
+    return 0;
+}
+
+static const char *key_type_name(sigil_key_type t)
+{
+    switch (t) {
+    case SIGIL_KEY_HMAC:
+        return "hmac";
+    case SIGIL_KEY_ED25519:
+        return "ed25519";
+    case SIGIL_KEY_RSA:
+        return "rsa";
+    case SIGIL_KEY_SECP256K1:
+        return "secp256k1";
+    default:
+        return NULL;
+    }
+}
+
+/* The policy must be for the tenant, venue and network being provisioned. */
+static int load_policy(seal_ctx *c, const seal_args *a)
+{
+    GUARD(read_public_file(c->policy_text, sizeof(c->policy_text), &c->policy_len, a->policy,
+                           "--policy"));
+    GUARD(sigil_policy_parse(&c->policy, c->policy_text, c->policy_len));
+    ENSURE(strcmp(c->policy.venue, a->venue) == 0, SIGIL_E_BAD_FIELD,
+           "policy.venue: does not match --venue");
+    ENSURE(c->policy.network == c->network, SIGIL_E_BAD_FIELD,
+           "policy.network: does not match --network");
+    ENSURE(c->policy.not_after > (uint64_t)time(NULL), SIGIL_E_BAD_FIELD,
+           "policy.not_after: already in the past");
+    return 0;
+}
+
+/* Parses the credentials as the enclave will (so a bad file fails here,
+ * not after upload) and takes their key type. */
+static int load_credentials(seal_ctx *c, const seal_args *a)
+{
+    sigil_credentials cred;
+    GUARD(read_secret(&c->cred_text, a->credentials, CRED_FILE_MAX, "--credentials"));
+    GUARD(sigil_credentials_parse(&cred, c->venue, (const char *)c->cred_text.p, c->cred_text.len));
+    c->key_type = key_type_name(cred.type);
+    sigil_credentials_free(&cred);
+    ENSURE(c->key_type != NULL, SIGIL_E_INTERNAL, "credentials: unknown key type");
+    return 0;
+}
+
+/* A key file made by `sigil keygen`: {"type":"ed25519","public_key",
+ * "secret_key"}. With seed NULL only the public key is read, and a file
+ * holding just {"public_key"} (keygen's stdout) is accepted too. */
+static int load_key_file(uint8_t pk[32], sigil_secret *seed, const char *path, const char *opt)
+{
+    SIGIL_SECRET(text);
+    sigil_json_tok toks[16];
+    sigil_json d;
+    uint32_t t;
+    char where[32];
+    const sigil_json_field fields[] = {
+        {"type", seed != NULL}, {"public_key", true}, {"secret_key", seed != NULL}};
+    (void)snprintf(where, sizeof(where), "%s", opt);
+    GUARD(read_secret(&text, path, KEY_FILE_MAX, opt));
+    GUARD(sigil_json_parse(&d, (const char *)text.p, text.len, toks, SIGIL_ARRAY_LEN(toks)));
+    GUARD(sigil_json_check_fields(&d, 0, fields, SIGIL_ARRAY_LEN(fields), where));
+    GUARD(sigil_json_get_str(&d, 0, "type", false, &t, where));
+    ENSURE(t == 0 || sigil_json_str_eq(&d, t, "ed25519"), SIGIL_E_UNKNOWN_KEY_TYPE,
+           "%s.type: expected ed25519", opt);
+    GUARD(sigil_json_get_str(&d, 0, "public_key", true, &t, where));
+    sigil_slice s = sigil_json_raw(&d, t);
+    GUARD(sigil_hex_decode_exact(pk, 32, s.p, s.len, false, "public_key"));
+    if (seed == NULL)
+        return 0;
+    GUARD(sigil_json_get_str(&d, 0, "secret_key", true, &t, where));
+    s = sigil_json_raw(&d, t);
+    GUARD(sigil_secret_alloc(seed, crypto_sign_SEEDBYTES));
+    if (sigil_hex_decode_exact(seed->p, 32, s.p, s.len, false, "secret_key") != 0)
+        BAIL(SIGIL_E_BAD_CREDENTIALS, "%s.secret_key: expected 64 hex digits", opt);
+    seed->len = 32;
+    return 0;
+}
+
+/* The owner key's public half must be the one its seed gives. */
+static int check_owner_key(const seal_ctx *c)
+{
+    SIGIL_SECRET(sk);
+    uint8_t pk[32];
+    GUARD(sigil_secret_alloc(&sk, crypto_sign_SECRETKEYBYTES));
+    ENSURE(crypto_sign_seed_keypair(pk, sk.p, c->seed.p) == 0, SIGIL_E_CRYPTO,
+           "--owner-key: key expansion failed");
+    ENSURE(memcmp(pk, c->owner_pk, 32) == 0, SIGIL_E_BAD_CREDENTIALS,
+           "--owner-key: public_key is not the key of secret_key");
+    return 0;
+}
+
+static int load_root(seal_ctx *c, const seal_args *a)
+{
+    if (a->dev_root != NULL) {
+        GUARD(sigil_attest_load_root_pem(&c->root_der, &c->root_len, a->dev_root));
+        c->root_owned = true;
+        return 0;
+    }
+    c->root_der = (uint8_t *)sigil_attest_aws_root(&c->root_len);
+    ENSURE(c->root_der != NULL, SIGIL_E_INTERNAL, "--root aws: the built-in root is unusable");
+    return 0;
+}
+
+/* URL and token go into an HTTP request: no whitespace or control bytes. */
+static int check_http_text(const char *s, size_t max, const char *opt)
+{
+    size_t n = strnlen(s, max + 1);
+    ENSURE(n > 0 && n <= max, SIGIL_E_USAGE, "%s: empty or longer than %zu bytes", opt, max);
+    for (size_t i = 0; i < n; i++)
+        ENSURE(s[i] > 0x20 && s[i] < 0x7f, SIGIL_E_USAGE,
+               "%s: only printable ASCII without spaces is allowed", opt);
+    return 0;
+}
+
+static int load_http(seal_ctx *c, const seal_args *a)
+{
+    GUARD(check_http_text(a->gateway, URL_MAX - 64, "--gateway"));
+    GUARD(check_http_text(a->token, TOKEN_MAX, "--token"));
+    ENSURE(strncmp(a->gateway, "https://", 8) == 0 || strncmp(a->gateway, "http://", 7) == 0,
+           SIGIL_E_USAGE, "--gateway: expected an http:// or https:// URL");
+    ENSURE(strpbrk(a->gateway, "?#") == NULL, SIGIL_E_USAGE,
+           "--gateway: a base URL without query or fragment is expected");
+    size_t n = strlen(a->gateway);
+    while (n > 0 && a->gateway[n - 1] == '/')
+        n--;
+    (void)snprintf(c->base_url, sizeof(c->base_url), "%.*s", (int)n, a->gateway);
+    (void)snprintf(c->auth_header, sizeof(c->auth_header), "Authorization: Bearer %s", a->token);
+    return 0;
+}
+
+static int load_inputs(seal_ctx *c, const seal_args *a)
+{
+    c->venue = sigil_venue_find(a->venue);
+    ENSURE(c->venue != NULL, SIGIL_E_UNKNOWN_VENUE, "--venue: unknown venue (see `sigil help`)");
+    GUARD(sigil_network_parse(&c->network, a->network));
+    GUARD(sigil_hex_decode_exact(c->measurement, 48, a->measurement, strlen(a->measurement), false,
+                                 "--measurement"));
+    GUARD(load_http(c, a));
+    GUARD(load_policy(c, a));
+    GUARD(load_credentials(c, a));
+    GUARD(load_key_file(c->owner_pk, &c->seed, a->owner_key, "--owner-key"));
+    GUARD(check_owner_key(c));
+    if (a->client_key != NULL) {
+        GUARD(load_key_file(c->client_pk, NULL, a->client_key, "--client-key"));
+        c->has_client = true;
+    }
+    return load_root(c, a);
+}
+
+/* ---- HTTP (libcurl) ---- */
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+    bool overflow;
+} http_sink;
+
+static size_t sink_write(char *p, size_t size, size_t n, void *user)
+{
+    http_sink *s = user;
+    size_t k = size * n;
+    if (k > s->cap - s->len) {
+        s->overflow = true;
+        return 0; /* aborts the transfer */
+    }
+    memcpy(s->data + s->len, p, k);
+    s->len += k;
+    return k;
+}
+
+/* An error body {"error":{"code","message"}} becomes this process's error;
+ * the message is the gateway's, reduced to printable ASCII. */
+static int relay_http_error(long status, const http_sink *s)
+{
+    static sigil_json_tok toks[64];
+    sigil_json d;
+    uint32_t err, code, msg;
+    char text[256] = "";
+    if (sigil_json_parse(&d, s->data, s->len, toks, SIGIL_ARRAY_LEN(toks)) != 0 ||
+        (err = sigil_json_get(&d, 0, "error")) == 0 ||
+        (code = sigil_json_get(&d, err, "code")) == 0 ||
+        sigil_json_type_of(&d, code) != SIGIL_JSON_STRING)
+        BAIL(SIGIL_E_PROTOCOL, "gateway: HTTP %ld without an error body", status);
+    msg = sigil_json_get(&d, err, "message");
+    if (msg != 0 && sigil_json_type_of(&d, msg) == SIGIL_JSON_STRING) {
+        sigil_slice m = sigil_json_raw(&d, msg);
+        size_t n = 0;
+        for (size_t i = 0; i < m.len && n + 1 < sizeof(text); i++)
+            text[n++] = (m.p[i] >= 0x20 && m.p[i] < 0x7f) ? m.p[i] : '?';
+        text[n] = '\0';
+    }
+    sigil_slice cs = sigil_json_raw(&d, code);
+    BAIL(sigil_err_from_code(cs.p, cs.len), "gateway: HTTP %ld: %s", status, text);
+}
+
+/* GET (body NULL) or POST a JSON body; the 2xx response body goes to sink. */
+static int http_call(const seal_ctx *c, const seal_args *a, const char *url, const char *body,
+                     size_t body_len, http_sink *sink)
+{
+    CURL *h = curl_easy_init();
+    struct curl_slist *hdr = NULL;
+    long status = 0;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    ENSURE(h != NULL, SIGIL_E_NO_MEMORY, "cannot initialise libcurl");
+    hdr = curl_slist_append(hdr, c->auth_header);
+    hdr = curl_slist_append(hdr, "Accept: application/json");
+    if (body != NULL)
+        hdr = curl_slist_append(hdr, "Content-Type: application/json");
+    CURLcode rc = hdr == NULL ? CURLE_OUT_OF_MEMORY : CURLE_OK;
+    if (rc == CURLE_OK) {
+        (void)curl_easy_setopt(h, CURLOPT_URL, url);
+        (void)curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+        (void)curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+        (void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        (void)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+        (void)curl_easy_setopt(h, CURLOPT_TIMEOUT, HTTP_TIMEOUT_S);
+        (void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+        (void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
+        (void)curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
+        (void)curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+        if (a->cacert != NULL)
+            (void)curl_easy_setopt(h, CURLOPT_CAINFO, a->cacert);
+        if (body != NULL) {
+            (void)curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+            (void)curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+        }
+        rc = curl_easy_perform(h);
+    }
+    if (rc == CURLE_OK)
+        (void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+    ENSURE(!sink->overflow, SIGIL_E_TOO_LARGE, "gateway: response larger than %zu bytes",
+           sink->cap);
+    ENSURE(rc == CURLE_OK, rc == CURLE_OPERATION_TIMEDOUT ? SIGIL_E_TIMEOUT : SIGIL_E_UNAVAILABLE,
+           "gateway: %s", errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+    if (status < 200 || status > 299)
+        return relay_http_error(status, sink);
+    return 0;
+}
+
+/* ---- attestation ---- */
+
+typedef struct {
+    uint8_t sealing_key[32];
+} attested;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A hex member of the attestation response: absent is fine when optional. */
+static int response_hex(uint8_t *out, size_t n, bool *present, const sigil_json *d, const char *key)
+{
+    uint32_t t;
+    char what[48];
+    (void)snprintf(what, sizeof(what), "attestation response.%s", key);
+    GUARD(sigil_json_get_str(d, 0, key, present == NULL, &t, "attestation response"));
+    if (present != NULL)
+        *present = t != 0;
+    if (t == 0)
+        return 0;
+    sigil_slice s = sigil_json_raw(d, t);
+    if (sigil_hex_decode_exact(out, n, s.p, s.len, false, what) != 0)
+        BAIL(SIGIL_E_PROTOCOL, "%s: expected %zu hex digits", what, 2 * n);
+    return 0;
+}
+
+/* The document's own checks (root, chain, signature), then ours: PCR0 is
+ * the pinned measurement, the nonce is ours, the document is fresh, and the
+ * boot binding names the sealing key the gateway handed us. */
+static int check_document(attested *out, const seal_ctx *c, const uint8_t nonce[NONCE_LEN],
+                          const uint8_t *doc_bytes, size_t doc_len, const uint8_t resp_key[32])
+{
+    sigil_attest_doc doc;
+    sigil_boot_binding bb;
+    sigil_attest_policy pol = {.root_der = c->root_der,
+                               .root_der_len = c->root_len,
+                               .verify_time = (int64_t)time(NULL),
+                               .allow_debug = false};
+    GUARD(sigil_attest_verify(&doc, &pol, doc_bytes, doc_len));
+    ENSURE((doc.pcr_mask & 1u) && memcmp(doc.pcrs[0], c->measurement, 48) == 0, SIGIL_E_ATTESTATION,
+           "attestation: PCR0 is not the pinned --measurement");
+    ENSURE(doc.nonce != NULL && doc.nonce_len == NONCE_LEN &&
+               memcmp(doc.nonce, nonce, NONCE_LEN) == 0,
+           SIGIL_E_ATTESTATION, "attestation: the document does not carry our nonce");
+    uint64_t now = now_ms();
+    ENSURE(doc.timestamp_ms + MAX_DOC_AGE_MS >= now, SIGIL_E_ATTESTATION,
+           "attestation: the document is more than 5 minutes old");
+    ENSURE(doc.timestamp_ms <= now + MAX_DOC_SKEW_MS, SIGIL_E_ATTESTATION,
+           "attestation: the document is dated more than 60 s in the future");
+    ENSURE(doc.user_data != NULL, SIGIL_E_ATTESTATION, "attestation: no boot binding");
+    GUARD(sigil_boot_binding_decode(&bb, doc.user_data, doc.user_data_len));
+    ENSURE(memcmp(bb.sealing_key, resp_key, 32) == 0, SIGIL_E_ATTESTATION,
+           "attestation: sealing_key is not the attested one");
+    memcpy(out->sealing_key, bb.sealing_key, 32);
+    return 0;
+}
+
+static int fetch_attestation(attested *out, const seal_ctx *c, const seal_args *a)
+{
+    static char resp[RESPONSE_MAX];
+    static uint8_t doc[DOC_MAX];
+    static sigil_json_tok toks[64];
+    uint8_t nonce[NONCE_LEN], key[32];
+    char nonce_hex[2 * NONCE_LEN + 1], url[URL_MAX + 128];
+    http_sink sink = {resp, 0, sizeof(resp), false};
+    sigil_json d;
+    uint32_t t;
+    size_t doc_len;
+    randombytes_buf(nonce, sizeof(nonce));
+    sigil_hex_encode(nonce_hex, nonce, sizeof(nonce));
+    (void)snprintf(url, sizeof(url), "%s/v1/attestation?nonce=%s", c->base_url, nonce_hex);
+    GUARD(http_call(c, a, url, NULL, 0, &sink));
+    if (sigil_json_parse(&d, resp, sink.len, toks, SIGIL_ARRAY_LEN(toks)) != 0 ||
+        sigil_json_expect(&d, 0, SIGIL_JSON_OBJECT, "attestation response", NULL) != 0)
+        BAIL(SIGIL_E_PROTOCOL, "gateway: the attestation response is not a JSON object");
+    GUARD(sigil_json_get_str(&d, 0, "document", true, &t, "attestation response"));
+    sigil_slice s = sigil_json_raw(&d, t);
+    if (sigil_b64_decode(doc, sizeof(doc), &doc_len, s.p, s.len, SIGIL_B64_STD,
+                         "attestation response.document") != 0)
+        BAIL(SIGIL_E_PROTOCOL, "attestation response.document: not standard base64");
+    GUARD(response_hex(key, 32, NULL, &d, "sealing_key"));
+    GUARD(check_document(out, c, nonce, doc, doc_len, key));
+    /* Informational members must agree with the document when present. */
+    uint8_t m[48];
+    bool present;
+    GUARD(response_hex(m, 48, &present, &d, "measurement"));
+    ENSURE(!present || memcmp(m, c->measurement, 48) == 0, SIGIL_E_PROTOCOL,
+           "attestation response.measurement: differs from the document's PCR0");
+    return 0;
+}
+
+/* ---- payload, seal, upload ---- */
+
+static int copy_json(sigil_jw *w, const char *text, size_t len, const char *what)
+{
+    static sigil_json_tok toks[SIGIL_CANON_MAX_TOKENS];
+    sigil_json d;
+    GUARD(sigil_json_parse(&d, text, len, toks, SIGIL_ARRAY_LEN(toks)));
+    ENSURE(sigil_json_type_of(&d, 0) == SIGIL_JSON_OBJECT, SIGIL_E_BAD_FIELD,
+           "%s: expected an object", what);
+    return sigil_jw_copy(w, &d, 0);
+}
+
+static int put_hex_member(sigil_jw *w, const char *key, const uint8_t *p, size_t n)
+{
+    char hex[129];
+    GUARD(sigil_jw_key(w, key));
+    sigil_hex_encode(hex, p, n);
+    return sigil_jw_str(w, hex);
+}
+
+/* The payload of docs/PROVISIONING.md, members in this order, in locked memory. */
+static int build_payload(sigil_secret *out, const seal_ctx *c)
+{
+    uint8_t sig[64];
+    sigil_buf b;
+    sigil_jw w;
+    GUARD(sigil_policy_sign(sig, c->policy_text, c->policy_len, c->seed.p));
+    GUARD(sigil_policy_verify(c->policy_text, c->policy_len, sig, c->owner_pk));
+    GUARD(sigil_secret_alloc(out, c->cred_text.len + c->policy_len + 1024));
+    sigil_buf_init(&b, out->p, out->cap);
+    sigil_jw_init(&w, &b);
+    GUARD(sigil_jw_obj_begin(&w));
+    GUARD(sigil_jw_key(&w, "v"));
+    GUARD(sigil_jw_u64(&w, 1));
+    GUARD(sigil_jw_key(&w, "tenant"));
+    GUARD(sigil_jw_str(&w, c->policy.tenant));
+    GUARD(sigil_jw_key(&w, "venue"));
+    GUARD(sigil_jw_str(&w, c->venue->name));
+    GUARD(sigil_jw_key(&w, "network"));
+    GUARD(sigil_jw_str(&w, c->network == SIGIL_NET_TESTNET ? "testnet" : "mainnet"));
+    GUARD(sigil_jw_key(&w, "key_type"));
+    GUARD(sigil_jw_str(&w, c->key_type));
+    GUARD(sigil_jw_key(&w, "credentials"));
+    GUARD(copy_json(&w, (const char *)c->cred_text.p, c->cred_text.len, "credentials"));
+    GUARD(put_hex_member(&w, "owner_pubkey", c->owner_pk, 32));
+    if (c->has_client) {
+        GUARD(put_hex_member(&w, "client_pubkey", c->client_pk, 32));
+    } else {
+        GUARD(sigil_jw_key(&w, "client_pubkey"));
+        GUARD(sigil_jw_null(&w));
+    }
+    GUARD(sigil_jw_key(&w, "policy"));
+    GUARD(copy_json(&w, c->policy_text, c->policy_len, "policy"));
+    GUARD(put_hex_member(&w, "policy_signature", sig, 64));
+    GUARD(sigil_jw_obj_end(&w));
+    out->len = b.len;
+    return 0;
+}
+
+/* crypto_box_seal to the attested key, then {"sealed":"<base64>"}. */
+static int seal_body(char **body, size_t *body_len, const sigil_secret *payload,
+                     const uint8_t pk[32])
+{
+    size_t clen = payload->len + crypto_box_SEALBYTES;
+    size_t cap = SIGIL_B64_LEN(clen) + 16;
+    uint8_t *ct = malloc(clen);
+    *body = malloc(cap);
+    if (ct == NULL || *body == NULL) {
+        free(ct);
+        free(*body);
+        *body = NULL;
+        BAIL(SIGIL_E_NO_MEMORY, "cannot allocate the sealed payload");
+    }
+    sigil_buf b;
+    sigil_buf_init(&b, *body, cap);
+    int rc = crypto_box_seal(ct, payload->p, payload->len, pk) == 0
+                 ? 0
+                 : sigil_fail(SIGIL_E_CRYPTO, "crypto_box_seal failed");
+    if (rc == 0)
+        rc = sigil_buf_puts(&b, "{\"sealed\":\"");
+    if (rc == 0)
+        rc = sigil_b64_put(&b, ct, clen, SIGIL_B64_STD);
+    if (rc == 0)
+        rc = sigil_buf_puts(&b, "\"}");
+    free(ct);
+    *body_len = b.len;
+    if (rc != 0) {
+        free(*body);
+        *body = NULL;
+    }
+    return rc;
+}
+
+static int upload(const seal_ctx *c, const seal_args *a, const attested *att)
+{
+    static char resp[RESPONSE_MAX];
+    http_sink sink = {resp, 0, sizeof(resp), false};
+    char url[URL_MAX + 16], *body = NULL;
+    size_t body_len;
+    SIGIL_SECRET(payload);
+    GUARD(build_payload(&payload, c));
+    GUARD(seal_body(&body, &body_len, &payload, att->sealing_key));
+    sigil_secret_free(&payload);
+    (void)snprintf(url, sizeof(url), "%s/v1/keys", c->base_url);
+    int rc = http_call(c, a, url, body, body_len, &sink);
+    free(body);
+    GUARD(rc);
+    while (sink.len > 0 && (resp[sink.len - 1] == '\n' || resp[sink.len - 1] == '\r'))
+        sink.len--;
+    ENSURE(fwrite(resp, 1, sink.len, stdout) == sink.len && fputc('\n', stdout) != EOF &&
+               fflush(stdout) == 0,
+           SIGIL_E_IO, "stdout: write failed");
+    return 0;
+}
+
+static void seal_ctx_free(seal_ctx *c)
+{
+    sigil_secret_free(&c->cred_text);
+    sigil_secret_free(&c->seed);
+    if (c->root_owned)
+        free(c->root_der);
+    sodium_memzero(c->auth_header, sizeof(c->auth_header));
+}
+
+int cmd_seal(int argc, char **argv)
+{
+    static seal_ctx c; /* large (the policy text): not on the stack */
+    seal_args a;
+    attested att;
+    memset(&c, 0, sizeof(c));
+    int rc = parse_args(&a, argc, argv);
+    if (rc == 0)
+        rc = load_inputs(&c, &a);
+    if (rc == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        rc = sigil_fail(SIGIL_E_INTERNAL, "cannot initialise libcurl");
+    if (rc == 0) {
+        rc = fetch_attestation(&att, &c, &a);
+        if (rc == 0)
+            rc = upload(&c, &a, &att);
+        curl_global_cleanup();
+    }
+    seal_ctx_free(&c);
+    return rc == 0 ? CLI_EXIT_OK : cli_report_error();
+}

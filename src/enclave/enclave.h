@@ -1,0 +1,169 @@
+/*
+ * sigil-enclave internals (trusted): the only process that sees plaintext
+ * secrets. One header for the folder: boot state, the data-key cache, the
+ * at-rest blob, the operation handlers and the frame loop.
+ */
+#ifndef SIGIL_ENCLAVE_H
+#define SIGIL_ENCLAVE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "sigil/attest.h"
+#include "sigil/frame.h"
+#include "sigil/kms.h"
+#include "sigil/policy.h"
+#include "sigil/venues.h"
+
+#define ENCLAVE_SEED_BYTES 32
+#define ENCLAVE_DATA_KEY_BYTES 32
+#define ENCLAVE_BOOT_ID_BYTES 16
+#define ENCLAVE_DOC_MAX 16384
+#define ENCLAVE_KMS_BLOB_MAX 6144
+
+typedef struct {
+    const char *listen;     /* unix:/path or vsock:CID:PORT */
+    int nsm_fd;             /* dev: inherited socket to sigil-launch; -1 = /dev/nsm */
+    const char *kms_url;    /* https://… */
+    const char *kms_ca;     /* PEM trusted for the key service's TLS (NULL: system) */
+    const char *kms_key_id; /* key id / alias used for GenerateDataKey */
+    const char *mode;       /* "dev" | "nitro" */
+    uint64_t skew_ms;       /* freshness window for request timestamps/nonces */
+    unsigned workers;
+    uint64_t data_key_ttl_ms;
+    unsigned data_key_cache_max;
+} enclave_config;
+
+/* Everything the enclave knows about this boot. Secrets in locked memory. */
+typedef struct {
+    const enclave_config *cfg;
+    sigil_nsm *nsm;
+    sigil_kms_client *kms;
+    sigil_kms_recipient *recipient; /* per-boot RSA-2048 key for Recipient */
+    uint8_t measurement[48];
+
+    pthread_mutex_t lock; /* guards the fields below and the recipient document */
+    bool booted;
+    bool kms_ok;     /* result of the last key-service call */
+    bool kms_called; /* whether there was one */
+    uint8_t boot_id[ENCLAVE_BOOT_ID_BYTES];
+    uint8_t sealing_pk[32];
+    uint8_t receipt_pk[32];
+    sigil_secret sealing_sk; /* X25519, derived from the seed */
+    sigil_secret receipt_sk; /* Ed25519, fresh per boot */
+    uint8_t *seed_ct;        /* the seed's key-service ciphertext (host keeps it) */
+    size_t seed_ct_len;
+    uint8_t *boot_doc;
+    size_t boot_doc_len;
+    uint8_t *recipient_doc; /* cached document carrying the recipient key */
+    size_t recipient_doc_len;
+    uint64_t recipient_doc_ms;
+} enclave_state;
+
+uint64_t enclave_now_ms(void);
+
+/* boot.c */
+SIGIL_WARN_UNUSED_RESULT int enclave_state_init(enclave_state *st, const enclave_config *cfg);
+SIGIL_WARN_UNUSED_RESULT int enclave_boot(enclave_state *st, const uint8_t *seed_ct,
+                                          size_t seed_ct_len);
+/* A document with nonce (may be NULL) and this boot's binding in user_data. */
+SIGIL_WARN_UNUSED_RESULT int enclave_attest(enclave_state *st, sigil_buf *doc, const uint8_t *nonce,
+                                            size_t nonce_len, const uint8_t *public_key,
+                                            size_t pk_len);
+/* Key-service calls with a (cached) Recipient document. */
+SIGIL_WARN_UNUSED_RESULT int enclave_kms_generate(enclave_state *st, sigil_secret *plain,
+                                                  sigil_buf *blob);
+SIGIL_WARN_UNUSED_RESULT int enclave_kms_decrypt(enclave_state *st, sigil_secret *plain,
+                                                 const uint8_t *blob, size_t len);
+
+/* keycache.c: unwrapped data keys, locked memory, TTL and size bound. */
+SIGIL_WARN_UNUSED_RESULT int enclave_keycache_init(unsigned max, uint64_t ttl_ms);
+/* Copies the data key for blob into key (32 bytes, locked), from the cache or the key service. */
+SIGIL_WARN_UNUSED_RESULT int enclave_data_key(enclave_state *st, sigil_secret *key,
+                                              const uint8_t *kms_blob, size_t len);
+void enclave_keycache_put(const uint8_t *kms_blob, size_t len, const uint8_t key[32]);
+
+/* blob.c: the at-rest blob (docs/PROVISIONING.md). */
+typedef struct {
+    const char *tenant;
+    const char *key_id;
+    const char *venue;
+    const char *network;
+    uint8_t policy_hash[32];
+} enclave_blob_meta;
+SIGIL_WARN_UNUSED_RESULT int enclave_blob_seal(enclave_state *st, sigil_buf *out,
+                                               const enclave_blob_meta *m, const uint8_t *plain,
+                                               size_t len);
+/* Opens into locked memory; meta fields read from the authenticated header. */
+SIGIL_WARN_UNUSED_RESULT int enclave_blob_open(enclave_state *st, sigil_secret *plain,
+                                               const char *tenant, const char *key_id,
+                                               const uint8_t *blob, size_t len);
+
+/* ops.c: the operation table. Each handler reads its args from the frame
+ * body and writes a complete response frame into out. */
+SIGIL_WARN_UNUSED_RESULT int enclave_dispatch(enclave_state *st, uint64_t version,
+                                              const sigil_frame *f, sigil_buf *out);
+
+/* payload.c: the provisioning payload, parsed strictly (also when it
+ * comes back out of a blob). */
+#define ENCLAVE_PAYLOAD_TOKENS 1024u
+typedef struct {
+    sigil_json doc;
+    char tenant[65];
+    char venue[33];
+    char network[8];
+    char key_type[16];
+    uint8_t owner_pk[32];
+    uint8_t client_pk[32];
+    bool has_client_pk;
+    uint8_t policy_sig[64];
+    sigil_policy policy;
+} enclave_payload;
+SIGIL_WARN_UNUSED_RESULT int enclave_payload_parse(enclave_payload *p, const char *text, size_t len,
+                                                   sigil_json_tok *toks);
+/* Parses and verifies the owner-signed policy against the payload. */
+SIGIL_WARN_UNUSED_RESULT int enclave_payload_policy(enclave_payload *p, sigil_network net,
+                                                    bool at_import);
+/* Validates the credentials for v (address[0] = 0 unless a wallet key). */
+SIGIL_WARN_UNUSED_RESULT int enclave_payload_credentials(const enclave_payload *p,
+                                                         const sigil_venue *v, char address[43]);
+
+/* import.c / sign.c */
+typedef struct {
+    const char *tenant;
+    size_t tenant_len;
+    const uint8_t *sealed;
+    size_t sealed_len;
+} enclave_import_args;
+typedef struct {
+    char key_id[33];
+    char venue[33];
+    char network[8];
+    char key_type[16];
+    char address[43]; /* empty when not a wallet venue */
+    uint8_t policy_hash[32];
+} enclave_import_result;
+SIGIL_WARN_UNUSED_RESULT int enclave_import(enclave_state *st, enclave_import_result *res,
+                                            sigil_buf *blob, const enclave_import_args *a);
+
+typedef struct {
+    const char *tenant;
+    size_t tenant_len;
+    const char *key_id;
+    size_t key_id_len;
+    const uint8_t *blob;
+    size_t blob_len;
+    const char *request;
+    size_t request_len;
+} enclave_sign_args;
+SIGIL_WARN_UNUSED_RESULT int enclave_sign(enclave_state *st, sigil_buf *signed_out,
+                                          const char **action, const enclave_sign_args *a);
+
+/* loop.c */
+SIGIL_WARN_UNUSED_RESULT int enclave_serve(enclave_state *st, int listen_fd);
+
+/* harden.c: mlockall, no dumps, then a seccomp allowlist. */
+SIGIL_WARN_UNUSED_RESULT int enclave_harden_early(void);
+SIGIL_WARN_UNUSED_RESULT int enclave_harden_seccomp(void);
+
+#endif

@@ -1,0 +1,309 @@
+/*
+ * The enclave's operation table (trusted; docs/FRAMES.md). Arguments are
+ * read against a per-operation spec — unknown or missing keys are refused —
+ * and every handler writes one complete response frame. Error messages
+ * cross into the untrusted host, so they never carry secret material.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "enclave/enclave.h"
+
+#define ARGS_MAX 4
+
+typedef enum {
+    ARG_TEXT,
+    ARG_BYTES,
+    ARG_BYTES_OR_NULL,
+    ARG_BOOL,
+    ARG_MAP, /* kept as a cursor over the map */
+} arg_kind;
+
+typedef struct {
+    const char *name;
+    arg_kind kind;
+} arg_spec;
+
+typedef struct {
+    bool present;
+    const uint8_t *p; /* TEXT, BYTES: content (NULL for a null) */
+    size_t len;
+    bool b;
+    sigil_cursor map;
+} arg_val;
+
+typedef struct {
+    const arg_spec *spec;
+    size_t n;
+    arg_val *vals;
+} args_ctx;
+
+static int arg_read(const arg_spec *s, arg_val *v, sigil_cursor *c)
+{
+    switch (s->kind) {
+    case ARG_TEXT:
+        return sigil_cbor_get_text(c, (const char **)&v->p, &v->len, s->name);
+    case ARG_BYTES:
+        return sigil_cbor_get_bytes(c, &v->p, &v->len, s->name);
+    case ARG_BYTES_OR_NULL:
+        return sigil_cbor_get_bytes_or_null(c, &v->p, &v->len, s->name);
+    case ARG_BOOL:
+        return sigil_cbor_get_bool(c, &v->b, s->name);
+    case ARG_MAP: {
+        size_t start = c->off;
+        sigil_cbor_item it;
+        GUARD(sigil_cbor_peek(c, &it));
+        ENSURE(it.type == SIGIL_CBOR_MAP, SIGIL_E_BAD_FIELD, "%s: expected a map", s->name);
+        GUARD(sigil_cbor_skip(c));
+        sigil_cursor_init(&v->map, c->p + start, c->off - start);
+        return 0;
+    }
+    default:
+        BAIL(SIGIL_E_INTERNAL, "args: unknown kind");
+    }
+}
+
+static int arg_field(void *ctx, const char *key, size_t key_len, sigil_cursor *c)
+{
+    args_ctx *a = ctx;
+    for (size_t i = 0; i < a->n; i++) {
+        if (sigil_cbor_text_eq(key, key_len, a->spec[i].name)) {
+            a->vals[i].present = true;
+            return arg_read(&a->spec[i], &a->vals[i], c);
+        }
+    }
+    BAIL(SIGIL_E_BAD_REQUEST, "args: unknown key '%.*s'", (int)(key_len > 32 ? 32 : key_len), key);
+}
+
+static int args_read(const sigil_frame *f, const arg_spec *spec, size_t n, arg_val *vals)
+{
+    args_ctx a = {.spec = spec, .n = n, .vals = vals};
+    sigil_cursor c = f->body;
+    memset(vals, 0, sizeof(arg_val) * n);
+    GUARD(sigil_frame_read_map(&c, arg_field, &a));
+    for (size_t i = 0; i < n; i++)
+        ENSURE(vals[i].present, SIGIL_E_BAD_REQUEST, "args: missing '%s'", spec[i].name);
+    return 0;
+}
+
+/* ---- result writing ---- */
+
+static int put_bytes_kv(sigil_buf *b, const char *k, const void *p, size_t n)
+{
+    GUARD(sigil_cbor_put_cstr(b, k));
+    return sigil_cbor_put_bytes_or_null(b, p, n);
+}
+
+static int put_text_kv(sigil_buf *b, const char *k, const char *v)
+{
+    GUARD(sigil_cbor_put_cstr(b, k));
+    return v == NULL ? sigil_cbor_put_null(b) : sigil_cbor_put_cstr(b, v);
+}
+
+/* boot_id, sealing_key, receipt_key and measurement (4 pairs). */
+static int put_boot_facts(sigil_buf *b, enclave_state *st)
+{
+    GUARD(put_bytes_kv(b, "boot_id", st->boot_id, sizeof(st->boot_id)));
+    GUARD(put_bytes_kv(b, "sealing_key", st->sealing_pk, sizeof(st->sealing_pk)));
+    GUARD(put_bytes_kv(b, "receipt_key", st->receipt_pk, sizeof(st->receipt_pk)));
+    return put_bytes_kv(b, "measurement", st->measurement, sizeof(st->measurement));
+}
+
+static int require_booted(enclave_state *st)
+{
+    pthread_mutex_lock(&st->lock);
+    bool booted = st->booted;
+    pthread_mutex_unlock(&st->lock);
+    ENSURE(booted, SIGIL_E_UNAVAILABLE, "enclave: not booted yet (no seed from the key service)");
+    return 0;
+}
+
+/* ---- handlers ---- */
+
+typedef int (*op_fn)(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out);
+
+static int op_ping(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
+{
+    static const arg_spec spec[] = {{"probe_kms", ARG_BOOL}};
+    arg_val a[1];
+    GUARD(args_read(f, spec, 1, a));
+    pthread_mutex_lock(&st->lock);
+    bool booted = st->booted;
+    pthread_mutex_unlock(&st->lock);
+    if (a[0].b && booted) {
+        SIGIL_SECRET(seed);
+        GUARD(sigil_secret_alloc(&seed, 64));
+        /* The outcome is recorded in kms_ok; the seed itself is wiped. */
+        if (enclave_kms_decrypt(st, &seed, st->seed_ct, st->seed_ct_len) != 0)
+            sigil_clear_error();
+    }
+    pthread_mutex_lock(&st->lock);
+    const char *kms = !st->kms_called ? "unknown" : st->kms_ok ? "ok" : "down";
+    pthread_mutex_unlock(&st->lock);
+    GUARD(sigil_frame_begin_result(out, v, f->id, 4));
+    GUARD(sigil_cbor_put_cstr(out, "booted"));
+    GUARD(sigil_cbor_put_bool(out, booted));
+    GUARD(sigil_cbor_put_cstr(out, "time_ms"));
+    GUARD(sigil_cbor_put_uint(out, enclave_now_ms()));
+    GUARD(put_text_kv(out, "kms", kms));
+    GUARD(put_bytes_kv(out, "boot_id", booted ? st->boot_id : NULL, sizeof(st->boot_id)));
+    return sigil_frame_finish(out);
+}
+
+/* {access_key_id, secret_access_key, session_token|null, region} */
+static int boot_creds(enclave_state *st, sigil_cursor map)
+{
+    static const arg_spec spec[] = {{"access_key_id", ARG_TEXT},
+                                    {"secret_access_key", ARG_TEXT},
+                                    {"session_token", ARG_BYTES_OR_NULL},
+                                    {"region", ARG_TEXT}};
+    arg_val a[4];
+    args_ctx ctx = {.spec = spec, .n = 4, .vals = a};
+    memset(a, 0, sizeof(a));
+    /* session_token is text or null: read it as text when not null. */
+    sigil_aws_creds creds;
+    memset(&creds, 0, sizeof(creds));
+    size_t n;
+    sigil_cursor c = map;
+    GUARD(sigil_cbor_get_map(&c, &n, "kms"));
+    for (size_t i = 0; i < n; i++) {
+        const char *k;
+        size_t klen;
+        GUARD(sigil_cbor_get_text(&c, &k, &klen, "kms key"));
+        if (sigil_cbor_text_eq(k, klen, "session_token")) {
+            a[2].present = true;
+            if (!sigil_cbor_take_null(&c))
+                GUARD(sigil_cbor_get_text(&c, (const char **)&a[2].p, &a[2].len,
+                                          "kms.session_token"));
+            continue;
+        }
+        GUARD(arg_field(&ctx, k, klen, &c));
+    }
+    for (size_t i = 0; i < 4; i++)
+        ENSURE(a[i].present, SIGIL_E_BAD_REQUEST, "args: kms.%s missing", spec[i].name);
+    GUARD(sigil_aws_creds_set(&creds, (const char *)a[0].p, a[0].len, a[1].p, a[1].len,
+                              (const char *)a[2].p, a[2].len, (const char *)a[3].p, a[3].len));
+    int rc = sigil_kms_client_set_creds(st->kms, &creds);
+    sigil_aws_creds_clear(&creds);
+    return rc;
+}
+
+static pthread_mutex_t boot_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int op_boot(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
+{
+    static const arg_spec spec[] = {{"seed_ciphertext", ARG_BYTES_OR_NULL}, {"kms", ARG_MAP}};
+    arg_val a[2];
+    GUARD(args_read(f, spec, 2, a));
+    pthread_mutex_lock(&boot_lock);
+    int rc = boot_creds(st, a[1].map);
+    if (rc == 0 && !st->booted)
+        rc = enclave_boot(st, a[0].p, a[0].len);
+    pthread_mutex_unlock(&boot_lock);
+    GUARD(rc);
+    GUARD(sigil_frame_begin_result(out, v, f->id, 6));
+    GUARD(put_bytes_kv(out, "seed_ciphertext", st->seed_ct, st->seed_ct_len));
+    GUARD(put_bytes_kv(out, "document", st->boot_doc, st->boot_doc_len));
+    GUARD(put_boot_facts(out, st));
+    return sigil_frame_finish(out);
+}
+
+static int op_attestation(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
+{
+    static const arg_spec spec[] = {{"nonce", ARG_BYTES}};
+    static _Thread_local uint8_t mem[ENCLAVE_DOC_MAX];
+    arg_val a[1];
+    sigil_buf doc;
+    GUARD(args_read(f, spec, 1, a));
+    ENSURE(a[0].len >= 1 && a[0].len <= 64, SIGIL_E_BAD_FIELD, "nonce: must be 1..64 bytes");
+    GUARD(require_booted(st));
+    sigil_buf_init(&doc, mem, sizeof(mem));
+    GUARD(enclave_attest(st, &doc, a[0].p, a[0].len, NULL, 0));
+    GUARD(sigil_frame_begin_result(out, v, f->id, 5));
+    GUARD(put_bytes_kv(out, "document", doc.data, doc.len));
+    GUARD(put_boot_facts(out, st));
+    return sigil_frame_finish(out);
+}
+
+static int op_import(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
+{
+    static const arg_spec spec[] = {{"tenant", ARG_TEXT}, {"sealed", ARG_BYTES}};
+    static _Thread_local uint8_t blob_mem[128 * 1024];
+    arg_val a[2];
+    enclave_import_result r;
+    sigil_buf blob;
+    GUARD(args_read(f, spec, 2, a));
+    GUARD(require_booted(st));
+    sigil_buf_init(&blob, blob_mem, sizeof(blob_mem));
+    enclave_import_args ia = {.tenant = (const char *)a[0].p,
+                              .tenant_len = a[0].len,
+                              .sealed = a[1].p,
+                              .sealed_len = a[1].len};
+    GUARD(enclave_import(st, &r, &blob, &ia));
+    GUARD(sigil_frame_begin_result(out, v, f->id, 7));
+    GUARD(put_text_kv(out, "key_id", r.key_id));
+    GUARD(put_text_kv(out, "venue", r.venue));
+    GUARD(put_text_kv(out, "network", r.network));
+    GUARD(put_text_kv(out, "key_type", r.key_type));
+    GUARD(put_text_kv(out, "address", r.address[0] != '\0' ? r.address : NULL));
+    GUARD(put_bytes_kv(out, "policy_hash", r.policy_hash, sizeof(r.policy_hash)));
+    GUARD(put_bytes_kv(out, "blob", blob.data, blob.len));
+    return sigil_frame_finish(out);
+}
+
+static int op_sign(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
+{
+    static const arg_spec spec[] = {
+        {"tenant", ARG_TEXT}, {"key_id", ARG_TEXT}, {"blob", ARG_BYTES}, {"request", ARG_TEXT}};
+    static _Thread_local uint8_t signed_mem[SIGIL_FRAME_MAX / 2];
+    arg_val a[4];
+    sigil_buf signed_out;
+    const char *action = NULL;
+    GUARD(args_read(f, spec, 4, a));
+    GUARD(require_booted(st));
+    sigil_buf_init(&signed_out, signed_mem, sizeof(signed_mem));
+    enclave_sign_args sa = {.tenant = (const char *)a[0].p,
+                            .tenant_len = a[0].len,
+                            .key_id = (const char *)a[1].p,
+                            .key_id_len = a[1].len,
+                            .blob = a[2].p,
+                            .blob_len = a[2].len,
+                            .request = (const char *)a[3].p,
+                            .request_len = a[3].len};
+    GUARD(enclave_sign(st, &signed_out, &action, &sa));
+    GUARD(sigil_frame_begin_result(out, v, f->id, 2));
+    GUARD(sigil_cbor_put_cstr(out, "signed"));
+    GUARD(sigil_cbor_put_text(out, (const char *)signed_out.data, signed_out.len));
+    return put_text_kv(out, "action", action) == 0 ? sigil_frame_finish(out) : -1;
+}
+
+static const struct {
+    const char *name;
+    op_fn fn;
+} OPS[] = {
+    {"ping", op_ping},     {"boot", op_boot}, {"attestation", op_attestation},
+    {"import", op_import}, {"sign", op_sign},
+};
+
+int enclave_dispatch(enclave_state *st, uint64_t version, const sigil_frame *f, sigil_buf *out)
+{
+    int rc = -1;
+    out->len = 0;
+    sigil_clear_error();
+    for (size_t i = 0; i < SIGIL_ARRAY_LEN(OPS); i++) {
+        if (sigil_cbor_text_eq(f->op, f->op_len, OPS[i].name)) {
+            rc = OPS[i].fn(st, version, f, out);
+            break;
+        }
+    }
+    if (rc == 0)
+        return 0;
+    if (sigil_errno() == SIGIL_OK)
+        (void)sigil_fail(SIGIL_E_BAD_REQUEST, "unknown operation '%.*s'",
+                         (int)(f->op_len > 32 ? 32 : f->op_len), f->op);
+    sigil_err code = sigil_errno();
+    char msg[256];
+    snprintf(msg, sizeof(msg), "%s", sigil_errmsg());
+    out->len = 0;
+    return sigil_frame_error(out, version, f->id, code, msg);
+}

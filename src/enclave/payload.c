@@ -1,0 +1,134 @@
+/*
+ * The provisioning payload (trusted; docs/PROVISIONING.md): strict parsing
+ * of the JSON opened from a sealed box or an at-rest blob, the owner-signed
+ * policy inside it and the credentials it carries.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "enclave/enclave.h"
+#include "sigil/venues.h"
+
+static const sigil_json_field PAYLOAD_FIELDS[] = {
+    {"v", true},
+    {"tenant", true},
+    {"venue", true},
+    {"network", true},
+    {"key_type", true},
+    {"credentials", true},
+    {"owner_pubkey", true},
+    {"client_pubkey", false},
+    {"policy", true},
+    {"policy_signature", true},
+};
+
+/* key_type names as in the payload, by credential type. */
+static const struct {
+    const char *name;
+    sigil_key_type type;
+} KEY_TYPES[] = {
+    {"hmac", SIGIL_KEY_HMAC},
+    {"ed25519", SIGIL_KEY_ED25519},
+    {"rsa", SIGIL_KEY_RSA},
+    {"secp256k1", SIGIL_KEY_SECP256K1},
+};
+
+static int key_type_name(const char **out, sigil_key_type t)
+{
+    for (size_t i = 0; i < SIGIL_ARRAY_LEN(KEY_TYPES); i++) {
+        if (KEY_TYPES[i].type == t) {
+            *out = KEY_TYPES[i].name;
+            return 0;
+        }
+    }
+    BAIL(SIGIL_E_INTERNAL, "import: unnamed key type");
+}
+
+/* A short plain string member copied NUL-terminated. */
+static int get_plain(const sigil_json *d, uint32_t obj, const char *key, char *out, size_t cap)
+{
+    uint32_t t;
+    GUARD(sigil_json_get_str(d, obj, key, true, &t, "payload"));
+    sigil_slice s = sigil_json_raw(d, t);
+    ENSURE(sigil_json_str_is_plain(d, t) && s.len > 0 && s.len < cap, SIGIL_E_BAD_FIELD,
+           "payload.%s: must be 1..%zu plain characters", key, cap - 1);
+    memcpy(out, s.p, s.len);
+    out[s.len] = '\0';
+    return 0;
+}
+
+static int get_hex(const sigil_json *d, uint32_t obj, const char *key, uint8_t *out, size_t n,
+                   bool required, bool *present)
+{
+    uint32_t t;
+    char what[40];
+    GUARD(sigil_json_get_str(d, obj, key, required, &t, "payload"));
+    if (present != NULL)
+        *present = t != 0;
+    if (t == 0)
+        return 0;
+    sigil_slice s = sigil_json_raw(d, t);
+    snprintf(what, sizeof(what), "payload.%s", key);
+    return sigil_hex_decode_exact(out, n, s.p, s.len, false, what);
+}
+
+int enclave_payload_parse(enclave_payload *p, const char *text, size_t len, sigil_json_tok *toks)
+{
+    uint64_t v;
+    GUARD(sigil_json_parse(&p->doc, text, len, toks, ENCLAVE_PAYLOAD_TOKENS));
+    ENSURE(sigil_json_type_of(&p->doc, 0) == SIGIL_JSON_OBJECT, SIGIL_E_BAD_FIELD,
+           "payload: must be a JSON object");
+    GUARD(sigil_json_check_fields(&p->doc, 0, PAYLOAD_FIELDS, SIGIL_ARRAY_LEN(PAYLOAD_FIELDS),
+                                  "payload"));
+    GUARD(sigil_json_get_u64(&p->doc, 0, "v", true, &v, NULL, "payload"));
+    ENSURE(v == 1, SIGIL_E_BAD_FIELD, "payload.v: version %llu is not supported (expected 1)",
+           (unsigned long long)v);
+    GUARD(get_plain(&p->doc, 0, "tenant", p->tenant, sizeof(p->tenant)));
+    GUARD(get_plain(&p->doc, 0, "venue", p->venue, sizeof(p->venue)));
+    GUARD(get_plain(&p->doc, 0, "network", p->network, sizeof(p->network)));
+    GUARD(get_plain(&p->doc, 0, "key_type", p->key_type, sizeof(p->key_type)));
+    GUARD(get_hex(&p->doc, 0, "owner_pubkey", p->owner_pk, 32, true, NULL));
+    GUARD(get_hex(&p->doc, 0, "client_pubkey", p->client_pk, 32, false, &p->has_client_pk));
+    GUARD(get_hex(&p->doc, 0, "policy_signature", p->policy_sig, 64, true, NULL));
+    GUARD(sigil_json_expect(&p->doc, sigil_json_get(&p->doc, 0, "credentials"), SIGIL_JSON_OBJECT,
+                            "payload", "credentials"));
+    return sigil_json_expect(&p->doc, sigil_json_get(&p->doc, 0, "policy"), SIGIL_JSON_OBJECT,
+                             "payload", "policy");
+}
+
+/* The owner-signed policy must be for exactly this tenant, venue and network. */
+int enclave_payload_policy(enclave_payload *p, sigil_network net, bool at_import)
+{
+    sigil_slice pol = sigil_json_raw(&p->doc, sigil_json_get(&p->doc, 0, "policy"));
+    GUARD(sigil_policy_parse(&p->policy, pol.p, pol.len));
+    /* At sign time the blob's AEAD already vouches for what import verified. */
+    if (at_import)
+        GUARD(sigil_policy_verify(pol.p, pol.len, p->policy_sig, p->owner_pk));
+    ENSURE(strcmp(p->policy.tenant, p->tenant) == 0, SIGIL_E_FORBIDDEN,
+           "import: the policy is for another tenant");
+    ENSURE(strcmp(p->policy.venue, p->venue) == 0, SIGIL_E_BAD_REQUEST,
+           "import: the policy is for venue %s, the key for %s", p->policy.venue, p->venue);
+    ENSURE(p->policy.network == net, SIGIL_E_BAD_REQUEST,
+           "import: the policy is for another network than the key");
+    ENSURE(!at_import || p->policy.not_after > enclave_now_ms() / 1000u, SIGIL_E_BAD_REQUEST,
+           "import: the policy expired (not_after %llu)", (unsigned long long)p->policy.not_after);
+    return 0;
+}
+
+/* Credentials valid for the venue, of the declared key type; the address
+ * of a wallet key. */
+int enclave_payload_credentials(const enclave_payload *p, const sigil_venue *v, char address[43])
+{
+    sigil_credentials cred;
+    const char *type_name = NULL;
+    sigil_slice cs = sigil_json_raw(&p->doc, sigil_json_get(&p->doc, 0, "credentials"));
+    GUARD(sigil_credentials_parse(&cred, v, cs.p, cs.len));
+    int rc = key_type_name(&type_name, cred.type);
+    if (rc == 0 && strcmp(type_name, p->key_type) != 0)
+        rc = sigil_fail(SIGIL_E_BAD_REQUEST, "payload.key_type: %s does not match the credentials",
+                        p->key_type);
+    if (rc == 0 && cred.type == SIGIL_KEY_SECP256K1)
+        sigil_eth_address_checksum(address, cred.address);
+    sigil_credentials_free(&cred);
+    return rc;
+}

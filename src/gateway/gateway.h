@@ -1,0 +1,309 @@
+/*
+ * sigil-gateway internals: the request/response model the route handlers
+ * see (independent of the HTTP library), rate limiting, route matching,
+ * request-body schemas, metrics and the enclave client. Untrusted host
+ * code: it never sees a plaintext secret, only sealed uploads and blobs.
+ */
+#ifndef SIGIL_GATEWAY_H
+#define SIGIL_GATEWAY_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gateway/store.h"
+#include "sigil/codec.h"
+#include "sigil/frame.h"
+
+/* ---- limits ---- */
+#define GW_JSON_TOKS 8192          /* tokens per request body */
+#define GW_RESP_MAX (2u << 20)     /* bytes of one HTTP response body */
+#define GW_BLOB_MAX (256u << 10)   /* bytes of one sealed key blob */
+#define GW_DOC_MAX (64u << 10)     /* bytes of one attestation document */
+#define GW_SEALED_MAX (192u << 10) /* bytes of one decoded sealed upload */
+#define GW_QUERY_MAX 8             /* query parameters kept per request */
+#define GW_NONCE_MAX 64            /* attestation nonce bytes */
+
+/* ---- token bucket (ratelimit.c); time is passed in, never read ---- */
+typedef struct {
+    uint64_t per_sec; /* refill rate, >= 1 */
+    uint64_t burst;   /* capacity, >= 1 */
+} gw_rate;
+
+typedef struct {
+    int64_t micro; /* tokens * 1e6 */
+    int64_t last_ms;
+    bool init;
+} gw_bucket;
+
+/* Takes one token: true when allowed; false with the whole seconds after
+ * which one will be available. */
+bool gw_bucket_take(gw_bucket *b, const gw_rate *r, int64_t now_ms, uint32_t *retry_after_s);
+
+#define GW_LIMITER_KEY_MAX 32
+typedef struct {
+    char key[GW_LIMITER_KEY_MAX + 1];
+    gw_bucket b;
+} gw_limiter_slot;
+
+/* Buckets per key (a token id) in a fixed table sized at start; a full
+ * bucket is indistinguishable from a fresh one, so it may be reused. When
+ * no slot is free the request is limited (never unbounded growth). */
+typedef struct {
+    gw_rate rate;
+    gw_limiter_slot *slots;
+    size_t nslots;
+    pthread_mutex_t mu;
+} gw_limiter;
+
+SIGIL_WARN_UNUSED_RESULT int gw_limiter_init(gw_limiter *l, gw_rate rate, size_t nslots);
+void gw_limiter_free(gw_limiter *l);
+bool gw_limiter_take(gw_limiter *l, const char *key, int64_t now_ms, uint32_t *retry_after_s);
+
+/* ---- request and response as the handlers see them ---- */
+typedef struct {
+    const char *name;
+    const char *value; /* NULL for "?name" without '=' */
+} gw_kv;
+
+typedef struct {
+    const char *method;
+    const char *path;
+    sigil_slice param; /* the {} segment of the route pattern */
+    const char *authorization;
+    unsigned authorization_count;
+    const char *idem_key;
+    unsigned idem_count;
+    const char *content_type;
+    unsigned content_type_count;
+    gw_kv query[GW_QUERY_MAX];
+    size_t nquery;
+    bool query_overflow;
+    const char *body;
+    size_t body_len;
+    int64_t start_ms;       /* wall clock, for records */
+    uint64_t start_mono_us; /* monotonic, for deadlines and latency */
+    /* filled while handling: for the log line, metrics and audit */
+    char tenant[SIGIL_TENANT_MAX + 1];
+    char token_id[SIGIL_TOKEN_ID_HEX + 1];
+    char key_id[SIGIL_KEY_ID_MAX + 1];
+} gw_req;
+
+typedef struct {
+    unsigned status;
+    sigil_buf body;
+    const char *content_type; /* NULL: application/json */
+    uint32_t retry_after;     /* seconds; 0 = no header */
+    bool no_store;
+    char allow[64]; /* Allow header for 405; empty = none */
+} gw_resp;
+
+/* ---- routes (routes.c) ---- */
+typedef struct gw_server gw_server;
+typedef int (*gw_handler)(gw_server *g, gw_req *rq, gw_resp *rs);
+
+typedef enum {
+    GW_AUTH_NONE,
+    GW_AUTH_TENANT,
+} gw_auth;
+
+typedef enum {
+    GW_LIMIT_NONE,
+    GW_LIMIT_API,         /* the per-token bucket (--rate, --burst) */
+    GW_LIMIT_ATTESTATION, /* the per-token attestation bucket */
+} gw_limit;
+
+typedef struct {
+    const char *method;
+    const char *pattern; /* "/v1/keys/{}": one {} segment at most */
+    gw_handler handler;
+    gw_auth auth;
+    gw_limit limit;
+    const char *query; /* the one query parameter allowed, or NULL */
+} gw_route;
+
+typedef enum {
+    GW_MATCH_OK,
+    GW_MATCH_NO_ROUTE,  /* 404 */
+    GW_MATCH_NO_METHOD, /* 405; allow lists the methods */
+} gw_match;
+
+/* Finds the route for method and path: a {} segment matches 1..128 bytes of
+ * [A-Za-z0-9_-] (captured in *param). */
+gw_match gw_route_match(const gw_route *routes, size_t n, const char *method, const char *path,
+                        size_t *idx, sigil_slice *param, char *allow, size_t allow_cap);
+
+/* ---- request bodies and headers (body.c) ---- */
+typedef struct {
+    char key_id[SIGIL_KEY_ID_MAX + 1];
+    sigil_slice request; /* exact text of the request object */
+} gw_sign_body;
+
+/* {"key_id": "<id>", "request": {…}} */
+SIGIL_WARN_UNUSED_RESULT int gw_parse_sign_body(gw_sign_body *out, sigil_json *doc,
+                                                sigil_json_tok *toks, uint32_t cap,
+                                                const char *text, size_t len);
+/* {"sealed": "<base64>"}: the decoded bytes go to sealed. */
+SIGIL_WARN_UNUSED_RESULT int gw_parse_import_body(sigil_buf *sealed, sigil_json *doc,
+                                                  sigil_json_tok *toks, uint32_t cap,
+                                                  const char *text, size_t len);
+/* Idempotency-Key: 1..128 bytes of visible ASCII (0x21..0x7e). */
+SIGIL_WARN_UNUSED_RESULT int gw_check_idem_key(const char *v, size_t len);
+/* Content-Type of a JSON body: absent, or application/json with an
+ * optional "; charset=utf-8". */
+SIGIL_WARN_UNUSED_RESULT int gw_check_content_type(const char *v, size_t len);
+/* nonce=HEX: 1..64 bytes, even-length hex. */
+SIGIL_WARN_UNUSED_RESULT int gw_parse_nonce(uint8_t out[static GW_NONCE_MAX], size_t *n,
+                                            const char *hex, size_t len);
+/* A boot id in a path: exactly 32 hex digits. */
+SIGIL_WARN_UNUSED_RESULT int gw_parse_boot_id(uint8_t out[static SIGIL_BOOT_ID_LEN],
+                                              const char *hex, size_t len);
+
+/* ---- metrics (metrics.c) ---- */
+#define GW_METRIC_ROUTES 16
+void gw_metrics_request(size_t route, unsigned status); /* route GW_METRIC_ROUTES-1: unmatched */
+void gw_metrics_sign_latency(uint64_t us);
+void gw_metrics_rate_limited(void);
+void gw_metrics_inflight(int delta);
+void gw_metrics_enclave_conns(int delta);
+/* Prometheus text exposition; names[i] labels route i (NULL ends). */
+SIGIL_WARN_UNUSED_RESULT int gw_metrics_render(sigil_buf *out, const char *const *names, size_t n);
+
+/* ---- enclave client (enclave_client.c) ---- */
+typedef struct gw_enclave gw_enclave;
+
+typedef struct {
+    sigil_addr addr;
+    unsigned conns;
+    const char *kms_credentials; /* file path or NULL */
+    const char *mode;            /* the mode the enclave must report */
+    sigil_store *store;
+} gw_enclave_config;
+
+/* Writes exactly the announced number of arg pairs into b. */
+typedef int (*gw_args_fn)(void *ctx, sigil_buf *b);
+
+typedef struct {
+    bool booted;
+    char kms[16];
+    uint8_t boot_id[SIGIL_BOOT_ID_LEN];
+    bool has_boot_id;
+} gw_ping;
+
+SIGIL_WARN_UNUSED_RESULT int gw_enclave_start(gw_enclave **out, const gw_enclave_config *cfg);
+void gw_enclave_stop(gw_enclave *e);
+/* Sends one request and waits for its response until deadline_us
+ * (monotonic). frame is scratch for the request; resp receives the
+ * response payload, which *out slices. Errors: the enclave's own code and
+ * message; unavailable (no connection, connection lost); timeout. */
+SIGIL_WARN_UNUSED_RESULT int gw_enclave_call(gw_enclave *e, const char *op, size_t nargs,
+                                             gw_args_fn args, void *ctx, sigil_buf *frame,
+                                             sigil_buf *resp, uint64_t deadline_us,
+                                             sigil_frame *out);
+/* Number of connections that finished hello and boot. */
+unsigned gw_enclave_ready_conns(const gw_enclave *e);
+/* Why no connection is ready ("enclave: not connected" / "enclave: not
+ * booted"), written to msg. */
+void gw_enclave_down_reason(gw_enclave *e, char *msg, size_t cap);
+
+uint64_t gw_mono_us(void);
+
+/* ---- enclave results (enclave_client.c) ---- */
+typedef enum {
+    GW_F_TEXT,
+    GW_F_TEXT_OR_NULL,
+    GW_F_BYTES,
+    GW_F_BYTES_OR_NULL,
+    GW_F_BOOL,
+    GW_F_UINT,
+} gw_ftype;
+
+typedef struct {
+    const char *name;
+    gw_ftype type;
+    size_t exact; /* BYTES: required length, 0 = any */
+} gw_field;
+
+typedef struct {
+    bool present;
+    bool null;
+    const uint8_t *p; /* TEXT/BYTES */
+    size_t len;
+    uint64_t u;
+    bool b;
+} gw_value;
+
+/* Reads a result map against spec: every field required, no other key;
+ * anything else is SIGIL_E_PROTOCOL naming the field. */
+SIGIL_WARN_UNUSED_RESULT int gw_result_read(const sigil_frame *f, const gw_field *spec, size_t n,
+                                            gw_value *vals);
+
+/* ---- log.c ---- */
+/* One line on stderr, prefixed with the UTC time. Never pass bodies,
+ * tokens, blobs or credentials. */
+void gw_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- the server (handlers.c) ---- */
+struct gw_server {
+    sigil_store *store;
+    gw_enclave *enclave;
+    gw_limiter api_limiter;
+    gw_limiter attestation_limiter;
+    const char *mode;
+    uint64_t deadline_ms;
+    /* /readyz: one ping at a time, its answer reused for up to a second */
+    pthread_mutex_t ready_mu;
+    uint64_t ready_at_us;
+    bool ready_cached;
+    unsigned ready_status;
+    char ready_msg[200];
+    char ready_kms[16];
+    uint8_t ready_boot_id[SIGIL_BOOT_ID_LEN];
+};
+
+extern const gw_route GW_ROUTES[];
+extern const size_t GW_NROUTES;
+extern const char *const GW_ROUTE_NAMES[];
+
+/* Per-thread scratch, allocated once per worker thread. */
+typedef struct {
+    uint8_t resp[GW_RESP_MAX];
+    uint8_t frame[SIGIL_FRAME_MAX];
+    uint8_t in[SIGIL_FRAME_MAX];
+    uint8_t blob[GW_BLOB_MAX];
+    uint8_t sealed[GW_SEALED_MAX];
+    sigil_json_tok toks[GW_JSON_TOKS];
+} gw_work;
+
+/* NULL when the memory cannot be had. */
+gw_work *gw_work_get(void);
+
+/* Routes, authenticates, rate-limits and runs the handler; rs always holds
+ * a complete response afterwards. *route is the matched route index, or
+ * GW_METRIC_ROUTES - 1 when none matched. */
+void gw_dispatch(gw_server *g, gw_req *rq, gw_resp *rs, size_t *route);
+/* HTTP status for an error code. */
+unsigned gw_status_for(sigil_err e);
+/* Replaces rs with {"error":{"code","message"}} for the current error. */
+void gw_error_response(gw_resp *rs);
+
+/* ---- handlers (handlers.c, handlers_keys.c) ---- */
+int gw_h_healthz(gw_server *g, gw_req *rq, gw_resp *rs);
+int gw_h_readyz(gw_server *g, gw_req *rq, gw_resp *rs);
+int gw_h_metrics(gw_server *g, gw_req *rq, gw_resp *rs);
+int gw_h_attestation(gw_server *g, gw_req *rq, gw_resp *rs);
+int gw_h_boot(gw_server *g, gw_req *rq, gw_resp *rs);
+int gw_h_keys_import(gw_server *g, gw_req *rq, gw_resp *rs);
+int gw_h_keys_list(gw_server *g, gw_req *rq, gw_resp *rs);
+int gw_h_keys_delete(gw_server *g, gw_req *rq, gw_resp *rs);
+int gw_h_sign(gw_server *g, gw_req *rq, gw_resp *rs);
+
+/* JSON response helpers */
+SIGIL_WARN_UNUSED_RESULT int gw_jw_hex(sigil_jw *w, const char *key, const uint8_t *p, size_t n);
+SIGIL_WARN_UNUSED_RESULT int gw_jw_b64(sigil_jw *w, const char *key, const uint8_t *p, size_t n);
+SIGIL_WARN_UNUSED_RESULT int gw_jw_text(sigil_jw *w, const char *key, const uint8_t *p, size_t n);
+/* Deadline of this request's enclave call (monotonic us). */
+uint64_t gw_deadline(const gw_server *g, const gw_req *rq);
+
+#endif

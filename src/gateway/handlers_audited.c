@@ -1,0 +1,318 @@
+/*
+ * The two handlers that reach a tenant's key material: POST /v1/keys
+ * (import a sealed upload) and POST /v1/sign. Untrusted host code: it moves
+ * sealed bytes and blobs, never plaintext. Every outcome past
+ * authentication is written to the audit log before the response leaves;
+ * if that write fails the client gets 503 and never the signed output.
+ * Idempotency-Key on /v1/sign: a retry gets the stored response and is
+ * neither signed nor audited again.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "gateway/gateway.h"
+#include "sigil/crypto.h"
+
+typedef struct {
+    const char *op;
+    char action[SIGIL_ACTION_MAX + 1];
+    uint8_t request_hash[32];
+    bool has_request_hash;
+    uint8_t output_hash[32];
+    bool has_output_hash;
+    /* idempotency */
+    char idem_key[SIGIL_IDEM_KEY_MAX + 1];
+    bool reserved; /* this request holds the reservation */
+    bool replayed; /* rs holds a stored response */
+} outcome;
+
+/* Codes that are the enclave's (or policy's) decision against the request. */
+static const char *decision_of(int rc, sigil_err e)
+{
+    static const sigil_err DENY[] = {SIGIL_E_POLICY_DENIED, SIGIL_E_STALE_REQUEST,
+                                     SIGIL_E_FORBIDDEN, SIGIL_E_BAD_SIGNATURE};
+    if (rc == 0)
+        return "allow";
+    for (size_t i = 0; i < SIGIL_ARRAY_LEN(DENY); i++)
+        if (DENY[i] == e)
+            return "deny";
+    return "error";
+}
+
+/* Turns the handler's result into the final response, after the audit
+ * record (and the idempotent response) are durable. */
+static int finish(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o, int rc)
+{
+    sigil_err e = rc == 0 ? SIGIL_OK : sigil_errno();
+    if (o->replayed)
+        return 0;
+    if (rc != 0)
+        gw_error_response(rs);
+    sigil_audit_record a = {
+        .time_ms = rq->start_ms,
+        .tenant = rq->tenant,
+        .key_id = rq->key_id[0] != '\0' ? rq->key_id : NULL,
+        .op = o->op,
+        .action = o->action[0] != '\0' ? o->action : NULL,
+        .decision = decision_of(rc, e),
+        .http_status = rs->status,
+        .error_code = rc != 0 ? sigil_err_code(e) : NULL,
+        .request_hash = o->has_request_hash ? o->request_hash : NULL,
+        .output_hash = o->has_output_hash ? o->output_hash : NULL,
+    };
+    sigil_idem_outcome idem = {o->idem_key, rs->status, rs->body.data, rs->body.len};
+    bool keep = o->reserved && rs->status < 500; /* a 5xx may succeed when retried */
+    sigil_store *st = g->store;
+    if (st->ops->record_outcome(st, &a, keep ? &idem : NULL, NULL) != 0) {
+        gw_log("audit: record not written (%s); response withheld", sigil_errmsg());
+        if (o->reserved)
+            (void)st->ops->idem_abort(st, rq->tenant, o->idem_key);
+        BAIL(SIGIL_E_UNAVAILABLE, "audit log unavailable; the result was not released");
+    }
+    if (o->reserved && !keep)
+        (void)st->ops->idem_abort(st, rq->tenant, o->idem_key);
+    return 0;
+}
+
+/* ---- POST /v1/keys ---- */
+typedef struct {
+    const char *tenant;
+    const uint8_t *sealed;
+    size_t len;
+} import_ctx;
+
+static int import_args(void *ctx, sigil_buf *b)
+{
+    const import_ctx *ic = ctx;
+    GUARD(sigil_cbor_put_cstr(b, "tenant"));
+    GUARD(sigil_cbor_put_cstr(b, ic->tenant));
+    GUARD(sigil_cbor_put_cstr(b, "sealed"));
+    return sigil_cbor_put_bytes(b, ic->sealed, ic->len);
+}
+
+enum { I_KEY_ID, I_VENUE, I_NETWORK, I_KEY_TYPE, I_ADDRESS, I_POLICY, I_BLOB, I_COUNT };
+
+static int text_field(char *out, size_t cap, const gw_value *v, const char *what)
+{
+    ENSURE(v->len >= 1 && v->len < cap, SIGIL_E_PROTOCOL, "enclave result: %s has a bad length",
+           what);
+    for (size_t i = 0; i < v->len; i++)
+        ENSURE(v->p[i] > 0x20 && v->p[i] < 0x7f, SIGIL_E_PROTOCOL,
+               "enclave result: %s is not printable ASCII", what);
+    memcpy(out, v->p, v->len);
+    out[v->len] = '\0';
+    return 0;
+}
+
+static int import_record(sigil_key_record *k, const gw_req *rq, const gw_value *v)
+{
+    memset(k, 0, sizeof(*k));
+    GUARD(text_field(k->key_id, sizeof(k->key_id), &v[I_KEY_ID], "key_id"));
+    if (sigil_key_id_check(k->key_id, v[I_KEY_ID].len) != 0)
+        BAIL(SIGIL_E_PROTOCOL, "enclave result: %s", sigil_errmsg());
+    GUARD(text_field(k->venue, sizeof(k->venue), &v[I_VENUE], "venue"));
+    GUARD(text_field(k->network, sizeof(k->network), &v[I_NETWORK], "network"));
+    GUARD(text_field(k->key_type, sizeof(k->key_type), &v[I_KEY_TYPE], "key_type"));
+    if (!v[I_ADDRESS].null)
+        GUARD(text_field(k->address, sizeof(k->address), &v[I_ADDRESS], "address"));
+    ENSURE(v[I_BLOB].len > 0 && v[I_BLOB].len <= GW_BLOB_MAX, SIGIL_E_PROTOCOL,
+           "enclave result: blob has a bad length");
+    memcpy(k->tenant, rq->tenant, sizeof(k->tenant));
+    memcpy(k->policy_hash, v[I_POLICY].p, sizeof(k->policy_hash));
+    k->created_ms = rq->start_ms;
+    return 0;
+}
+
+static int import_body(gw_resp *rs, const sigil_key_record *k)
+{
+    sigil_jw w;
+    rs->status = 201;
+    rs->body.len = 0;
+    sigil_jw_init(&w, &rs->body);
+    GUARD(sigil_jw_obj_begin(&w));
+    GUARD(sigil_jw_key(&w, "key_id"));
+    GUARD(sigil_jw_str(&w, k->key_id));
+    GUARD(sigil_jw_key(&w, "venue"));
+    GUARD(sigil_jw_str(&w, k->venue));
+    GUARD(sigil_jw_key(&w, "network"));
+    GUARD(sigil_jw_str(&w, k->network));
+    GUARD(sigil_jw_key(&w, "key_type"));
+    GUARD(sigil_jw_str(&w, k->key_type));
+    if (k->address[0] != '\0') {
+        GUARD(sigil_jw_key(&w, "address"));
+        GUARD(sigil_jw_str(&w, k->address));
+    }
+    GUARD(gw_jw_hex(&w, "policy_hash", k->policy_hash, sizeof(k->policy_hash)));
+    return sigil_jw_obj_end(&w);
+}
+
+static int import_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
+{
+    static const gw_field SPEC[I_COUNT] = {
+        [I_KEY_ID] = {"key_id", GW_F_TEXT, 0},
+        [I_VENUE] = {"venue", GW_F_TEXT, 0},
+        [I_NETWORK] = {"network", GW_F_TEXT, 0},
+        [I_KEY_TYPE] = {"key_type", GW_F_TEXT, 0},
+        [I_ADDRESS] = {"address", GW_F_TEXT_OR_NULL, 0},
+        [I_POLICY] = {"policy_hash", GW_F_BYTES, 32},
+        [I_BLOB] = {"blob", GW_F_BYTES, 0},
+    };
+    gw_work *w = gw_work_get();
+    sigil_buf sealed, frame, in;
+    sigil_frame f;
+    gw_value v[I_COUNT];
+    sigil_key_record k;
+    sigil_json doc;
+    ENSURE(w != NULL, SIGIL_E_NO_MEMORY, "gateway: out of memory");
+    GUARD(gw_check_content_type(rq->content_type, rq->content_type ? strlen(rq->content_type) : 0));
+    ENSURE(rq->content_type_count <= 1, SIGIL_E_BAD_REQUEST, "Content-Type: given twice");
+    sigil_buf_init(&sealed, w->sealed, sizeof(w->sealed));
+    GUARD(gw_parse_import_body(&sealed, &doc, w->toks, GW_JSON_TOKS, rq->body, rq->body_len));
+    sigil_sha256(o->request_hash, sealed.data, sealed.len);
+    o->has_request_hash = true;
+    import_ctx ic = {rq->tenant, sealed.data, sealed.len};
+    sigil_buf_init(&frame, w->frame, sizeof(w->frame));
+    sigil_buf_init(&in, w->in, sizeof(w->in));
+    GUARD(gw_enclave_call(g->enclave, "import", 2, import_args, &ic, &frame, &in,
+                          gw_deadline(g, rq), &f));
+    GUARD(gw_result_read(&f, SPEC, I_COUNT, v));
+    GUARD(import_record(&k, rq, v));
+    memcpy(rq->key_id, k.key_id, sizeof(rq->key_id));
+    sigil_sha256(o->output_hash, v[I_BLOB].p, v[I_BLOB].len);
+    o->has_output_hash = true;
+    GUARD(g->store->ops->key_put(g->store, &k, v[I_BLOB].p, v[I_BLOB].len));
+    return import_body(rs, &k);
+}
+
+int gw_h_keys_import(gw_server *g, gw_req *rq, gw_resp *rs)
+{
+    outcome o = {.op = "import"};
+    int rc = import_run(g, rq, rs, &o);
+    return finish(g, rq, rs, &o, rc);
+}
+
+/* ---- POST /v1/sign ---- */
+typedef struct {
+    const char *tenant;
+    const char *key_id;
+    const uint8_t *blob;
+    size_t blob_len;
+    sigil_slice request;
+} sign_ctx;
+
+static int sign_args(void *ctx, sigil_buf *b)
+{
+    const sign_ctx *sc = ctx;
+    GUARD(sigil_cbor_put_cstr(b, "tenant"));
+    GUARD(sigil_cbor_put_cstr(b, sc->tenant));
+    GUARD(sigil_cbor_put_cstr(b, "key_id"));
+    GUARD(sigil_cbor_put_cstr(b, sc->key_id));
+    GUARD(sigil_cbor_put_cstr(b, "blob"));
+    GUARD(sigil_cbor_put_bytes(b, sc->blob, sc->blob_len));
+    GUARD(sigil_cbor_put_cstr(b, "request"));
+    return sigil_cbor_put_text(b, sc->request.p, sc->request.len);
+}
+
+/* Reserves the Idempotency-Key, or fills rs with what it already holds. */
+static int idem_begin(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
+{
+    uint8_t body_hash[32];
+    sigil_idem_state state;
+    unsigned status = 0;
+    size_t n = strnlen(rq->idem_key, SIGIL_IDEM_KEY_MAX + 1);
+    ENSURE(rq->idem_count == 1, SIGIL_E_BAD_REQUEST, "Idempotency-Key: given more than once");
+    GUARD(gw_check_idem_key(rq->idem_key, n));
+    memcpy(o->idem_key, rq->idem_key, n + 1);
+    sigil_sha256(body_hash, rq->body, rq->body_len);
+    rs->body.len = 0;
+    GUARD(g->store->ops->idem_begin(g->store, rq->tenant, o->idem_key, body_hash, rq->start_ms,
+                                    &state, &status, &rs->body));
+    switch (state) {
+    case SIGIL_IDEM_NEW:
+        o->reserved = true;
+        return 0;
+    case SIGIL_IDEM_DONE:
+        o->replayed = true;
+        rs->status = status;
+        return 0;
+    case SIGIL_IDEM_IN_PROGRESS:
+        BAIL(SIGIL_E_CONFLICT, "Idempotency-Key: a request with this key is in progress");
+    case SIGIL_IDEM_MISMATCH:
+        BAIL(SIGIL_E_CONFLICT, "Idempotency-Key: already used with a different request");
+    default:
+        BAIL(SIGIL_E_INTERNAL, "Idempotency-Key: unknown state");
+    }
+}
+
+static int sign_body(gw_resp *rs, const char *key_id, const gw_value *signed_json,
+                     const char *action)
+{
+    sigil_jw w;
+    rs->status = 200;
+    rs->body.len = 0;
+    sigil_jw_init(&w, &rs->body);
+    GUARD(sigil_jw_obj_begin(&w));
+    GUARD(sigil_jw_key(&w, "key_id"));
+    GUARD(sigil_jw_str(&w, key_id));
+    GUARD(sigil_jw_key(&w, "action"));
+    GUARD(sigil_jw_str(&w, action));
+    GUARD(sigil_jw_key(&w, "signed"));
+    GUARD(sigil_jw_raw(&w, (const char *)signed_json->p, signed_json->len));
+    return sigil_jw_obj_end(&w);
+}
+
+static int sign_enclave(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o, gw_work *w, sign_ctx *sc)
+{
+    static const gw_field SPEC[] = {{"signed", GW_F_TEXT, 0}, {"action", GW_F_TEXT, 0}};
+    sigil_buf frame, in;
+    sigil_frame f;
+    gw_value v[2];
+    sigil_json doc;
+    sigil_buf_init(&frame, w->frame, sizeof(w->frame));
+    sigil_buf_init(&in, w->in, sizeof(w->in));
+    GUARD(
+        gw_enclave_call(g->enclave, "sign", 4, sign_args, sc, &frame, &in, gw_deadline(g, rq), &f));
+    GUARD(gw_result_read(&f, SPEC, 2, v));
+    ENSURE(v[1].len >= 1 && v[1].len <= SIGIL_ACTION_MAX, SIGIL_E_PROTOCOL,
+           "enclave result: action has a bad length");
+    memcpy(o->action, v[1].p, v[1].len);
+    o->action[v[1].len] = '\0';
+    /* inserted verbatim, so it must be one strict JSON value */
+    if (sigil_json_parse(&doc, (const char *)v[0].p, v[0].len, w->toks, GW_JSON_TOKS) != 0)
+        BAIL(SIGIL_E_PROTOCOL, "enclave result: signed is not JSON: %s", sigil_errmsg());
+    sigil_sha256(o->output_hash, v[0].p, v[0].len);
+    o->has_output_hash = true;
+    return sign_body(rs, sc->key_id, &v[0], o->action);
+}
+
+static int sign_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
+{
+    gw_work *w = gw_work_get();
+    gw_sign_body body;
+    sigil_json doc;
+    sigil_key_record k;
+    sigil_buf blob;
+    ENSURE(w != NULL, SIGIL_E_NO_MEMORY, "gateway: out of memory");
+    GUARD(gw_check_content_type(rq->content_type, rq->content_type ? strlen(rq->content_type) : 0));
+    ENSURE(rq->content_type_count <= 1, SIGIL_E_BAD_REQUEST, "Content-Type: given twice");
+    GUARD(gw_parse_sign_body(&body, &doc, w->toks, GW_JSON_TOKS, rq->body, rq->body_len));
+    memcpy(rq->key_id, body.key_id, sizeof(rq->key_id));
+    sigil_sha256(o->request_hash, body.request.p, body.request.len);
+    o->has_request_hash = true;
+    if (rq->idem_count > 0) {
+        GUARD(idem_begin(g, rq, rs, o));
+        if (o->replayed)
+            return 0;
+    }
+    sigil_buf_init(&blob, w->blob, sizeof(w->blob));
+    GUARD(g->store->ops->key_get(g->store, rq->tenant, body.key_id, &k, &blob));
+    sign_ctx sc = {rq->tenant, body.key_id, blob.data, blob.len, body.request};
+    return sign_enclave(g, rq, rs, o, w, &sc);
+}
+
+int gw_h_sign(gw_server *g, gw_req *rq, gw_resp *rs)
+{
+    outcome o = {.op = "sign"};
+    int rc = sign_run(g, rq, rs, &o);
+    return finish(g, rq, rs, &o, rc);
+}

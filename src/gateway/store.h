@@ -1,0 +1,215 @@
+/*
+ * The gateway's store: tenants, bearer tokens, sealed key blobs, idempotency
+ * records, the audit log, archived boot documents and the enclave seed
+ * ciphertext. Untrusted host code; nothing here is secret in plaintext
+ * (tokens are kept as SHA-256 hashes, blobs are sealed by the enclave).
+ * One interface (a table of function pointers), several back-ends: SQLite
+ * (store_sqlite.c) today, PostgreSQL later. Every function returns 0 or -1
+ * with the thread-local sigil error set; "absent" is SIGIL_E_NOT_FOUND.
+ */
+#ifndef SIGIL_GATEWAY_STORE_H
+#define SIGIL_GATEWAY_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sigil/common.h"
+
+#define SIGIL_TENANT_MAX 64       /* tenant names: 1..64 of [a-z0-9_-] */
+#define SIGIL_KEY_ID_MAX 64       /* key ids: 1..64 of [A-Za-z0-9_-] */
+#define SIGIL_TOKEN_ID_HEX 16     /* token id: 8 random bytes, lowercase hex */
+#define SIGIL_TOKEN_SECRET_HEX 64 /* token secret: 32 random bytes, lowercase hex */
+#define SIGIL_TOKEN_PREFIX "sgl_" /* sgl_<id>_<secret> */
+#define SIGIL_TOKEN_LEN (4 + SIGIL_TOKEN_ID_HEX + 1 + SIGIL_TOKEN_SECRET_HEX)
+#define SIGIL_IDEM_KEY_MAX 128 /* Idempotency-Key: 1..128 of 0x21..0x7e */
+#define SIGIL_IDEM_TTL_MS (24ll * 3600 * 1000)
+#define SIGIL_BOOT_ID_LEN 16
+#define SIGIL_MEASUREMENT_LEN 48
+#define SIGIL_VENUE_MAX 32
+#define SIGIL_NETWORK_MAX 32
+#define SIGIL_KEY_TYPE_MAX 32
+#define SIGIL_ADDRESS_MAX 128
+#define SIGIL_ACTION_MAX 64
+
+/* ---- Records (fixed-size fields; blobs and documents go to caller buffers) ---- */
+typedef struct {
+    char id[SIGIL_TOKEN_ID_HEX + 1];
+    char tenant[SIGIL_TENANT_MAX + 1];
+    uint8_t secret_hash[32]; /* SHA-256 of the secret's hex text */
+    int64_t created_ms;
+    int64_t revoked_ms; /* 0 = active */
+} sigil_token_record;
+
+typedef struct {
+    char key_id[SIGIL_KEY_ID_MAX + 1];
+    char tenant[SIGIL_TENANT_MAX + 1];
+    char venue[SIGIL_VENUE_MAX + 1];
+    char network[SIGIL_NETWORK_MAX + 1];
+    char key_type[SIGIL_KEY_TYPE_MAX + 1];
+    char address[SIGIL_ADDRESS_MAX + 1]; /* empty = none */
+    uint8_t policy_hash[32];
+    int64_t created_ms;
+    int64_t deleted_ms; /* 0 = live */
+} sigil_key_record;
+
+typedef struct {
+    int64_t time_ms;
+    const char *tenant;
+    const char *key_id;   /* NULL when none (e.g. an import the enclave refused) */
+    const char *op;       /* "sign" | "import" */
+    const char *action;   /* NULL when unknown */
+    const char *decision; /* "allow" | "deny" | "error" */
+    unsigned http_status;
+    const char *error_code;      /* NULL on success */
+    const uint8_t *request_hash; /* 32 bytes or NULL */
+    const uint8_t *output_hash;  /* 32 bytes or NULL */
+} sigil_audit_record;
+
+/* An audit row read back (tests, `sigil audit`). */
+typedef struct {
+    uint64_t seq;
+    int64_t time_ms;
+    char tenant[SIGIL_TENANT_MAX + 1];
+    char key_id[SIGIL_KEY_ID_MAX + 1];
+    char op[16];
+    char action[SIGIL_ACTION_MAX + 1];
+    char decision[16];
+    unsigned http_status;
+    char error_code[32];
+    uint8_t request_hash[32];
+    bool has_request_hash;
+    uint8_t output_hash[32];
+    bool has_output_hash;
+} sigil_audit_row;
+
+typedef struct {
+    uint8_t boot_id[SIGIL_BOOT_ID_LEN];
+    uint8_t measurement[SIGIL_MEASUREMENT_LEN];
+    int64_t created_ms;
+} sigil_boot_record;
+
+/* Idempotency: what idem_begin found. */
+typedef enum {
+    SIGIL_IDEM_NEW,         /* reserved for this caller: do the work, then finish or abort */
+    SIGIL_IDEM_DONE,        /* a stored response: return it as is */
+    SIGIL_IDEM_IN_PROGRESS, /* another request with this key is running */
+    SIGIL_IDEM_MISMATCH,    /* the key was used with a different request */
+} sigil_idem_state;
+
+/* The response to remember with an audit record (see record_outcome). */
+typedef struct {
+    const char *idem_key;
+    unsigned status;
+    const uint8_t *body;
+    size_t body_len;
+} sigil_idem_outcome;
+
+typedef int (*sigil_store_tenant_fn)(void *ctx, const char *name, int64_t created_ms);
+typedef int (*sigil_store_token_fn)(void *ctx, const sigil_token_record *t);
+typedef int (*sigil_store_key_fn)(void *ctx, const sigil_key_record *k);
+typedef int (*sigil_store_audit_fn)(void *ctx, const sigil_audit_row *a);
+
+typedef struct sigil_store sigil_store;
+
+typedef struct {
+    const char *name;
+    void (*close)(sigil_store *s);
+
+    /* Tenants. Adding an existing name is SIGIL_E_CONFLICT. */
+    int (*tenant_add)(sigil_store *s, const char *name, int64_t now_ms);
+    int (*tenant_exists)(sigil_store *s, const char *name, bool *exists);
+    int (*tenant_list)(sigil_store *s, sigil_store_tenant_fn fn, void *ctx);
+
+    /* Tokens. The tenant must exist (else SIGIL_E_NOT_FOUND). */
+    int (*token_add)(sigil_store *s, const sigil_token_record *t);
+    int (*token_get)(sigil_store *s, const char *id, sigil_token_record *out);
+    /* tenant NULL lists every token. */
+    int (*token_list)(sigil_store *s, const char *tenant, sigil_store_token_fn fn, void *ctx);
+    /* Unknown or already revoked: SIGIL_E_NOT_FOUND. */
+    int (*token_revoke)(sigil_store *s, const char *id, int64_t now_ms);
+
+    /* Keys. key_put of an existing key id is SIGIL_E_CONFLICT. key_get only
+     * sees the tenant's own live keys; anything else is SIGIL_E_NOT_FOUND.
+     * The blob is copied into blob (too small: SIGIL_E_TOO_LARGE). */
+    int (*key_put)(sigil_store *s, const sigil_key_record *k, const uint8_t *blob, size_t blob_len);
+    int (*key_get)(sigil_store *s, const char *tenant, const char *key_id, sigil_key_record *out,
+                   sigil_buf *blob);
+    int (*key_list)(sigil_store *s, const char *tenant, sigil_store_key_fn fn, void *ctx);
+    int (*key_delete)(sigil_store *s, const char *tenant, const char *key_id, int64_t now_ms);
+
+    /* Idempotency. begin reserves (tenant, key) for request_hash, or reports
+     * what is there; a DONE record's status and body are copied out. Records
+     * older than SIGIL_IDEM_TTL_MS count as absent. abort releases a
+     * reservation (the work failed in a way a retry may fix). */
+    int (*idem_begin)(sigil_store *s, const char *tenant, const char *idem_key,
+                      const uint8_t request_hash[32], int64_t now_ms, sigil_idem_state *state,
+                      unsigned *status, sigil_buf *body);
+    int (*idem_abort)(sigil_store *s, const char *tenant, const char *idem_key);
+
+    /* Appends an audit record durably and, when idem is not NULL, completes
+     * that idempotency reservation with the response, in one transaction:
+     * either both are stored or neither. */
+    int (*record_outcome)(sigil_store *s, const sigil_audit_record *a,
+                          const sigil_idem_outcome *idem, uint64_t *seq);
+    int (*audit_list)(sigil_store *s, uint64_t after_seq, sigil_store_audit_fn fn, void *ctx);
+
+    /* Boot documents (archived by boot id) and the enclave seed ciphertext.
+     * boot_put of a known boot id is a no-op. */
+    int (*boot_put)(sigil_store *s, const sigil_boot_record *b, const uint8_t *doc, size_t doc_len);
+    int (*boot_get)(sigil_store *s, const uint8_t boot_id[SIGIL_BOOT_ID_LEN],
+                    sigil_boot_record *out, sigil_buf *doc);
+    /* *present false (and seed untouched) when none is stored yet. */
+    int (*seed_get)(sigil_store *s, sigil_buf *seed, bool *present);
+    int (*seed_put)(sigil_store *s, const uint8_t *seed, size_t len);
+} sigil_store_ops;
+
+struct sigil_store {
+    const sigil_store_ops *ops;
+};
+
+/* ---- Back-ends ---- */
+/* Opens (creating if needed) the SQLite database at path and applies every
+ * pending migration. WAL, synchronous=FULL, foreign keys on. Safe to use
+ * from many threads (one connection behind a mutex). */
+SIGIL_WARN_UNUSED_RESULT int sigil_store_open_sqlite(sigil_store **out, const char *path);
+/* The schema version this build migrates to. */
+int sigil_store_sqlite_schema_version(void);
+
+/* ---- State directory (store_home.c) ---- */
+/* Resolves the state directory: dir if not NULL, else $SIGIL_HOME, else
+ * "./var"; creates it (mode 0700) if missing; writes "<dir>/sigil.db" to
+ * db_path. */
+SIGIL_WARN_UNUSED_RESULT int sigil_store_home(char *db_path, size_t cap, const char *dir);
+
+/* ---- Names and tokens (store_token.c) ---- */
+SIGIL_WARN_UNUSED_RESULT int sigil_tenant_name_check(const char *name, size_t len);
+SIGIL_WARN_UNUSED_RESULT int sigil_key_id_check(const char *id, size_t len);
+
+typedef struct {
+    char id[SIGIL_TOKEN_ID_HEX + 1];
+    uint8_t secret_hash[32];
+} sigil_token;
+
+/* Parses "sgl_<16 hex>_<64 hex>" (lowercase hex, nothing else): the id and
+ * the hash of the secret. Anything else is SIGIL_E_UNAUTHORIZED
+ * "malformed bearer token". */
+SIGIL_WARN_UNUSED_RESULT int sigil_token_parse(sigil_token *out, const char *text, size_t len);
+/* Parses an Authorization header value "Bearer <token>" (scheme compared
+ * case-insensitively, one space). */
+SIGIL_WARN_UNUSED_RESULT int sigil_token_from_header(sigil_token *out, const char *hdr, size_t len);
+/* A fresh token for tenant: text (SIGIL_TOKEN_LEN + 1 bytes, NUL-terminated,
+ * shown once) and the record to store. */
+SIGIL_WARN_UNUSED_RESULT int sigil_token_generate(char text[static SIGIL_TOKEN_LEN + 1],
+                                                  sigil_token_record *rec, const char *tenant,
+                                                  int64_t now_ms);
+/* Checks a parsed token against its stored record in constant time:
+ * revoked or a different secret is SIGIL_E_UNAUTHORIZED. */
+SIGIL_WARN_UNUSED_RESULT int sigil_token_verify(const sigil_token_record *rec,
+                                                const sigil_token *tok);
+/* Constant-time equality (1 when equal) for hashes and tokens. */
+int sigil_store_ct_eq(const void *a, const void *b, size_t n);
+
+/* Milliseconds since the Unix epoch. */
+int64_t sigil_store_now_ms(void);
+
+#endif

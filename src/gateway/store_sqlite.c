@@ -1,0 +1,873 @@
+/*
+ * SQLite back-end of the gateway store (store.h). Untrusted host code.
+ * WAL with synchronous=FULL: a committed audit record survives power loss.
+ * One connection behind a mutex, statements prepared once at open;
+ * versioned migrations recorded in schema_version.
+ */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/store.h"
+
+/* In-progress idempotency reservations older than this were left by a
+ * gateway that stopped mid-request; a retry may take them over. */
+#define IDEM_STALE_MS (5ll * 60 * 1000)
+
+/* ---- Migrations: append only; never edit a released step. ---- */
+static const char *const MIGRATIONS[] = {
+    /* 1: initial schema */
+    "CREATE TABLE tenants (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL);"
+    "CREATE TABLE tokens (id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(name),"
+    " secret_hash BLOB NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER);"
+    "CREATE INDEX tokens_tenant ON tokens(tenant);"
+    "CREATE TABLE keys (key_id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(name),"
+    " venue TEXT NOT NULL, network TEXT NOT NULL, key_type TEXT NOT NULL, address TEXT,"
+    " policy_hash BLOB NOT NULL, blob BLOB NOT NULL, created_at INTEGER NOT NULL,"
+    " deleted_at INTEGER);"
+    "CREATE INDEX keys_tenant ON keys(tenant);"
+    "CREATE TABLE idempotency (tenant TEXT NOT NULL, idem_key TEXT NOT NULL,"
+    " request_hash BLOB NOT NULL, status INTEGER NOT NULL DEFAULT 0, response BLOB,"
+    " created_at INTEGER NOT NULL, PRIMARY KEY (tenant, idem_key));"
+    "CREATE INDEX idempotency_created ON idempotency(created_at);"
+    "CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL,"
+    " tenant TEXT NOT NULL, key_id TEXT, op TEXT NOT NULL, action TEXT, decision TEXT NOT NULL,"
+    " http_status INTEGER NOT NULL, error_code TEXT, request_hash BLOB, output_hash BLOB);"
+    "CREATE TABLE boots (boot_id BLOB PRIMARY KEY, document BLOB NOT NULL,"
+    " measurement BLOB NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE TABLE enclave_state (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " seed_ciphertext BLOB NOT NULL);",
+};
+
+enum {
+    Q_TENANT_ADD,
+    Q_TENANT_EXISTS,
+    Q_TENANT_LIST,
+    Q_TOKEN_ADD,
+    Q_TOKEN_GET,
+    Q_TOKEN_LIST,
+    Q_TOKEN_LIST_TENANT,
+    Q_TOKEN_REVOKE,
+    Q_KEY_PUT,
+    Q_KEY_GET,
+    Q_KEY_LIST,
+    Q_KEY_DELETE,
+    Q_IDEM_PURGE,
+    Q_IDEM_GET,
+    Q_IDEM_INSERT,
+    Q_IDEM_TAKEOVER,
+    Q_IDEM_DELETE,
+    Q_IDEM_FINISH,
+    Q_AUDIT_ADD,
+    Q_AUDIT_LIST,
+    Q_BOOT_PUT,
+    Q_BOOT_GET,
+    Q_SEED_GET,
+    Q_SEED_PUT,
+    Q_BEGIN,
+    Q_COMMIT,
+    Q_ROLLBACK,
+    Q_COUNT_
+};
+
+static const char *const QUERIES[Q_COUNT_] = {
+    [Q_TENANT_ADD] = "INSERT INTO tenants (name, created_at) VALUES (?1, ?2)",
+    [Q_TENANT_EXISTS] = "SELECT 1 FROM tenants WHERE name = ?1",
+    [Q_TENANT_LIST] = "SELECT name, created_at FROM tenants ORDER BY name",
+    [Q_TOKEN_ADD] = "INSERT INTO tokens (id, tenant, secret_hash, created_at) VALUES (?1,?2,?3,?4)",
+    [Q_TOKEN_GET] = "SELECT id, tenant, secret_hash, created_at, revoked_at FROM tokens"
+                    " WHERE id = ?1",
+    [Q_TOKEN_LIST] = "SELECT id, tenant, secret_hash, created_at, revoked_at FROM tokens"
+                     " ORDER BY tenant, created_at, id",
+    [Q_TOKEN_LIST_TENANT] = "SELECT id, tenant, secret_hash, created_at, revoked_at FROM tokens"
+                            " WHERE tenant = ?1 ORDER BY created_at, id",
+    [Q_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+    [Q_KEY_PUT] = "INSERT INTO keys (key_id, tenant, venue, network, key_type, address,"
+                  " policy_hash, blob, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    [Q_KEY_GET] = "SELECT key_id, tenant, venue, network, key_type, address, policy_hash,"
+                  " created_at, deleted_at, blob FROM keys"
+                  " WHERE key_id = ?1 AND tenant = ?2 AND deleted_at IS NULL",
+    [Q_KEY_LIST] = "SELECT key_id, tenant, venue, network, key_type, address, policy_hash,"
+                   " created_at, deleted_at FROM keys WHERE tenant = ?1 AND deleted_at IS NULL"
+                   " ORDER BY created_at, key_id",
+    [Q_KEY_DELETE] = "UPDATE keys SET deleted_at = ?3 WHERE key_id = ?1 AND tenant = ?2"
+                     " AND deleted_at IS NULL",
+    [Q_IDEM_PURGE] = "DELETE FROM idempotency WHERE created_at < ?1",
+    [Q_IDEM_GET] = "SELECT request_hash, status, response, created_at FROM idempotency"
+                   " WHERE tenant = ?1 AND idem_key = ?2",
+    [Q_IDEM_INSERT] = "INSERT INTO idempotency (tenant, idem_key, request_hash, status,"
+                      " created_at) VALUES (?1, ?2, ?3, 0, ?4)",
+    [Q_IDEM_TAKEOVER] = "UPDATE idempotency SET request_hash = ?3, created_at = ?4"
+                        " WHERE tenant = ?1 AND idem_key = ?2 AND status = 0",
+    [Q_IDEM_DELETE] = "DELETE FROM idempotency WHERE tenant = ?1 AND idem_key = ?2"
+                      " AND status = 0",
+    [Q_IDEM_FINISH] = "UPDATE idempotency SET status = ?3, response = ?4"
+                      " WHERE tenant = ?1 AND idem_key = ?2 AND status = 0",
+    [Q_AUDIT_ADD] = "INSERT INTO audit (time_ms, tenant, key_id, op, action, decision,"
+                    " http_status, error_code, request_hash, output_hash)"
+                    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+    [Q_AUDIT_LIST] = "SELECT seq, time_ms, tenant, key_id, op, action, decision, http_status,"
+                     " error_code, request_hash, output_hash FROM audit WHERE seq > ?1"
+                     " ORDER BY seq",
+    [Q_BOOT_PUT] = "INSERT OR IGNORE INTO boots (boot_id, document, measurement, created_at)"
+                   " VALUES (?1, ?2, ?3, ?4)",
+    [Q_BOOT_GET] = "SELECT measurement, created_at, document FROM boots WHERE boot_id = ?1",
+    [Q_SEED_GET] = "SELECT seed_ciphertext FROM enclave_state WHERE id = 1",
+    [Q_SEED_PUT] = "INSERT INTO enclave_state (id, seed_ciphertext) VALUES (1, ?1)"
+                   " ON CONFLICT(id) DO UPDATE SET seed_ciphertext = excluded.seed_ciphertext",
+    [Q_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_COMMIT] = "COMMIT",
+    [Q_ROLLBACK] = "ROLLBACK",
+};
+
+typedef struct {
+    sigil_store base;
+    sqlite3 *db;
+    pthread_mutex_t mu;
+    sqlite3_stmt *q[Q_COUNT_];
+} sq_store;
+
+static sq_store *sq(sigil_store *s)
+{
+    return (sq_store *)s;
+}
+
+/* ---- small helpers ---- */
+static int db_fail(sq_store *s, const char *what)
+{
+    return sigil_fail(SIGIL_E_UNAVAILABLE, "store: %s failed: %s", what, sqlite3_errmsg(s->db));
+}
+
+static sqlite3_stmt *stmt(sq_store *s, int q)
+{
+    sqlite3_stmt *st = s->q[q];
+    (void)sqlite3_reset(st);
+    (void)sqlite3_clear_bindings(st);
+    return st;
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v == NULL)
+        return sqlite3_bind_null(st, i);
+    return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static int bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+    if (p == NULL)
+        return sqlite3_bind_null(st, i);
+    return sqlite3_bind_blob64(st, i, n == 0 ? "" : p, n, SQLITE_STATIC);
+}
+
+/* Runs a statement that returns no rows. A constraint violation is
+ * SIGIL_E_CONFLICT ("what already exists"). */
+static int step_done(sq_store *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    (void)sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        BAIL(SIGIL_E_CONFLICT, "%s: already exists", what);
+    return db_fail(s, what);
+}
+
+/* SQLITE_ROW -> 1, SQLITE_DONE -> 0, else -1. */
+static int step_row(sq_store *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    (void)sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    return db_fail(s, what);
+}
+
+static int col_text(sqlite3_stmt *st, int i, char *out, size_t cap, const char *what)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    size_t n = (size_t)sqlite3_column_bytes(st, i);
+    out[0] = '\0';
+    if (t == NULL)
+        return 0;
+    ENSURE(n < cap, SIGIL_E_INTERNAL, "store: %s longer than expected", what);
+    memcpy(out, t, n);
+    out[n] = '\0';
+    return 0;
+}
+
+static int col_fixed(sqlite3_stmt *st, int i, uint8_t *out, size_t n, const char *what)
+{
+    const void *p = sqlite3_column_blob(st, i);
+    ENSURE(p != NULL && (size_t)sqlite3_column_bytes(st, i) == n, SIGIL_E_INTERNAL,
+           "store: %s has the wrong size", what);
+    memcpy(out, p, n);
+    return 0;
+}
+
+static int col_buf(sqlite3_stmt *st, int i, sigil_buf *out, const char *what)
+{
+    const void *p = sqlite3_column_blob(st, i);
+    size_t n = (size_t)sqlite3_column_bytes(st, i);
+    out->len = 0;
+    ENSURE(n <= out->cap, SIGIL_E_TOO_LARGE, "store: %s larger than the buffer", what);
+    if (n > 0)
+        memcpy(out->data, p, n);
+    out->len = n;
+    return 0;
+}
+
+static int tx(sq_store *s, int q)
+{
+    return step_done(s, stmt(s, q), QUERIES[q]);
+}
+
+static void lock(sq_store *s)
+{
+    (void)pthread_mutex_lock(&s->mu);
+}
+
+static int unlock_ret(sq_store *s, int rc)
+{
+    (void)pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+/* Ends a transaction: commit on success, roll back (keeping the first
+ * error) otherwise. */
+static int tx_end(sq_store *s, int rc)
+{
+    if (rc == 0)
+        rc = tx(s, Q_COMMIT);
+    if (rc != 0 && !sqlite3_get_autocommit(s->db)) {
+        sigil_err e = sigil_errno();
+        char msg[256];
+        snprintf(msg, sizeof(msg), "%s", sigil_errmsg());
+        (void)tx(s, Q_ROLLBACK);
+        (void)sigil_fail(e, "%s", msg);
+    }
+    return rc;
+}
+
+/* ---- tenants ---- */
+static int sq_tenant_add(sigil_store *base, const char *name, int64_t now_ms)
+{
+    sq_store *s = sq(base);
+    GUARD(sigil_tenant_name_check(name, strnlen(name, SIGIL_TENANT_MAX + 1)));
+    lock(s);
+    sqlite3_stmt *st = stmt(s, Q_TENANT_ADD);
+    (void)bind_text(st, 1, name);
+    (void)sqlite3_bind_int64(st, 2, now_ms);
+    return unlock_ret(s, step_done(s, st, "tenant"));
+}
+
+static int tenant_exists_locked(sq_store *s, const char *name, bool *exists)
+{
+    sqlite3_stmt *st = stmt(s, Q_TENANT_EXISTS);
+    (void)bind_text(st, 1, name);
+    int r = step_row(s, st, "tenant lookup");
+    (void)sqlite3_reset(st);
+    GUARD(r < 0 ? -1 : 0);
+    *exists = r == 1;
+    return 0;
+}
+
+static int sq_tenant_exists(sigil_store *base, const char *name, bool *exists)
+{
+    sq_store *s = sq(base);
+    lock(s);
+    return unlock_ret(s, tenant_exists_locked(s, name, exists));
+}
+
+static int tenant_list_locked(sq_store *s, sigil_store_tenant_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, Q_TENANT_LIST);
+    char name[SIGIL_TENANT_MAX + 1];
+    int r;
+    while ((r = step_row(s, st, "tenant list")) == 1) {
+        if (col_text(st, 0, name, sizeof(name), "tenant name") != 0 ||
+            fn(ctx, name, sqlite3_column_int64(st, 1)) != 0) {
+            (void)sqlite3_reset(st);
+            return -1;
+        }
+    }
+    return r;
+}
+
+static int sq_tenant_list(sigil_store *base, sigil_store_tenant_fn fn, void *ctx)
+{
+    sq_store *s = sq(base);
+    lock(s);
+    return unlock_ret(s, tenant_list_locked(s, fn, ctx));
+}
+
+/* ---- tokens ---- */
+static int sq_token_add(sigil_store *base, const sigil_token_record *t)
+{
+    sq_store *s = sq(base);
+    bool exists = false;
+    lock(s);
+    if (tenant_exists_locked(s, t->tenant, &exists) != 0)
+        return unlock_ret(s, -1);
+    if (!exists)
+        return unlock_ret(s, sigil_fail(SIGIL_E_NOT_FOUND, "tenant: no such tenant"));
+    sqlite3_stmt *st = stmt(s, Q_TOKEN_ADD);
+    (void)bind_text(st, 1, t->id);
+    (void)bind_text(st, 2, t->tenant);
+    (void)bind_blob(st, 3, t->secret_hash, sizeof(t->secret_hash));
+    (void)sqlite3_bind_int64(st, 4, t->created_ms);
+    return unlock_ret(s, step_done(s, st, "token"));
+}
+
+static int token_from_row(sqlite3_stmt *st, sigil_token_record *out)
+{
+    memset(out, 0, sizeof(*out));
+    GUARD(col_text(st, 0, out->id, sizeof(out->id), "token id"));
+    GUARD(col_text(st, 1, out->tenant, sizeof(out->tenant), "token tenant"));
+    GUARD(col_fixed(st, 2, out->secret_hash, sizeof(out->secret_hash), "token hash"));
+    out->created_ms = sqlite3_column_int64(st, 3);
+    out->revoked_ms = sqlite3_column_int64(st, 4);
+    return 0;
+}
+
+static int token_get_locked(sq_store *s, const char *id, sigil_token_record *out)
+{
+    sqlite3_stmt *st = stmt(s, Q_TOKEN_GET);
+    (void)bind_text(st, 1, id);
+    int r = step_row(s, st, "token lookup");
+    GUARD(r < 0 ? -1 : 0);
+    ENSURE(r == 1, SIGIL_E_NOT_FOUND, "token: no such token");
+    r = token_from_row(st, out);
+    (void)sqlite3_reset(st);
+    return r;
+}
+
+static int sq_token_get(sigil_store *base, const char *id, sigil_token_record *out)
+{
+    sq_store *s = sq(base);
+    lock(s);
+    return unlock_ret(s, token_get_locked(s, id, out));
+}
+
+static int token_list_locked(sq_store *s, const char *tenant, sigil_store_token_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, tenant == NULL ? Q_TOKEN_LIST : Q_TOKEN_LIST_TENANT);
+    sigil_token_record t;
+    int r;
+    if (tenant != NULL)
+        (void)bind_text(st, 1, tenant);
+    while ((r = step_row(s, st, "token list")) == 1) {
+        if (token_from_row(st, &t) != 0 || fn(ctx, &t) != 0) {
+            (void)sqlite3_reset(st);
+            return -1;
+        }
+    }
+    return r;
+}
+
+static int sq_token_list(sigil_store *base, const char *tenant, sigil_store_token_fn fn, void *ctx)
+{
+    sq_store *s = sq(base);
+    lock(s);
+    return unlock_ret(s, token_list_locked(s, tenant, fn, ctx));
+}
+
+static int changed_one(sq_store *s, int rc, const char *what)
+{
+    GUARD(rc);
+    ENSURE(sqlite3_changes(s->db) == 1, SIGIL_E_NOT_FOUND, "%s", what);
+    return 0;
+}
+
+static int sq_token_revoke(sigil_store *base, const char *id, int64_t now_ms)
+{
+    sq_store *s = sq(base);
+    lock(s);
+    sqlite3_stmt *st = stmt(s, Q_TOKEN_REVOKE);
+    (void)bind_text(st, 1, id);
+    (void)sqlite3_bind_int64(st, 2, now_ms);
+    int rc = step_done(s, st, "token revoke");
+    return unlock_ret(s, changed_one(s, rc, "token: no such active token"));
+}
+
+/* ---- keys ---- */
+static int sq_key_put(sigil_store *base, const sigil_key_record *k, const uint8_t *blob,
+                      size_t blob_len)
+{
+    sq_store *s = sq(base);
+    ENSURE(blob != NULL && blob_len > 0, SIGIL_E_INTERNAL, "store: key without a blob");
+    lock(s);
+    sqlite3_stmt *st = stmt(s, Q_KEY_PUT);
+    (void)bind_text(st, 1, k->key_id);
+    (void)bind_text(st, 2, k->tenant);
+    (void)bind_text(st, 3, k->venue);
+    (void)bind_text(st, 4, k->network);
+    (void)bind_text(st, 5, k->key_type);
+    (void)bind_text(st, 6, k->address[0] != '\0' ? k->address : NULL);
+    (void)bind_blob(st, 7, k->policy_hash, sizeof(k->policy_hash));
+    (void)bind_blob(st, 8, blob, blob_len);
+    (void)sqlite3_bind_int64(st, 9, k->created_ms);
+    return unlock_ret(s, step_done(s, st, "key"));
+}
+
+static int key_from_row(sqlite3_stmt *st, sigil_key_record *out)
+{
+    memset(out, 0, sizeof(*out));
+    GUARD(col_text(st, 0, out->key_id, sizeof(out->key_id), "key id"));
+    GUARD(col_text(st, 1, out->tenant, sizeof(out->tenant), "key tenant"));
+    GUARD(col_text(st, 2, out->venue, sizeof(out->venue), "key venue"));
+    GUARD(col_text(st, 3, out->network, sizeof(out->network), "key network"));
+    GUARD(col_text(st, 4, out->key_type, sizeof(out->key_type), "key type"));
+    GUARD(col_text(st, 5, out->address, sizeof(out->address), "key address"));
+    GUARD(col_fixed(st, 6, out->policy_hash, sizeof(out->policy_hash), "policy hash"));
+    out->created_ms = sqlite3_column_int64(st, 7);
+    out->deleted_ms = sqlite3_column_int64(st, 8);
+    return 0;
+}
+
+static int key_get_locked(sq_store *s, const char *tenant, const char *key_id,
+                          sigil_key_record *out, sigil_buf *blob)
+{
+    sqlite3_stmt *st = stmt(s, Q_KEY_GET);
+    (void)bind_text(st, 1, key_id);
+    (void)bind_text(st, 2, tenant);
+    int r = step_row(s, st, "key lookup");
+    GUARD(r < 0 ? -1 : 0);
+    ENSURE(r == 1, SIGIL_E_NOT_FOUND, "key_id: no such key");
+    r = key_from_row(st, out);
+    if (r == 0 && blob != NULL)
+        r = col_buf(st, 9, blob, "key blob");
+    (void)sqlite3_reset(st);
+    return r;
+}
+
+static int sq_key_get(sigil_store *base, const char *tenant, const char *key_id,
+                      sigil_key_record *out, sigil_buf *blob)
+{
+    sq_store *s = sq(base);
+    lock(s);
+    return unlock_ret(s, key_get_locked(s, tenant, key_id, out, blob));
+}
+
+static int key_list_locked(sq_store *s, const char *tenant, sigil_store_key_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, Q_KEY_LIST);
+    sigil_key_record k;
+    int r;
+    (void)bind_text(st, 1, tenant);
+    while ((r = step_row(s, st, "key list")) == 1) {
+        if (key_from_row(st, &k) != 0 || fn(ctx, &k) != 0) {
+            (void)sqlite3_reset(st);
+            return -1;
+        }
+    }
+    return r;
+}
+
+static int sq_key_list(sigil_store *base, const char *tenant, sigil_store_key_fn fn, void *ctx)
+{
+    sq_store *s = sq(base);
+    lock(s);
+    return unlock_ret(s, key_list_locked(s, tenant, fn, ctx));
+}
+
+static int sq_key_delete(sigil_store *base, const char *tenant, const char *key_id, int64_t now_ms)
+{
+    sq_store *s = sq(base);
+    lock(s);
+    sqlite3_stmt *st = stmt(s, Q_KEY_DELETE);
+    (void)bind_text(st, 1, key_id);
+    (void)bind_text(st, 2, tenant);
+    (void)sqlite3_bind_int64(st, 3, now_ms);
+    int rc = step_done(s, st, "key delete");
+    return unlock_ret(s, changed_one(s, rc, "key_id: no such key"));
+}
+
+/* ---- idempotency ---- */
+typedef struct {
+    const char *tenant, *key;
+    const uint8_t *hash;
+    int64_t now;
+} idem_args;
+
+static void bind_idem(sqlite3_stmt *st, const idem_args *a, bool with_hash)
+{
+    (void)bind_text(st, 1, a->tenant);
+    (void)bind_text(st, 2, a->key);
+    if (with_hash) {
+        (void)bind_blob(st, 3, a->hash, 32);
+        (void)sqlite3_bind_int64(st, 4, a->now);
+    }
+}
+
+/* Inspects an existing row: same request and finished -> DONE with the
+ * response, same request running -> IN_PROGRESS (or taken over when
+ * stale), another request -> MISMATCH. */
+static int idem_existing(sq_store *s, sqlite3_stmt *st, const idem_args *a, sigil_idem_state *state,
+                         unsigned *status, sigil_buf *body)
+{
+    uint8_t stored[32];
+    GUARD(col_fixed(st, 0, stored, sizeof(stored), "idempotency hash"));
+    int64_t code = sqlite3_column_int64(st, 1);
+    int64_t created = sqlite3_column_int64(st, 3);
+    if (!sigil_store_ct_eq(stored, a->hash, sizeof(stored))) {
+        *state = SIGIL_IDEM_MISMATCH;
+        return 0;
+    }
+    if (code != 0) {
+        *state = SIGIL_IDEM_DONE;
+        *status = (unsigned)code;
+        return col_buf(st, 2, body, "idempotent response");
+    }
+    if (a->now - created < IDEM_STALE_MS) {
+        *state = SIGIL_IDEM_IN_PROGRESS;
+        return 0;
+    }
+    (void)sqlite3_reset(st);
+    sqlite3_stmt *up = stmt(s, Q_IDEM_TAKEOVER);
+    bind_idem(up, a, true);
+    GUARD(step_done(s, up, "idempotency takeover"));
+    *state = SIGIL_IDEM_NEW;
+    return 0;
+}
+
+static int idem_begin_tx(sq_store *s, const idem_args *a, sigil_idem_state *state, unsigned *status,
+                         sigil_buf *body)
+{
+    sqlite3_stmt *st = stmt(s, Q_IDEM_PURGE);
+    (void)sqlite3_bind_int64(st, 1, a->now - SIGIL_IDEM_TTL_MS);
+    GUARD(step_done(s, st, "idempotency purge"));
+    st = stmt(s, Q_IDEM_GET);
+    bind_idem(st, a, false);
+    int r = step_row(s, st, "idempotency lookup");
+    GUARD(r < 0 ? -1 : 0);
+    if (r == 1) {
+        r = idem_existing(s, st, a, state, status, body);
+        (void)sqlite3_reset(st);
+        return r;
+    }
+    st = stmt(s, Q_IDEM_INSERT);
+    bind_idem(st, a, true);
+    GUARD(step_done(s, st, "idempotency reservation"));
+    *state = SIGIL_IDEM_NEW;
+    return 0;
+}
+
+static int sq_idem_begin(sigil_store *base, const char *tenant, const char *idem_key,
+                         const uint8_t request_hash[32], int64_t now_ms, sigil_idem_state *state,
+                         unsigned *status, sigil_buf *body)
+{
+    sq_store *s = sq(base);
+    idem_args a = {tenant, idem_key, request_hash, now_ms};
+    lock(s);
+    if (tx(s, Q_BEGIN) != 0)
+        return unlock_ret(s, -1);
+    int rc = idem_begin_tx(s, &a, state, status, body);
+    return unlock_ret(s, tx_end(s, rc));
+}
+
+static int sq_idem_abort(sigil_store *base, const char *tenant, const char *idem_key)
+{
+    sq_store *s = sq(base);
+    idem_args a = {tenant, idem_key, NULL, 0};
+    lock(s);
+    sqlite3_stmt *st = stmt(s, Q_IDEM_DELETE);
+    bind_idem(st, &a, false);
+    return unlock_ret(s, step_done(s, st, "idempotency release"));
+}
+
+/* ---- audit ---- */
+static int audit_insert(sq_store *s, const sigil_audit_record *a, uint64_t *seq)
+{
+    sqlite3_stmt *st = stmt(s, Q_AUDIT_ADD);
+    (void)sqlite3_bind_int64(st, 1, a->time_ms);
+    (void)bind_text(st, 2, a->tenant);
+    (void)bind_text(st, 3, a->key_id);
+    (void)bind_text(st, 4, a->op);
+    (void)bind_text(st, 5, a->action);
+    (void)bind_text(st, 6, a->decision);
+    (void)sqlite3_bind_int64(st, 7, a->http_status);
+    (void)bind_text(st, 8, a->error_code);
+    (void)bind_blob(st, 9, a->request_hash, 32);
+    (void)bind_blob(st, 10, a->output_hash, 32);
+    GUARD(step_done(s, st, "audit append"));
+    if (seq != NULL)
+        *seq = (uint64_t)sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+static int idem_finish(sq_store *s, const sigil_audit_record *a, const sigil_idem_outcome *o)
+{
+    sqlite3_stmt *st = stmt(s, Q_IDEM_FINISH);
+    (void)bind_text(st, 1, a->tenant);
+    (void)bind_text(st, 2, o->idem_key);
+    (void)sqlite3_bind_int64(st, 3, o->status);
+    (void)bind_blob(st, 4, o->body, o->body_len);
+    GUARD(step_done(s, st, "idempotency record"));
+    ENSURE(sqlite3_changes(s->db) == 1, SIGIL_E_CONFLICT,
+           "Idempotency-Key: the reservation was lost");
+    return 0;
+}
+
+static int sq_record_outcome(sigil_store *base, const sigil_audit_record *a,
+                             const sigil_idem_outcome *idem, uint64_t *seq)
+{
+    sq_store *s = sq(base);
+    ENSURE(a->tenant != NULL && a->op != NULL && a->decision != NULL, SIGIL_E_INTERNAL,
+           "store: incomplete audit record");
+    lock(s);
+    if (tx(s, Q_BEGIN) != 0)
+        return unlock_ret(s, -1);
+    int rc = audit_insert(s, a, seq);
+    if (rc == 0 && idem != NULL)
+        rc = idem_finish(s, a, idem);
+    return unlock_ret(s, tx_end(s, rc));
+}
+
+static int audit_from_row(sqlite3_stmt *st, sigil_audit_row *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->seq = (uint64_t)sqlite3_column_int64(st, 0);
+    r->time_ms = sqlite3_column_int64(st, 1);
+    GUARD(col_text(st, 2, r->tenant, sizeof(r->tenant), "audit tenant"));
+    GUARD(col_text(st, 3, r->key_id, sizeof(r->key_id), "audit key id"));
+    GUARD(col_text(st, 4, r->op, sizeof(r->op), "audit op"));
+    GUARD(col_text(st, 5, r->action, sizeof(r->action), "audit action"));
+    GUARD(col_text(st, 6, r->decision, sizeof(r->decision), "audit decision"));
+    r->http_status = (unsigned)sqlite3_column_int64(st, 7);
+    GUARD(col_text(st, 8, r->error_code, sizeof(r->error_code), "audit error code"));
+    r->has_request_hash = sqlite3_column_type(st, 9) != SQLITE_NULL;
+    if (r->has_request_hash)
+        GUARD(col_fixed(st, 9, r->request_hash, 32, "audit request hash"));
+    r->has_output_hash = sqlite3_column_type(st, 10) != SQLITE_NULL;
+    if (r->has_output_hash)
+        GUARD(col_fixed(st, 10, r->output_hash, 32, "audit output hash"));
+    return 0;
+}
+
+static int audit_list_locked(sq_store *s, uint64_t after, sigil_store_audit_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, Q_AUDIT_LIST);
+    sigil_audit_row row;
+    int r;
+    (void)sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+    while ((r = step_row(s, st, "audit list")) == 1) {
+        if (audit_from_row(st, &row) != 0 || fn(ctx, &row) != 0) {
+            (void)sqlite3_reset(st);
+            return -1;
+        }
+    }
+    return r;
+}
+
+static int sq_audit_list(sigil_store *base, uint64_t after_seq, sigil_store_audit_fn fn, void *ctx)
+{
+    sq_store *s = sq(base);
+    lock(s);
+    return unlock_ret(s, audit_list_locked(s, after_seq, fn, ctx));
+}
+
+/* ---- boots and the seed ---- */
+static int sq_boot_put(sigil_store *base, const sigil_boot_record *b, const uint8_t *doc,
+                       size_t doc_len)
+{
+    sq_store *s = sq(base);
+    ENSURE(doc != NULL && doc_len > 0, SIGIL_E_INTERNAL, "store: boot without a document");
+    lock(s);
+    sqlite3_stmt *st = stmt(s, Q_BOOT_PUT);
+    (void)bind_blob(st, 1, b->boot_id, sizeof(b->boot_id));
+    (void)bind_blob(st, 2, doc, doc_len);
+    (void)bind_blob(st, 3, b->measurement, sizeof(b->measurement));
+    (void)sqlite3_bind_int64(st, 4, b->created_ms);
+    return unlock_ret(s, step_done(s, st, "boot archive"));
+}
+
+static int boot_get_locked(sq_store *s, const uint8_t *boot_id, sigil_boot_record *out,
+                           sigil_buf *doc)
+{
+    sqlite3_stmt *st = stmt(s, Q_BOOT_GET);
+    (void)bind_blob(st, 1, boot_id, SIGIL_BOOT_ID_LEN);
+    int r = step_row(s, st, "boot lookup");
+    GUARD(r < 0 ? -1 : 0);
+    ENSURE(r == 1, SIGIL_E_NOT_FOUND, "boot_id: no such boot");
+    memcpy(out->boot_id, boot_id, SIGIL_BOOT_ID_LEN);
+    r = col_fixed(st, 0, out->measurement, sizeof(out->measurement), "boot measurement");
+    out->created_ms = sqlite3_column_int64(st, 1);
+    if (r == 0 && doc != NULL)
+        r = col_buf(st, 2, doc, "boot document");
+    (void)sqlite3_reset(st);
+    return r;
+}
+
+static int sq_boot_get(sigil_store *base, const uint8_t boot_id[SIGIL_BOOT_ID_LEN],
+                       sigil_boot_record *out, sigil_buf *doc)
+{
+    sq_store *s = sq(base);
+    lock(s);
+    return unlock_ret(s, boot_get_locked(s, boot_id, out, doc));
+}
+
+static int seed_get_locked(sq_store *s, sigil_buf *seed, bool *present)
+{
+    sqlite3_stmt *st = stmt(s, Q_SEED_GET);
+    int r = step_row(s, st, "seed lookup");
+    GUARD(r < 0 ? -1 : 0);
+    *present = r == 1;
+    if (r == 1) {
+        r = col_buf(st, 0, seed, "seed ciphertext");
+        (void)sqlite3_reset(st);
+        return r;
+    }
+    return 0;
+}
+
+static int sq_seed_get(sigil_store *base, sigil_buf *seed, bool *present)
+{
+    sq_store *s = sq(base);
+    lock(s);
+    return unlock_ret(s, seed_get_locked(s, seed, present));
+}
+
+static int sq_seed_put(sigil_store *base, const uint8_t *seed, size_t len)
+{
+    sq_store *s = sq(base);
+    ENSURE(seed != NULL && len > 0, SIGIL_E_INTERNAL, "store: empty seed ciphertext");
+    lock(s);
+    sqlite3_stmt *st = stmt(s, Q_SEED_PUT);
+    (void)bind_blob(st, 1, seed, len);
+    return unlock_ret(s, step_done(s, st, "seed store"));
+}
+
+/* ---- open, migrate, close ---- */
+static void sq_close(sigil_store *base)
+{
+    sq_store *s = sq(base);
+    if (s == NULL)
+        return;
+    for (int i = 0; i < Q_COUNT_; i++)
+        (void)sqlite3_finalize(s->q[i]);
+    (void)sqlite3_close(s->db);
+    (void)pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+static const sigil_store_ops SQLITE_OPS = {
+    .name = "sqlite",
+    .close = sq_close,
+    .tenant_add = sq_tenant_add,
+    .tenant_exists = sq_tenant_exists,
+    .tenant_list = sq_tenant_list,
+    .token_add = sq_token_add,
+    .token_get = sq_token_get,
+    .token_list = sq_token_list,
+    .token_revoke = sq_token_revoke,
+    .key_put = sq_key_put,
+    .key_get = sq_key_get,
+    .key_list = sq_key_list,
+    .key_delete = sq_key_delete,
+    .idem_begin = sq_idem_begin,
+    .idem_abort = sq_idem_abort,
+    .record_outcome = sq_record_outcome,
+    .audit_list = sq_audit_list,
+    .boot_put = sq_boot_put,
+    .boot_get = sq_boot_get,
+    .seed_get = sq_seed_get,
+    .seed_put = sq_seed_put,
+};
+
+int sigil_store_sqlite_schema_version(void)
+{
+    return (int)SIGIL_ARRAY_LEN(MIGRATIONS);
+}
+
+static int exec(sq_store *s, const char *sql, const char *what)
+{
+    char *err = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &err) == SQLITE_OK)
+        return 0;
+    (void)sigil_fail(SIGIL_E_IO, "store: %s failed: %s", what, err != NULL ? err : "?");
+    sqlite3_free(err);
+    return -1;
+}
+
+static int schema_version(sq_store *s, int *version)
+{
+    sqlite3_stmt *st = NULL;
+    GUARD(exec(s, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+               "schema_version table"));
+    ENSURE(sqlite3_prepare_v2(s->db, "SELECT MAX(version) FROM schema_version", -1, &st, NULL) ==
+               SQLITE_OK,
+           SIGIL_E_IO, "store: cannot read the schema version");
+    int rc = sqlite3_step(st);
+    *version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    (void)sqlite3_finalize(st);
+    ENSURE(*version >= 0, SIGIL_E_IO, "store: cannot read the schema version");
+    return 0;
+}
+
+/* Applies each pending migration in its own transaction, with its version
+ * row, so a crash leaves the database at a whole version. */
+static int migrate(sq_store *s)
+{
+    int version;
+    char bump[96];
+    GUARD(exec(s, "BEGIN IMMEDIATE", "migration"));
+    if (schema_version(s, &version) != 0) {
+        (void)exec(s, "ROLLBACK", "rollback");
+        return -1;
+    }
+    GUARD(exec(s, "COMMIT", "migration"));
+    ENSURE(version <= sigil_store_sqlite_schema_version(), SIGIL_E_IO,
+           "store: database schema version %d is newer than this build (%d)", version,
+           sigil_store_sqlite_schema_version());
+    for (int v = version; v < sigil_store_sqlite_schema_version(); v++) {
+        snprintf(bump, sizeof(bump), "INSERT INTO schema_version (version) VALUES (%d)", v + 1);
+        GUARD(exec(s, "BEGIN IMMEDIATE", "migration"));
+        if (exec(s, MIGRATIONS[v], "migration") != 0 || exec(s, bump, "migration") != 0 ||
+            exec(s, "COMMIT", "migration") != 0) {
+            (void)exec(s, "ROLLBACK", "rollback");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int configure(sq_store *s)
+{
+    (void)sqlite3_busy_timeout(s->db, 5000);
+    GUARD(exec(s, "PRAGMA journal_mode=WAL", "journal mode"));
+    GUARD(exec(s, "PRAGMA synchronous=FULL", "synchronous mode"));
+    GUARD(exec(s, "PRAGMA foreign_keys=ON", "foreign keys"));
+    GUARD(migrate(s));
+    for (int i = 0; i < Q_COUNT_; i++)
+        ENSURE(sqlite3_prepare_v3(s->db, QUERIES[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
+                                  NULL) == SQLITE_OK,
+               SIGIL_E_IO, "store: cannot prepare a statement: %s", sqlite3_errmsg(s->db));
+    return 0;
+}
+
+int sigil_store_open_sqlite(sigil_store **out, const char *path)
+{
+    sq_store *s = calloc(1, sizeof(*s));
+    *out = NULL;
+    ENSURE(s != NULL, SIGIL_E_NO_MEMORY, "store: out of memory");
+    s->base.ops = &SQLITE_OPS;
+    (void)pthread_mutex_init(&s->mu, NULL);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        (void)sigil_fail(SIGIL_E_IO, "store: cannot open the database: %s",
+                         s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
+        sq_close(&s->base);
+        return -1;
+    }
+    if (configure(s) != 0) {
+        sq_close(&s->base);
+        return -1;
+    }
+    *out = &s->base;
+    return 0;
+}

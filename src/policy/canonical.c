@@ -1,0 +1,300 @@
+/*
+ * RFC 8785 JSON Canonicalization Scheme for the subset Sigil signs (policies,
+ * receipts): members sorted by the UTF-16 code units of their keys, no
+ * whitespace, JCS string escaping, integers only. Untrusted input; parsed by
+ * the strict reader first, so everything here walks validated tokens. No
+ * allocation: per-thread arenas sized for SIGIL_CANON_MAX_* at start.
+ */
+#include <string.h>
+
+#include "sigil/policy.h"
+
+typedef struct {
+    uint32_t key; /* key token */
+    uint32_t off; /* decoded key in the key arena */
+    uint32_t len;
+} member;
+
+static _Thread_local sigil_json_tok tl_toks[SIGIL_CANON_MAX_TOKENS];
+static _Thread_local member tl_members[SIGIL_CANON_MAX_TOKENS];
+static _Thread_local uint8_t tl_keys[SIGIL_CANON_MAX_BYTES];
+
+typedef struct {
+    const sigil_json *d;
+    sigil_buf *out;
+    size_t nmembers; /* members in use (a stack: objects nest) */
+    sigil_buf keys;  /* decoded keys (a stack too) */
+} canon;
+
+/* ---- ordering: UTF-16 code units of the decoded keys ---- */
+
+/* Next code point of valid UTF-8 (the parser validated every string). */
+static uint32_t next_cp(const uint8_t *p, size_t n, size_t *i)
+{
+    uint32_t c = p[(*i)++];
+    size_t more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+    c &= more == 3 ? 0x07u : more == 2 ? 0x0Fu : more == 1 ? 0x1Fu : 0x7Fu;
+    while (more-- > 0 && *i < n)
+        c = c << 6 | (p[(*i)++] & 0x3Fu);
+    return c;
+}
+
+/* The first UTF-16 code unit of a code point. */
+static uint32_t first_unit(uint32_t cp)
+{
+    return cp < 0x10000 ? cp : 0xD800u + ((cp - 0x10000u) >> 10);
+}
+
+static int cmp_utf16(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+    size_t i = 0, j = 0;
+    while (i < an && j < bn) {
+        uint32_t x = next_cp(a, an, &i), y = next_cp(b, bn, &j);
+        if (x == y)
+            continue;
+        uint32_t ux = first_unit(x), uy = first_unit(y);
+        if (ux != uy)
+            return ux < uy ? -1 : 1;
+        return x < y ? -1 : 1; /* same high surrogate: low surrogates order as code points */
+    }
+    return (i < an) - (j < bn);
+}
+
+static int member_cmp(const canon *c, const member *x, const member *y)
+{
+    return cmp_utf16(c->keys.data + x->off, x->len, c->keys.data + y->off, y->len);
+}
+
+/* Insertion sort: objects are small, keys are unique (the parser refuses
+ * duplicates), and it needs no extra memory. */
+static void sort_members(const canon *c, member *m, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        member cur = m[i];
+        size_t j = i;
+        while (j > 0 && member_cmp(c, &m[j - 1], &cur) > 0) {
+            m[j] = m[j - 1];
+            j--;
+        }
+        m[j] = cur;
+    }
+}
+
+/* ---- strings: JCS escaping (RFC 8785 §3.2.2.2) ---- */
+
+static int put_escaped_byte(sigil_buf *out, uint8_t ch)
+{
+    static const char HEX[] = "0123456789abcdef";
+    static const char SHORT[0x23] = {
+        ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['"'] = '"'};
+    if (ch == '\\')
+        return sigil_buf_put(out, "\\\\", 2);
+    if (ch < sizeof(SHORT) && SHORT[ch] != 0) {
+        char e[2] = {'\\', SHORT[ch]};
+        return sigil_buf_put(out, e, 2);
+    }
+    if (ch >= 0x20)
+        return sigil_buf_putc(out, (char)ch);
+    char u[6] = {'\\', 'u', '0', '0', HEX[ch >> 4], HEX[ch & 15]};
+    return sigil_buf_put(out, u, 6);
+}
+
+static int put_decoded(sigil_buf *out, const uint8_t *p, size_t n)
+{
+    GUARD(sigil_buf_putc(out, '"'));
+    for (size_t i = 0; i < n; i++)
+        GUARD(put_escaped_byte(out, p[i]));
+    return sigil_buf_putc(out, '"');
+}
+
+static uint32_t hex4(const char *p)
+{
+    uint32_t v = 0;
+    for (int k = 0; k < 4; k++) {
+        char h = p[k];
+        uint32_t d = h <= '9' ? (uint32_t)(h - '0') : (uint32_t)((h | 0x20) - 'a' + 10);
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+static size_t utf8_put(uint8_t *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        o[0] = (uint8_t)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (uint8_t)(0xC0 | cp >> 6);
+        o[1] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (uint8_t)(0xE0 | cp >> 12);
+        o[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+        o[2] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (uint8_t)(0xF0 | cp >> 18);
+    o[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
+    o[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+    o[3] = (uint8_t)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decodes one validated escape at raw[i] == '\\' into o; returns its length. */
+static size_t decode_escape(const char *raw, size_t i, uint8_t o[4], size_t *no)
+{
+    static const uint8_t SIMPLE[128] = {['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
+                                        ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t'};
+    uint8_t e = (uint8_t)raw[i + 1];
+    if (e != 'u') {
+        o[0] = SIMPLE[e & 0x7F];
+        *no = 1;
+        return 2;
+    }
+    uint32_t cp = hex4(raw + i + 2);
+    if (cp < 0xD800 || cp > 0xDBFF) {
+        *no = utf8_put(o, cp);
+        return 6;
+    }
+    uint32_t lo = hex4(raw + i + 8); /* the parser refused unpaired surrogates */
+    *no = utf8_put(o, 0x10000u + ((cp - 0xD800u) << 10) + (lo - 0xDC00u));
+    return 12;
+}
+
+/* A string value straight from its raw (escaped) text: plain bytes are
+ * already in their canonical form (raw strings hold no control characters,
+ * and '"' only escaped); escapes are decoded and re-escaped the JCS way. */
+static int put_string_tok(sigil_buf *out, const sigil_json *d, uint32_t t)
+{
+    sigil_slice s = sigil_json_raw(d, t);
+    if (sigil_json_str_is_plain(d, t)) {
+        GUARD(sigil_buf_putc(out, '"'));
+        GUARD(sigil_buf_put(out, s.p, s.len));
+        return sigil_buf_putc(out, '"');
+    }
+    GUARD(sigil_buf_putc(out, '"'));
+    size_t i = 0;
+    while (i < s.len) {
+        const char *bs = memchr(s.p + i, '\\', s.len - i);
+        size_t run_end = bs ? (size_t)(bs - s.p) : s.len;
+        GUARD(sigil_buf_put(out, s.p + i, run_end - i));
+        if (run_end == s.len)
+            break;
+        uint8_t dec[4];
+        size_t n;
+        i = run_end + decode_escape(s.p, run_end, dec, &n);
+        for (size_t k = 0; k < n; k++)
+            GUARD(put_escaped_byte(out, dec[k]));
+    }
+    return sigil_buf_putc(out, '"');
+}
+
+/* ---- numbers: integers only, |n| <= 2^53-1, "-0" is "0" ---- */
+static int put_number(sigil_buf *out, const sigil_json *d, uint32_t t)
+{
+    sigil_slice s = sigil_json_raw(d, t);
+    ENSURE(sigil_json_is_integer(d, t), SIGIL_E_BAD_FIELD,
+           "json: number at byte %u is not an integer (canonical JSON takes integers only)",
+           d->toks[t].start);
+    bool neg = s.p[0] == '-';
+    const char *digits = s.p + neg;
+    size_t n = s.len - neg;
+    uint64_t v = 0;
+    ENSURE(n <= 16, SIGIL_E_OUT_OF_RANGE, "json: integer at byte %u is beyond 2^53-1",
+           d->toks[t].start);
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (uint64_t)(digits[i] - '0');
+    ENSURE(v <= SIGIL_JSON_MAX_SAFE_INT, SIGIL_E_OUT_OF_RANGE,
+           "json: integer at byte %u is beyond 2^53-1", d->toks[t].start);
+    if (v == 0)
+        return sigil_buf_putc(out, '0');
+    return sigil_buf_put(out, s.p, s.len);
+}
+
+static int put_value(canon *c, uint32_t t);
+
+static int put_object(canon *c, uint32_t obj)
+{
+    const sigil_json *d = c->d;
+    size_t base = c->nmembers, keys_mark = c->keys.len, n = 0;
+    for (uint32_t k = sigil_json_first(d, obj); k != 0; k = sigil_json_sibling(d, obj, k)) {
+        ENSURE(base + n < SIGIL_CANON_MAX_TOKENS, SIGIL_E_TOO_LARGE, "json: too many members");
+        member *m = &tl_members[base + n++];
+        m->key = k;
+        m->off = (uint32_t)c->keys.len;
+        GUARD(sigil_json_str(d, k, &c->keys));
+        m->len = (uint32_t)(c->keys.len - m->off);
+    }
+    c->nmembers = base + n;
+    sort_members(c, &tl_members[base], n);
+    int rc = sigil_buf_putc(c->out, '{');
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const member *m = &tl_members[base + i];
+        if (i > 0)
+            rc = sigil_buf_putc(c->out, ',');
+        if (rc == 0)
+            rc = put_decoded(c->out, c->keys.data + m->off, m->len);
+        if (rc == 0)
+            rc = sigil_buf_putc(c->out, ':');
+        if (rc == 0)
+            rc = put_value(c, sigil_json_value(m->key));
+    }
+    if (rc == 0)
+        rc = sigil_buf_putc(c->out, '}');
+    c->nmembers = base;
+    c->keys.len = keys_mark;
+    return rc;
+}
+
+static int put_array(canon *c, uint32_t arr)
+{
+    GUARD(sigil_buf_putc(c->out, '['));
+    bool first = true;
+    for (uint32_t t = sigil_json_first(c->d, arr); t != 0; t = sigil_json_sibling(c->d, arr, t)) {
+        if (!first)
+            GUARD(sigil_buf_putc(c->out, ','));
+        first = false;
+        GUARD(put_value(c, t));
+    }
+    return sigil_buf_putc(c->out, ']');
+}
+
+static int put_value(canon *c, uint32_t t)
+{
+    switch (sigil_json_type_of(c->d, t)) {
+    case SIGIL_JSON_OBJECT:
+        return put_object(c, t);
+    case SIGIL_JSON_ARRAY:
+        return put_array(c, t);
+    case SIGIL_JSON_STRING:
+        return put_string_tok(c->out, c->d, t);
+    case SIGIL_JSON_NUMBER:
+        return put_number(c->out, c->d, t);
+    case SIGIL_JSON_TRUE:
+        return sigil_buf_put(c->out, "true", 4);
+    case SIGIL_JSON_FALSE:
+        return sigil_buf_put(c->out, "false", 5);
+    case SIGIL_JSON_NULL:
+        return sigil_buf_put(c->out, "null", 4);
+    default:
+        BAIL(SIGIL_E_INTERNAL, "json: unexpected token type");
+    }
+}
+
+int sigil_json_canonicalize(sigil_buf *out, const char *json, size_t len)
+{
+    sigil_json d;
+    ENSURE(len <= SIGIL_CANON_MAX_BYTES, SIGIL_E_TOO_LARGE, "json: larger than %d bytes",
+           SIGIL_CANON_MAX_BYTES);
+    GUARD(sigil_json_parse(&d, json, len, tl_toks, SIGIL_CANON_MAX_TOKENS));
+    canon c = {.d = &d, .out = out, .nmembers = 0};
+    sigil_buf_init(&c.keys, tl_keys, sizeof(tl_keys));
+    size_t mark = out->len;
+    if (put_value(&c, 0) != 0) {
+        out->len = mark;
+        return -1;
+    }
+    return 0;
+}

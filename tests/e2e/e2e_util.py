@@ -1,0 +1,179 @@
+"""Shared pieces of the end-to-end tests: a throw-away dev stack, an HTTP
+client with keep-alive, and independent re-implementations (libsodium through
+ctypes, JCS for the policy subset) used to build provisioning payloads the way
+docs/PROVISIONING.md says, without going through our own C code.
+
+Each test file is run by CTest as `python3 FILE <bin-dir> <tests-dir>`.
+"""
+import base64
+import ctypes
+import ctypes.util
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
+from devstack import DevStack, StackError  # noqa: E402,F401
+
+
+# ---- libsodium, independently of our C code ---------------------------------
+_sodium = ctypes.CDLL(ctypes.util.find_library("sodium") or "libsodium.so.23")
+assert _sodium.sodium_init() >= 0
+
+
+def box_seal(pk, msg):
+    out = ctypes.create_string_buffer(len(msg) + 48)
+    if _sodium.crypto_box_seal(out, msg, ctypes.c_ulonglong(len(msg)), pk) != 0:
+        raise RuntimeError("crypto_box_seal failed")
+    return out.raw
+
+
+def ed25519_keypair(seed):
+    pk = ctypes.create_string_buffer(32)
+    sk = ctypes.create_string_buffer(64)
+    _sodium.crypto_sign_seed_keypair(pk, sk, seed)
+    return pk.raw, sk.raw
+
+
+def ed25519_sign(sk, msg):
+    sig = ctypes.create_string_buffer(64)
+    _sodium.crypto_sign_detached(sig, None, msg, ctypes.c_ulonglong(len(msg)), sk)
+    return sig.raw
+
+
+def canonical(obj):
+    """RFC 8785 for the policy subset (ASCII keys, strings, integers, arrays)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def policy_signature(policy, seed):
+    _, sk = ed25519_keypair(seed)
+    return ed25519_sign(sk, b"sigil-policy-v1\0" + canonical(policy))
+
+
+def payload(tenant, venue, network, key_type, credentials, policy, owner_seed,
+            client_pubkey=None, signature=None):
+    """The provisioning payload of docs/PROVISIONING.md, key order as documented."""
+    owner_pk, _ = ed25519_keypair(owner_seed)
+    sig = signature if signature is not None else policy_signature(policy, owner_seed)
+    doc = {"v": 1, "tenant": tenant, "venue": venue, "network": network, "key_type": key_type,
+           "credentials": credentials, "owner_pubkey": owner_pk.hex(),
+           "client_pubkey": client_pubkey, "policy": policy, "policy_signature": sig.hex()}
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+# ---- HTTP --------------------------------------------------------------------
+class Http:
+    def __init__(self, url, token=None):
+        u = urllib.parse.urlparse(url)
+        self.host, self.port = u.hostname, u.port
+        self.token = token
+        self.conn = None
+
+    def request(self, method, path, body=None, token=..., headers=None, raw=False):
+        if token is ...:
+            token = self.token
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = f"Bearer {token}"
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body, separators=(",", ":"))
+        if isinstance(body, str):
+            body = body.encode()
+        if body is not None:
+            h.setdefault("Content-Type", "application/json")
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            try:
+                self.conn.request(method, path, body=body, headers=h)
+                r = self.conn.getresponse()
+                data = r.read()
+                break
+            except (ConnectionError, http.client.HTTPException):
+                self.conn.close()
+                self.conn = None
+                if attempt == 1:
+                    raise
+        if raw:
+            return r.status, dict(r.getheaders()), data
+        try:
+            parsed = json.loads(data) if data else None
+        except json.JSONDecodeError:
+            parsed = data.decode(errors="replace")
+        return r.status, dict(r.getheaders()), parsed
+
+
+# ---- a stack in a temporary directory ---------------------------------------
+class TempStack(DevStack):
+    def __init__(self, bin_dir, **kw):
+        self.tmp = tempfile.mkdtemp(prefix="sigil-e2e-")
+        super().__init__(bin_dir, os.path.join(self.tmp, "home"), **kw)
+
+    def stop(self):
+        super().stop()
+
+    def cleanup(self):
+        self.stop()
+        if os.environ.get("SIGIL_KEEP_TMP") is None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def write(self, name, obj, mode=0o600):
+        p = self.path(name)
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w") as f:
+            f.write(obj if isinstance(obj, str) else json.dumps(obj))
+        return p
+
+    def http(self, token=...):
+        return Http(self.gateway["url"], self.token if token is ... else token)
+
+    def seal(self, venue, network, credentials_file, policy_file, owner_key, token=None,
+             check=True, extra=()):
+        r = self.sigil("seal", "--gateway", self.gateway["url"], "--token", token or self.token,
+                       "--venue", venue, "--network", network,
+                       "--credentials", credentials_file, "--policy", policy_file,
+                       "--owner-key", owner_key, "--measurement", self.launch["measurement"],
+                       "--trust-dev-root", self.launch["root"], *extra, check=check)
+        if not check:
+            return r
+        return json.loads(r.stdout)
+
+    def sign_offline(self, venue, credentials_file, request, network="mainnet"):
+        r = self.sigil("sign", "--venue", venue, "--credentials", credentials_file,
+                       "--network", network, input=json.dumps(request).encode())
+        return r.stdout.decode().strip()
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+class Checks:
+    """Tiny test runner: named checks, a summary line, exit status."""
+
+    def __init__(self):
+        self.failed = []
+        self.passed = 0
+
+    def check(self, name, cond, detail=""):
+        if cond:
+            self.passed += 1
+            print(f"ok   {name}")
+        else:
+            self.failed.append(name)
+            print(f"FAIL {name} {detail}")
+
+    def done(self):
+        print(f"{self.passed} passed, {len(self.failed)} failed")
+        return 1 if self.failed else 0
