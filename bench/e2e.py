@@ -36,7 +36,7 @@ def main():
     bin_dir = os.path.abspath(sys.argv[1])
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 5.0
     conns = int(sys.argv[3]) if len(sys.argv) > 3 else 32
-    st = TempStack(bin_dir, gateway_args=["--rate", "10000000", "--burst", "10000000"],
+    st = TempStack(bin_dir, gateway_args=["--rate", "1000000", "--burst", "1000000", "--threads", "64"],
                    enclave_args=["--skew-ms", "600000"])
     try:
         st.start()

@@ -44,8 +44,13 @@ class DevStack:
     """One stack. `home` is its state directory (kept across runs by `make run`)."""
 
     def __init__(self, bin_dir, home, log_dir=None, gateway_args=(), enclave_args=(),
-                 quiet=True):
+                 quiet=True, enclave_exe=None, pin=None):
+        """enclave_exe: run this enclave binary instead of BIN/sigil-enclave;
+        pin: the measurement to pin in the key policy (default: the
+        measurement of the enclave binary that runs)."""
         self.bin = os.path.abspath(bin_dir)
+        self.enclave_exe = os.path.abspath(enclave_exe) if enclave_exe else None
+        self.pin = pin
         self.home = os.path.abspath(home)
         self.run_dir = os.path.join(self.home, "run")
         self.log_dir = os.path.abspath(log_dir or os.path.join(self.home, "log"))
@@ -85,7 +90,7 @@ class DevStack:
     def start_kms(self):
         kms_dir = os.path.join(self.home, "kms")
         root = self.dev_root()
-        measurement = self.measurement()
+        measurement = self.pin or self.measurement()
         subprocess.run([self.exe("sigil-kms"), "--state", kms_dir, "pin", "--image-sha384",
                         measurement], check=True, capture_output=True)
         proc = self._spawn("kms", [self.exe("sigil-kms"), "--state", kms_dir,
@@ -103,14 +108,17 @@ class DevStack:
             raise StackError(f"sigil-launch --init: {r.stderr.decode().strip()}")
         return os.path.join(launch_dir, "root.pem")
 
+    def enclave_path(self):
+        return self.enclave_exe or self.exe("sigil-enclave")
+
     def measurement(self):
-        return self.sigil("measure", self.exe("sigil-enclave")).stdout.decode().strip()
+        return self.sigil("measure", self.enclave_path()).stdout.decode().strip()
 
     def enclave_socket(self):
         return os.path.join(self.run_dir, "enclave.sock")
 
     def start_launch(self):
-        argv = [self.exe("sigil-launch"), "--enclave", self.exe("sigil-enclave"),
+        argv = [self.exe("sigil-launch"), "--enclave", self.enclave_path(),
                 "--state", os.path.join(self.home, "launch"),
                 "--ready-file", self._ready_path("launch"), "--",
                 "--listen", "unix:" + self.enclave_socket(),
@@ -170,7 +178,8 @@ class DevStack:
             time.sleep(0.1)
         raise StackError(f"stack not ready after {timeout}s: {last}")
 
-    def start(self):
+    def start(self, wait=True):
+        """Starts everything; with wait, until /readyz answers 200."""
         os.makedirs(self.home, mode=0o700, exist_ok=True)
         os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
         os.makedirs(self.log_dir, mode=0o700, exist_ok=True)
@@ -179,7 +188,8 @@ class DevStack:
             self.start_launch()
             self.start_gateway()
             self.token = self.ensure_tenant()
-            self.wait_ready()
+            if wait:
+                self.wait_ready()
         except BaseException:
             self.stop()
             raise

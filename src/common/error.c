@@ -8,7 +8,7 @@
 #include "sigil/common.h"
 
 static _Thread_local sigil_err tl_err;
-static _Thread_local char tl_msg[256];
+static _Thread_local char tl_msg[512];
 
 static const char *const ERR_CODES[SIGIL_E_COUNT_] = {
     [SIGIL_OK] = "ok",

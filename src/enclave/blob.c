@@ -79,7 +79,6 @@ int enclave_blob_seal(enclave_state *st, sigil_buf *out, const enclave_blob_meta
     sigil_buf_init(&kms_blob, kms_mem, sizeof(kms_mem));
     sigil_buf_init(&aad, aad_mem, sizeof(aad_mem));
     SIGIL_SECRET(key);
-    GUARD(sigil_secret_alloc(&key, 64));
     GUARD(enclave_kms_generate(st, &key, &kms_blob));
     ENSURE(key.len == ENCLAVE_DATA_KEY_BYTES, SIGIL_E_KEY_SERVICE,
            "blob: the key service returned a %zu-byte data key", key.len);

@@ -181,7 +181,6 @@ static int derive_keys(enclave_state *st, const sigil_secret *seed)
 int enclave_boot(enclave_state *st, const uint8_t *seed_ct, size_t seed_ct_len)
 {
     SIGIL_SECRET(seed);
-    GUARD(sigil_secret_alloc(&seed, ENCLAVE_DATA_KEY_BYTES + 32));
     GUARD(obtain_seed(st, &seed, seed_ct, seed_ct_len));
     pthread_mutex_lock(&st->lock);
     int rc = derive_keys(st, &seed);

@@ -70,7 +70,8 @@ SIGIL_WARN_UNUSED_RESULT int enclave_boot(enclave_state *st, const uint8_t *seed
 SIGIL_WARN_UNUSED_RESULT int enclave_attest(enclave_state *st, sigil_buf *doc, const uint8_t *nonce,
                                             size_t nonce_len, const uint8_t *public_key,
                                             size_t pk_len);
-/* Key-service calls with a (cached) Recipient document. */
+/* Key-service calls with a (cached) Recipient document; *plain is allocated
+ * by the call (locked memory; free it with sigil_secret_free). */
 SIGIL_WARN_UNUSED_RESULT int enclave_kms_generate(enclave_state *st, sigil_secret *plain,
                                                   sigil_buf *blob);
 SIGIL_WARN_UNUSED_RESULT int enclave_kms_decrypt(enclave_state *st, sigil_secret *plain,

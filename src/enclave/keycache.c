@@ -88,7 +88,6 @@ int enclave_data_key(enclave_state *st, sigil_secret *key, const uint8_t *kms_bl
     if (cache != NULL && cache_get(id, key))
         return 0;
     SIGIL_SECRET(plain);
-    GUARD(sigil_secret_alloc(&plain, 64));
     GUARD(enclave_kms_decrypt(st, &plain, kms_blob, len));
     ENSURE(plain.len == ENCLAVE_DATA_KEY_BYTES, SIGIL_E_KEY_SERVICE,
            "data key: the key service returned %zu bytes", plain.len);

@@ -1,11 +1,14 @@
 /*
- * The enclave's frame loop (trusted; the peer is not). One epoll thread
- * accepts connections, reads frames and answers the version hello; a fixed
- * pool of workers runs the operations, so many requests are in flight per
- * connection and a slow key-service call does not stall the others.
- * A malformed frame closes that connection only.
+ * The enclave's frame loop (trusted; the peer is not). A fixed pool of
+ * workers shares one epoll set with one-shot events: the worker woken for a
+ * connection reads its frames, re-arms it so that other workers can take
+ * the next ones, and runs what it took. So many requests are in flight per
+ * connection, a slow key-service call does not stall the others, and a
+ * request costs no hand-off between threads. A malformed frame closes that
+ * connection only.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +19,6 @@
 
 #include "enclave/enclave.h"
 
-#define QUEUE_MAX 4096u
-#define EVENTS_MAX 64
 #define SEND_TIMEOUT_S 5
 
 typedef struct conn {
@@ -29,18 +30,13 @@ typedef struct conn {
     uint64_t version; /* 0 until the hello */
 } conn;
 
+/* A frame taken off a connection, processed by the worker that read it. */
 typedef struct {
-    conn *c;
     uint8_t *payload;
     size_t len;
 } job;
 
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t nonempty;
-    job items[QUEUE_MAX];
-    size_t head, count;
-} queue = {.lock = PTHREAD_MUTEX_INITIALIZER, .nonempty = PTHREAD_COND_INITIALIZER};
+#define BATCH_MAX 64
 
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -86,42 +82,9 @@ static void conn_close(conn *c, const char *why)
     pthread_mutex_unlock(&c->write_lock);
 }
 
-static void *worker_main(void *arg)
-{
-    enclave_state *st = arg;
-    uint8_t *mem = malloc(4 + SIGIL_FRAME_MAX);
-    if (mem == NULL) {
-        fprintf(stderr, "sigil-enclave: worker out of memory\n");
-        exit(1);
-    }
-    for (;;) {
-        pthread_mutex_lock(&queue.lock);
-        while (queue.count == 0)
-            pthread_cond_wait(&queue.nonempty, &queue.lock);
-        job j = queue.items[queue.head];
-        queue.head = (queue.head + 1) % QUEUE_MAX;
-        queue.count--;
-        pthread_mutex_unlock(&queue.lock);
-
-        sigil_frame f;
-        sigil_buf out;
-        sigil_buf_init(&out, mem, 4 + SIGIL_FRAME_MAX);
-        /* The loop parsed this frame already; parse again on our copy. */
-        if (sigil_frame_parse(&f, j.payload, j.len) == 0 &&
-            enclave_dispatch(st, j.c->version, &f, &out) == 0)
-            conn_send(j.c, &out);
-        else
-            conn_close(j.c, sigil_errmsg());
-        sigil_wipe(j.payload, j.len);
-        free(j.payload);
-        conn_unref(j.c);
-    }
-    return NULL;
-}
-
 static int reply_now(conn *c, uint64_t version, uint64_t id, sigil_err code, const char *msg)
 {
-    uint8_t mem[512];
+    uint8_t mem[1024];
     sigil_buf b;
     sigil_buf_init(&b, mem, sizeof(mem));
     GUARD(sigil_frame_error(&b, version, id, code, msg));
@@ -168,32 +131,16 @@ static int hello(conn *c, const sigil_frame *f, const enclave_state *st)
     return 0;
 }
 
-static int enqueue(conn *c, const sigil_frame *f, const uint8_t *payload, size_t len)
-{
-    uint8_t *copy = malloc(len);
-    ENSURE(copy != NULL, SIGIL_E_NO_MEMORY, "queue: out of memory");
-    memcpy(copy, payload, len);
-    pthread_mutex_lock(&queue.lock);
-    if (queue.count == QUEUE_MAX) {
-        pthread_mutex_unlock(&queue.lock);
-        free(copy);
-        return reply_now(c, c->version, f->id, SIGIL_E_UNAVAILABLE, "enclave: queue full");
-    }
-    conn_ref(c);
-    queue.items[(queue.head + queue.count) % QUEUE_MAX] = (job){c, copy, len};
-    queue.count++;
-    pthread_cond_signal(&queue.nonempty);
-    pthread_mutex_unlock(&queue.lock);
-    return 0;
-}
-
-/* Everything the connection has sent; -1 closes it. */
-static int conn_readable(conn *c, const enclave_state *st)
+/* Reads what the connection sent and takes its frames out (copied, so
+ * that the connection can be re-armed for other workers at once). Returns
+ * -1 when the connection must close; frames taken before that still run. */
+static int conn_take(conn *c, const enclave_state *st, job *jobs, size_t *n)
 {
     const uint8_t *payload;
     size_t len;
+    *n = 0;
     int rc = sigil_frame_reader_fill(&c->reader, c->fd);
-    while (sigil_frame_reader_next(&c->reader, &payload, &len) == 1) {
+    while (*n < BATCH_MAX && sigil_frame_reader_next(&c->reader, &payload, &len) == 1) {
         sigil_frame f;
         GUARD(sigil_frame_parse(&f, payload, len));
         ENSURE(f.kind == SIGIL_FRAME_REQUEST, SIGIL_E_PROTOCOL, "expected a request frame");
@@ -203,10 +150,32 @@ static int conn_readable(conn *c, const enclave_state *st)
         }
         ENSURE(f.version == c->version, SIGIL_E_PROTOCOL, "frame version %llu, negotiated %llu",
                (unsigned long long)f.version, (unsigned long long)c->version);
-        GUARD(enqueue(c, &f, payload, len));
+        uint8_t *copy = malloc(len);
+        ENSURE(copy != NULL, SIGIL_E_NO_MEMORY, "frame: out of memory");
+        memcpy(copy, payload, len);
+        jobs[(*n)++] = (job){copy, len};
     }
     return rc;
 }
+
+static void run_job(enclave_state *st, conn *c, job *j, sigil_buf *out)
+{
+    sigil_frame f;
+    out->len = 0;
+    if (sigil_frame_parse(&f, j->payload, j->len) == 0 &&
+        enclave_dispatch(st, c->version, &f, out) == 0)
+        conn_send(c, out);
+    else
+        conn_close(c, sigil_errmsg());
+    sigil_wipe(j->payload, j->len);
+    free(j->payload);
+}
+
+typedef struct {
+    enclave_state *st;
+    int ep;
+    int lfd;
+} loop_ctx;
 
 static void accept_all(int ep, int lfd)
 {
@@ -225,45 +194,78 @@ static void accept_all(int ep, int lfd)
         c->fd = fd;
         c->refs = 1;
         pthread_mutex_init(&c->write_lock, NULL);
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
-        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
             conn_unref(c);
+    }
+}
+
+/* One worker: waits on the shared epoll set (one-shot, so a connection is
+ * read by one worker at a time), takes the frames, re-arms the connection
+ * for the others and runs the frames itself. */
+static void *worker_main(void *arg)
+{
+    const loop_ctx *lc = arg;
+    uint8_t *mem = malloc(4 + SIGIL_FRAME_MAX);
+    job *jobs = malloc(sizeof(job) * BATCH_MAX);
+    if (mem == NULL || jobs == NULL) {
+        fprintf(stderr, "sigil-enclave: worker out of memory\n");
+        exit(1);
+    }
+    for (;;) {
+        struct epoll_event ev;
+        int n = epoll_wait(lc->ep, &ev, 1, -1);
+        if (n <= 0)
+            continue;
+        conn *c = ev.data.ptr;
+        if (c == NULL) {
+            accept_all(lc->ep, lc->lfd);
+            struct epoll_event lev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = NULL};
+            (void)epoll_ctl(lc->ep, EPOLL_CTL_MOD, lc->lfd, &lev);
             continue;
         }
-        /* One at a time: the listening socket is level-triggered. */
-        return;
+        size_t njobs;
+        int rc = conn_take(c, lc->st, jobs, &njobs);
+        conn_ref(c);
+        if (rc == 0) {
+            struct epoll_event cev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
+            if (epoll_ctl(lc->ep, EPOLL_CTL_MOD, c->fd, &cev) != 0)
+                rc = sigil_fail(SIGIL_E_IO, "epoll: %s", strerror(errno));
+        }
+        char why[256] = "";
+        if (rc != 0)
+            snprintf(why, sizeof(why), "%s", sigil_errmsg());
+        sigil_buf out;
+        sigil_buf_init(&out, mem, 4 + SIGIL_FRAME_MAX);
+        for (size_t i = 0; i < njobs; i++)
+            run_job(lc->st, c, &jobs[i], &out);
+        if (rc != 0) { /* no one else holds this connection's event now */
+            conn_close(c, why);
+            (void)epoll_ctl(lc->ep, EPOLL_CTL_DEL, c->fd, NULL);
+            conn_unref(c); /* the epoll set's reference */
+        }
+        conn_unref(c);
     }
+    return NULL;
 }
 
 int enclave_serve(enclave_state *st, int lfd)
 {
+    static loop_ctx lc;
     int ep = epoll_create1(EPOLL_CLOEXEC);
     ENSURE(ep >= 0, SIGIL_E_IO, "epoll: %s", strerror(errno));
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    int fl = fcntl(lfd, F_GETFL);
+    ENSURE(fl >= 0 && fcntl(lfd, F_SETFL, fl | O_NONBLOCK) == 0, SIGIL_E_IO, "listen socket: %s",
+           strerror(errno));
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.ptr = NULL};
     ENSURE(epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) == 0, SIGIL_E_IO, "epoll: %s", strerror(errno));
-    for (unsigned i = 0; i < st->cfg->workers; i++) {
+    lc = (loop_ctx){.st = st, .ep = ep, .lfd = lfd};
+    for (unsigned i = 1; i < st->cfg->workers; i++) {
         pthread_t t;
-        ENSURE(pthread_create(&t, NULL, worker_main, st) == 0, SIGIL_E_INTERNAL,
+        ENSURE(pthread_create(&t, NULL, worker_main, &lc) == 0, SIGIL_E_INTERNAL,
                "cannot start worker %u", i);
         pthread_detach(t);
     }
-    struct epoll_event evs[EVENTS_MAX];
-    for (;;) {
-        int n = epoll_wait(ep, evs, EVENTS_MAX, -1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        ENSURE(n >= 0, SIGIL_E_IO, "epoll_wait: %s", strerror(errno));
-        for (int i = 0; i < n; i++) {
-            conn *c = evs[i].data.ptr;
-            if (c == NULL) {
-                accept_all(ep, lfd);
-                continue;
-            }
-            if (conn_readable(c, st) != 0) {
-                conn_close(c, sigil_errmsg());
-                (void)epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-                conn_unref(c);
-            }
-        }
-    }
+    worker_main(&lc);
+    return 0;
 }

@@ -132,7 +132,6 @@ static int op_ping(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_bu
     pthread_mutex_unlock(&st->lock);
     if (a[0].b && booted) {
         SIGIL_SECRET(seed);
-        GUARD(sigil_secret_alloc(&seed, 64));
         /* The outcome is recorded in kms_ok; the seed itself is wiped. */
         if (enclave_kms_decrypt(st, &seed, st->seed_ct, st->seed_ct_len) != 0)
             sigil_clear_error();
@@ -302,7 +301,7 @@ int enclave_dispatch(enclave_state *st, uint64_t version, const sigil_frame *f, 
         (void)sigil_fail(SIGIL_E_BAD_REQUEST, "unknown operation '%.*s'",
                          (int)(f->op_len > 32 ? 32 : f->op_len), f->op);
     sigil_err code = sigil_errno();
-    char msg[256];
+    char msg[512];
     snprintf(msg, sizeof(msg), "%s", sigil_errmsg());
     out->len = 0;
     return sigil_frame_error(out, version, f->id, code, msg);

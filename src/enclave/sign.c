@@ -7,7 +7,7 @@
 
 #include "enclave/enclave.h"
 
-#define SIGN_PLAIN_MAX (64u * 1024u)
+#define SIGN_PLAIN_MAX (72u * 1024u) /* payload (64 KiB) + blob header */
 
 static int copy_id(char *out, size_t cap, const char *p, size_t len, const char *what)
 {
@@ -54,7 +54,9 @@ int enclave_sign(enclave_state *st, sigil_buf *out, const char **action, const e
 
     GUARD(copy_id(tenant, sizeof(tenant), a->tenant, a->tenant_len, "tenant"));
     GUARD(copy_id(key_id, sizeof(key_id), a->key_id, a->key_id_len, "key_id"));
-    GUARD(sigil_secret_alloc(&plain, SIGN_PLAIN_MAX));
+    ENSURE(a->blob_len <= SIGN_PLAIN_MAX, SIGIL_E_TOO_LARGE, "blob: larger than %u bytes",
+           SIGN_PLAIN_MAX);
+    GUARD(sigil_secret_alloc(&plain, a->blob_len));
     GUARD(enclave_blob_open(st, &plain, tenant, key_id, a->blob, a->blob_len));
     GUARD(enclave_payload_parse(&p, (const char *)plain.p, plain.len, toks));
     const sigil_venue *v = sigil_venue_find(p.venue);

@@ -175,7 +175,7 @@ int sigil_frame_error(sigil_buf *b, uint64_t version, uint64_t id, sigil_err cod
 {
     /* Messages are cut at byte limits upstream and may quote input: never
      * send text the peer's strict parser would refuse. */
-    char clean[256];
+    char clean[512];
     size_t n = strlen(message);
     n = n < sizeof(clean) - 1 ? n : sizeof(clean) - 1;
     memcpy(clean, message, n);

@@ -87,10 +87,15 @@ static int authenticate(gw_server *g, gw_req *rq)
     ENSURE(rq->authorization_count <= 1, SIGIL_E_UNAUTHORIZED,
            "more than one Authorization header");
     GUARD(sigil_token_from_header(&tok, h, h != NULL ? strnlen(h, 4096) : 0));
-    if (g->store->ops->token_get(g->store, tok.id, &rec) != 0) {
-        if (sigil_errno() == SIGIL_E_NOT_FOUND)
-            BAIL(SIGIL_E_UNAUTHORIZED, "unknown bearer token");
-        return -1;
+    uint64_t now = (uint64_t)sigil_store_now_ms();
+    size_t len = sizeof(rec);
+    if (!gw_cache_get(g->token_cache, tok.id, &rec, &len, now) || len != sizeof(rec)) {
+        if (g->store->ops->token_get(g->store, tok.id, &rec) != 0) {
+            if (sigil_errno() == SIGIL_E_NOT_FOUND)
+                BAIL(SIGIL_E_UNAUTHORIZED, "unknown bearer token");
+            return -1;
+        }
+        gw_cache_put(g->token_cache, tok.id, &rec, sizeof(rec), now);
     }
     GUARD(sigil_token_verify(&rec, &tok));
     memcpy(rq->tenant, rec.tenant, sizeof(rq->tenant));

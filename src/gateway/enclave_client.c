@@ -56,7 +56,7 @@ struct conn {
     uint64_t version;
     uint8_t *rmem; /* SIGIL_FRAME_MAX: frames read by this connection's thread */
     uint8_t *wmem; /* SIGIL_FRAME_MAX: handshake frames */
-    char last_logged[200];
+    char last_logged[512];
     unsigned repeats;
 };
 
@@ -82,7 +82,7 @@ struct gw_enclave {
     pthread_cond_t stop_cv;
     bool stopping;
     pthread_mutex_t state_mu; /* down_reason, creds, booted_once */
-    char down_reason[200];
+    char down_reason[512];
     kms_creds creds;
 };
 
@@ -682,7 +682,7 @@ int gw_enclave_call(gw_enclave *e, const char *op, size_t nargs, gw_args_fn args
 {
     conn *c = pick_conn(e);
     if (c == NULL) {
-        char why[200];
+        char why[512];
         gw_enclave_down_reason(e, why, sizeof(why));
         BAIL(SIGIL_E_UNAVAILABLE, "%s", why[0] != '\0' ? why : "enclave: not connected");
     }

@@ -242,10 +242,25 @@ SIGIL_WARN_UNUSED_RESULT int gw_result_read(const sigil_frame *f, const gw_field
 /* ---- log.c ---- */
 /* One line on stderr, prefixed with the UTC time. Never pass bodies,
  * tokens, blobs or credentials. */
+/* Buffers stderr and starts its flusher (call once, at start-up). */
+SIGIL_WARN_UNUSED_RESULT int gw_log_start(void);
 void gw_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- read-through cache (cache.c) ---- */
+typedef struct gw_cache gw_cache;
+#define GW_CACHE_TTL_MS 1000u
+SIGIL_WARN_UNUSED_RESULT int gw_cache_init(gw_cache **c, size_t nslots, size_t value_max,
+                                           uint64_t ttl_ms);
+void gw_cache_free(gw_cache *c);
+/* On a hit copies the value (at most *len bytes) and sets *len. */
+bool gw_cache_get(gw_cache *c, const char *key, void *value, size_t *len, uint64_t now_ms);
+void gw_cache_put(gw_cache *c, const char *key, const void *value, size_t len, uint64_t now_ms);
+void gw_cache_drop(gw_cache *c, const char *key);
 
 /* ---- the server (handlers.c) ---- */
 struct gw_server {
+    gw_cache *token_cache; /* token id -> sigil_token_record */
+    gw_cache *key_cache;   /* tenant/key id -> sigil_key_record + blob */
     sigil_store *store;
     gw_enclave *enclave;
     gw_limiter api_limiter;
@@ -257,7 +272,7 @@ struct gw_server {
     uint64_t ready_at_us;
     bool ready_cached;
     unsigned ready_status;
-    char ready_msg[200];
+    char ready_msg[512];
     char ready_kms[16];
     uint8_t ready_boot_id[SIGIL_BOOT_ID_LEN];
 };

@@ -242,7 +242,11 @@ int gw_h_keys_delete(gw_server *g, gw_req *rq, gw_resp *rs)
     GUARD(sigil_key_id_check(rq->param.p, rq->param.len));
     memcpy(rq->key_id, rq->param.p, rq->param.len);
     rq->key_id[rq->param.len] = '\0';
+    char ck[SIGIL_TENANT_MAX + SIGIL_KEY_ID_MAX + 2];
+    snprintf(ck, sizeof(ck), "%s/%s", rq->tenant, rq->key_id);
+    gw_cache_drop(g->key_cache, ck);
     GUARD(g->store->ops->key_delete(g->store, rq->tenant, rq->key_id, sigil_store_now_ms()));
+    gw_cache_drop(g->key_cache, ck); /* a racing sign may have refilled it */
     rs->status = 204;
     rs->body.len = 0;
     return 0;

@@ -285,6 +285,31 @@ static int sign_enclave(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o, gw_wo
     return sign_body(rs, sc->key_id, &v[0], o->action);
 }
 
+/* The key's record and sealed blob, through the read-through cache. */
+static int key_load(gw_server *g, const char *tenant, const char *key_id, sigil_key_record *k,
+                    sigil_buf *blob)
+{
+    static _Thread_local uint8_t entry[4096];
+    char ck[SIGIL_TENANT_MAX + SIGIL_KEY_ID_MAX + 2];
+    uint64_t now = (uint64_t)sigil_store_now_ms();
+    size_t len = sizeof(entry);
+    snprintf(ck, sizeof(ck), "%s/%s", tenant, key_id);
+    if (gw_cache_get(g->key_cache, ck, entry, &len, now) && len >= sizeof(*k) &&
+        len - sizeof(*k) <= blob->cap) {
+        memcpy(k, entry, sizeof(*k));
+        memcpy(blob->data, entry + sizeof(*k), len - sizeof(*k));
+        blob->len = len - sizeof(*k);
+        return 0;
+    }
+    GUARD(g->store->ops->key_get(g->store, tenant, key_id, k, blob));
+    if (sizeof(*k) + blob->len <= sizeof(entry)) {
+        memcpy(entry, k, sizeof(*k));
+        memcpy(entry + sizeof(*k), blob->data, blob->len);
+        gw_cache_put(g->key_cache, ck, entry, sizeof(*k) + blob->len, now);
+    }
+    return 0;
+}
+
 static int sign_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
 {
     gw_work *w = gw_work_get();
@@ -305,7 +330,7 @@ static int sign_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
             return 0;
     }
     sigil_buf_init(&blob, w->blob, sizeof(w->blob));
-    GUARD(g->store->ops->key_get(g->store, rq->tenant, body.key_id, &k, &blob));
+    GUARD(key_load(g, rq->tenant, body.key_id, &k, &blob));
     sign_ctx sc = {rq->tenant, body.key_id, blob.data, blob.len, body.request};
     return sign_enclave(g, rq, rs, o, w, &sc);
 }

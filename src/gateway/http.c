@@ -202,14 +202,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
-        bool ok = rc->responded || body_append(h, rc, upload_data, *upload_data_size);
+        /* Over the limit: discard the rest of the upload and answer 413 at
+         * the end (libmicrohttpd cannot queue a response mid-upload). */
+        bool ok = rc->responded || rc->too_large ||
+                  body_append(h, rc, upload_data, *upload_data_size) || rc->too_large;
         *upload_data_size = 0;
-        if (!ok && !rc->responded)
-            return rc->too_large ? too_large(h, conn, rc, method, url) : MHD_NO;
-        return MHD_YES;
+        return ok ? MHD_YES : MHD_NO;
     }
     if (rc->responded)
         return MHD_YES;
+    if (rc->too_large)
+        return too_large(h, conn, rc, method, url);
     return handle(h, conn, rc, method, url);
 }
 

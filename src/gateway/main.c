@@ -23,6 +23,7 @@ typedef struct {
     const char *tls_cert;
     const char *tls_key;
     const char *mode;
+    const char *audit_sync;
     uint64_t threads;
     uint64_t conns;
     uint64_t rate;
@@ -55,6 +56,7 @@ static const option_def OPTIONS[] = {
     STR_OPT("--tls-cert", tls_cert),
     STR_OPT("--tls-key", tls_key),
     STR_OPT("--mode", mode),
+    STR_OPT("--audit-sync", audit_sync),
     NUM_OPT("--threads", threads, 1, 1024),
     NUM_OPT("--enclave-conns", conns, 1, 64),
     NUM_OPT("--rate", rate, 1, 1000000),
@@ -71,7 +73,7 @@ static const char USAGE[] =
     "usage: sigil-gateway --enclave unix:PATH|vsock:CID:PORT [--home DIR] [--listen HOST:PORT]\n"
     "  [--ready-file FILE] [--kms-credentials FILE] [--tls-cert PEM --tls-key PEM]\n"
     "  [--threads N] [--enclave-conns N] [--rate PER_SEC] [--burst N] [--body-limit BYTES]\n"
-    "  [--deadline-ms N] [--mode dev|nitro]\n";
+    "  [--deadline-ms N] [--mode dev|nitro]\n  [--audit-sync full|normal]\n";
 
 static int parse_u64(uint64_t *out, const char *s, const option_def *d)
 {
@@ -91,7 +93,10 @@ static int parse_args(options *o, int argc, char **argv)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (options){.listen = "127.0.0.1:0",
                    .mode = "dev",
-                   .threads = n > 0 ? (uint64_t)n : 2,
+                   .audit_sync = "full",
+                   /* A handler thread waits for the enclave, so the pool is
+                    * sized for requests in flight, not for CPUs. */
+                   .threads = n > 0 && 8 * (uint64_t)n > 16 ? 8 * (uint64_t)n : 16,
                    .conns = 2,
                    .rate = 1000,
                    .burst = 2000,
@@ -112,6 +117,8 @@ static int parse_args(options *o, int argc, char **argv)
     ENSURE(o->enclave != NULL, SIGIL_E_USAGE, "--enclave: required");
     ENSURE(strcmp(o->mode, "dev") == 0 || strcmp(o->mode, "nitro") == 0, SIGIL_E_USAGE,
            "--mode: must be dev or nitro");
+    ENSURE(strcmp(o->audit_sync, "full") == 0 || strcmp(o->audit_sync, "normal") == 0,
+           SIGIL_E_USAGE, "--audit-sync: must be full or normal");
     ENSURE((o->tls_cert == NULL) == (o->tls_key == NULL), SIGIL_E_USAGE,
            "--tls-cert and --tls-key go together");
     return 0;
@@ -193,11 +200,14 @@ static int start(gateway *gw, const options *o)
     GUARD(sigil_addr_parse(&ec.addr, o->enclave));
     GUARD(sigil_store_home(db, sizeof(db), o->home));
     GUARD(sigil_store_open_sqlite(&gw->store, db));
+    GUARD(sigil_store_sqlite_set_sync(gw->store, strcmp(o->audit_sync, "full") == 0));
     ec.store = gw->store;
     gw->srv.store = gw->store;
     gw->srv.mode = o->mode;
     gw->srv.deadline_ms = o->deadline_ms;
     (void)pthread_mutex_init(&gw->srv.ready_mu, NULL);
+    GUARD(gw_cache_init(&gw->srv.token_cache, 1024, sizeof(sigil_token_record), GW_CACHE_TTL_MS));
+    GUARD(gw_cache_init(&gw->srv.key_cache, 1024, 4096, GW_CACHE_TTL_MS));
     GUARD(gw_limiter_init(&gw->srv.api_limiter, (gw_rate){o->rate, o->burst}, LIMITER_SLOTS));
     GUARD(gw_limiter_init(&gw->srv.attestation_limiter,
                           (gw_rate){ATTESTATION_RATE, ATTESTATION_BURST}, LIMITER_SLOTS));
@@ -215,6 +225,8 @@ static void stop(gateway *gw)
     gw_http_stop(gw->http);
     gw_enclave_stop(gw->srv.enclave);
     gw_limiter_free(&gw->srv.api_limiter);
+    gw_cache_free(gw->srv.token_cache);
+    gw_cache_free(gw->srv.key_cache);
     gw_limiter_free(&gw->srv.attestation_limiter);
     if (gw->store != NULL)
         gw->store->ops->close(gw->store);
@@ -253,7 +265,7 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     (void)pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     (void)signal(SIGPIPE, SIG_IGN);
-    if (sigil_init() != 0 || parse_args(&o, argc, argv) != 0)
+    if (sigil_init() != 0 || parse_args(&o, argc, argv) != 0 || gw_log_start() != 0)
         return report();
     if (start(&gw, &o) != 0) {
         int rc = report();
@@ -263,5 +275,6 @@ int main(int argc, char **argv)
     (void)sigwait(&sigs, &sig);
     gw_log("signal %d: stopping", sig);
     stop(&gw);
+    (void)fflush(stderr);
     return 0;
 }

@@ -66,6 +66,8 @@ gw_match gw_route_match(const gw_route *routes, size_t n, const char *method, co
         if (!path_matches(routes[i].pattern, path, &cap))
             continue;
         if (strcmp(routes[i].method, method) == 0) {
+            if (allow_cap > 0)
+                allow[0] = '\0'; /* Allow is for 405 only */
             *idx = i;
             *param = cap;
             return GW_MATCH_OK;

@@ -172,6 +172,10 @@ struct sigil_store {
  * pending migration. WAL, synchronous=FULL, foreign keys on. Safe to use
  * from many threads (one connection behind a mutex). */
 SIGIL_WARN_UNUSED_RESULT int sigil_store_open_sqlite(sigil_store **out, const char *path);
+/* Audit durability of a SQLite store: full (default; a committed record
+ * survives power loss: one fsync per group commit) or normal (WAL without
+ * an fsync per commit: survives a crash of the gateway, not of the OS). */
+SIGIL_WARN_UNUSED_RESULT int sigil_store_sqlite_set_sync(sigil_store *s, bool full);
 /* The schema version this build migrates to. */
 int sigil_store_sqlite_schema_version(void);
 

@@ -1,14 +1,22 @@
 /*
  * SQLite back-end of the gateway store (store.h). Untrusted host code.
  * WAL with synchronous=FULL: a committed audit record survives power loss.
- * One connection behind a mutex, statements prepared once at open;
- * versioned migrations recorded in schema_version.
+ * One writer connection behind a mutex, statements prepared once at open;
+ * the hot reads (token, key) use one read connection per thread, so they
+ * never wait behind a commit. Audit records are group-committed: requests
+ * queue their record; one of them (the leader) writes every queued record
+ * in one transaction (one fsync) and wakes the others, so no response
+ * leaves before its record is committed. Durability: synchronous=FULL by
+ * default (a commit survives power loss); sigil_store_sqlite_set_sync can
+ * choose NORMAL (survives a crash of the process, not of the machine). Versioned migrations are
+ * recorded in schema_version.
  */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gateway/store.h"
 
@@ -122,12 +130,41 @@ static const char *const QUERIES[Q_COUNT_] = {
     [Q_ROLLBACK] = "ROLLBACK",
 };
 
-typedef struct {
+/* One audit record waiting for the group commit. */
+typedef struct commit_req {
+    const sigil_audit_record *a;
+    const sigil_idem_outcome *idem;
+    uint64_t seq;
+    int rc;
+    sigil_err err;
+    char msg[256];
+    bool done;
+    struct commit_req *next;
+} commit_req;
+
+typedef struct sq_store {
     sigil_store base;
     sqlite3 *db;
     pthread_mutex_t mu;
     sqlite3_stmt *q[Q_COUNT_];
+    /* per-thread read connections (same struct, db and statements only) */
+    char *path;
+    pthread_key_t reader_key;
+    bool has_reader_key;
+    struct sq_store *readers; /* all of them, closed with the store */
+    struct sq_store *next_reader, *owner;
+    /* group commit */
+    pthread_mutex_t cq_mu;
+    pthread_cond_t cq_done;
+    commit_req *cq_head, *cq_tail;
+    bool committing; /* a leader is writing a batch */
+    /* WAL checkpoints in the background */
+    sqlite3 *ckpt_db;
+    pthread_t checkpointer;
+    bool checkpointer_running, checkpointer_stop;
 } sq_store;
+
+static int exec(sq_store *s, const char *sql, const char *what);
 
 static sq_store *sq(sigil_store *s)
 {
@@ -245,7 +282,7 @@ static int tx_end(sq_store *s, int rc)
         rc = tx(s, Q_COMMIT);
     if (rc != 0 && !sqlite3_get_autocommit(s->db)) {
         sigil_err e = sigil_errno();
-        char msg[256];
+        char msg[512];
         snprintf(msg, sizeof(msg), "%s", sigil_errmsg());
         (void)tx(s, Q_ROLLBACK);
         (void)sigil_fail(e, "%s", msg);
@@ -346,9 +383,14 @@ static int token_get_locked(sq_store *s, const char *id, sigil_token_record *out
     return r;
 }
 
+static sq_store *reader(sq_store *s);
+
 static int sq_token_get(sigil_store *base, const char *id, sigil_token_record *out)
 {
     sq_store *s = sq(base);
+    sq_store *r = reader(s);
+    if (r != NULL)
+        return token_get_locked(r, id, out);
     lock(s);
     return unlock_ret(s, token_get_locked(s, id, out));
 }
@@ -449,6 +491,9 @@ static int sq_key_get(sigil_store *base, const char *tenant, const char *key_id,
                       sigil_key_record *out, sigil_buf *blob)
 {
     sq_store *s = sq(base);
+    sq_store *r = reader(s);
+    if (r != NULL)
+        return key_get_locked(r, tenant, key_id, out, blob);
     lock(s);
     return unlock_ret(s, key_get_locked(s, tenant, key_id, out, blob));
 }
@@ -613,19 +658,87 @@ static int idem_finish(sq_store *s, const sigil_audit_record *a, const sigil_ide
     return 0;
 }
 
+static void commit_fail(commit_req *r)
+{
+    r->rc = -1;
+    r->err = sigil_errno();
+    snprintf(r->msg, sizeof(r->msg), "%s", sigil_errmsg());
+}
+
+/* One record in its own transaction: the fallback when a batch fails, so
+ * that one bad record does not take the others down. */
+static void commit_alone(sq_store *s, commit_req *r)
+{
+    int rc = tx(s, Q_BEGIN);
+    if (rc == 0) {
+        rc = audit_insert(s, r->a, &r->seq);
+        if (rc == 0 && r->idem != NULL)
+            rc = idem_finish(s, r->a, r->idem);
+        rc = tx_end(s, rc);
+    }
+    r->rc = 0;
+    if (rc != 0)
+        commit_fail(r);
+}
+
+/* Writes a batch in one transaction (one fsync) and fills each record's
+ * outcome; if anything in it fails, the batch is rolled back and each
+ * record is written alone. Called by the leader without cq_mu held. */
+static void commit_batch(sq_store *s, commit_req *batch)
+{
+    lock(s);
+    int rc = tx(s, Q_BEGIN);
+    for (commit_req *r = batch; r != NULL && rc == 0; r = r->next) {
+        rc = audit_insert(s, r->a, &r->seq);
+        if (rc == 0 && r->idem != NULL)
+            rc = idem_finish(s, r->a, r->idem);
+    }
+    rc = tx_end(s, rc);
+    if (rc != 0) {
+        for (commit_req *r = batch; r != NULL; r = r->next)
+            commit_alone(s, r);
+    }
+    (void)pthread_mutex_unlock(&s->mu);
+}
+
+/* Group commit without a committer thread: a request queues its record;
+ * if no commit is running it becomes the leader and commits everything
+ * queued, else it waits for the leader that picks its record up. */
 static int sq_record_outcome(sigil_store *base, const sigil_audit_record *a,
                              const sigil_idem_outcome *idem, uint64_t *seq)
 {
     sq_store *s = sq(base);
     ENSURE(a->tenant != NULL && a->op != NULL && a->decision != NULL, SIGIL_E_INTERNAL,
            "store: incomplete audit record");
-    lock(s);
-    if (tx(s, Q_BEGIN) != 0)
-        return unlock_ret(s, -1);
-    int rc = audit_insert(s, a, seq);
-    if (rc == 0 && idem != NULL)
-        rc = idem_finish(s, a, idem);
-    return unlock_ret(s, tx_end(s, rc));
+    commit_req r = {.a = a, .idem = idem};
+    (void)pthread_mutex_lock(&s->cq_mu);
+    if (s->cq_tail != NULL)
+        s->cq_tail->next = &r;
+    else
+        s->cq_head = &r;
+    s->cq_tail = &r;
+    while (!r.done) {
+        if (s->committing) {
+            (void)pthread_cond_wait(&s->cq_done, &s->cq_mu);
+            continue;
+        }
+        s->committing = true;
+        commit_req *batch = s->cq_head;
+        s->cq_head = s->cq_tail = NULL;
+        (void)pthread_mutex_unlock(&s->cq_mu);
+        commit_batch(s, batch);
+        (void)pthread_mutex_lock(&s->cq_mu);
+        for (commit_req *b = batch; b != NULL; b = b->next)
+            b->done = true;
+        s->committing = false;
+        (void)pthread_cond_broadcast(&s->cq_done);
+    }
+    (void)pthread_mutex_unlock(&s->cq_mu);
+    if (r.rc != 0)
+        return sigil_fail(r.err, "%s", r.msg);
+    if (seq != NULL)
+        *seq = r.seq;
+    return 0;
 }
 
 static int audit_from_row(sqlite3_stmt *st, sigil_audit_row *r)
@@ -743,15 +856,59 @@ static int sq_seed_put(sigil_store *base, const uint8_t *seed, size_t len)
 }
 
 /* ---- open, migrate, close ---- */
+static void conn_close(sq_store *s)
+{
+    for (int i = 0; i < Q_COUNT_; i++)
+        (void)sqlite3_finalize(s->q[i]);
+    (void)sqlite3_close(s->db);
+}
+
+/* Thread exit: unlink this thread's reader from its store and close it. */
+static void reader_destroy(void *p)
+{
+    sq_store *r = p, *s = r->owner;
+    lock(s);
+    for (sq_store **pp = &s->readers; *pp != NULL; pp = &(*pp)->next_reader) {
+        if (*pp == r) {
+            *pp = r->next_reader;
+            break;
+        }
+    }
+    (void)pthread_mutex_unlock(&s->mu);
+    conn_close(r);
+    free(r);
+}
+
 static void sq_close(sigil_store *base)
 {
     sq_store *s = sq(base);
     if (s == NULL)
         return;
-    for (int i = 0; i < Q_COUNT_; i++)
-        (void)sqlite3_finalize(s->q[i]);
-    (void)sqlite3_close(s->db);
+    if (s->checkpointer_running) {
+        (void)pthread_mutex_lock(&s->cq_mu);
+        s->checkpointer_stop = true;
+        (void)pthread_cond_broadcast(&s->cq_done);
+        (void)pthread_mutex_unlock(&s->cq_mu);
+        (void)pthread_join(s->checkpointer, NULL);
+    }
+    if (s->ckpt_db != NULL) {
+        (void)sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        (void)sqlite3_close(s->ckpt_db);
+    }
+    if (s->has_reader_key) {
+        (void)pthread_key_delete(s->reader_key);
+        while (s->readers != NULL) {
+            sq_store *r = s->readers;
+            s->readers = r->next_reader;
+            conn_close(r);
+            free(r);
+        }
+    }
+    conn_close(s);
     (void)pthread_mutex_destroy(&s->mu);
+    (void)pthread_mutex_destroy(&s->cq_mu);
+    (void)pthread_cond_destroy(&s->cq_done);
+    free(s->path);
     free(s);
 }
 
@@ -778,6 +935,55 @@ static const sigil_store_ops SQLITE_OPS = {
     .seed_get = sq_seed_get,
     .seed_put = sq_seed_put,
 };
+
+int sigil_store_sqlite_set_sync(sigil_store *base, bool full)
+{
+    sq_store *s = sq(base);
+    lock(s);
+    int rc =
+        exec(s, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", "synchronous mode");
+    return unlock_ret(s, rc);
+}
+
+/* WAL checkpoints off the request path: a committing request never stops
+ * to copy the WAL into the database; this thread does it every second on
+ * its own connection (PASSIVE: it never blocks readers or the writer). */
+#define CHECKPOINT_EVERY_MS 1000
+
+static void *checkpointer_main(void *arg)
+{
+    sq_store *s = arg;
+    struct timespec ts = {.tv_sec = CHECKPOINT_EVERY_MS / 1000};
+    (void)pthread_mutex_lock(&s->cq_mu);
+    while (!s->checkpointer_stop) {
+        struct timespec until;
+        (void)clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += ts.tv_sec;
+        (void)pthread_cond_timedwait(&s->cq_done, &s->cq_mu, &until);
+        if (s->checkpointer_stop)
+            break;
+        (void)pthread_mutex_unlock(&s->cq_mu);
+        (void)sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        (void)pthread_mutex_lock(&s->cq_mu);
+    }
+    (void)pthread_mutex_unlock(&s->cq_mu);
+    return NULL;
+}
+
+static int checkpointer_start(sq_store *s)
+{
+    if (s->path == NULL || !s->has_reader_key)
+        return 0; /* in-memory: nothing to checkpoint */
+    ENSURE(sqlite3_open_v2(s->path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                           NULL) == SQLITE_OK,
+           SIGIL_E_IO, "store: cannot open the checkpoint connection");
+    (void)sqlite3_busy_timeout(s->ckpt_db, 5000);
+    (void)sqlite3_wal_autocheckpoint(s->db, 0);
+    ENSURE(pthread_create(&s->checkpointer, NULL, checkpointer_main, s) == 0, SIGIL_E_INTERNAL,
+           "store: cannot start the checkpoint thread");
+    s->checkpointer_running = true;
+    return 0;
+}
 
 int sigil_store_sqlite_schema_version(void)
 {
@@ -836,6 +1042,15 @@ static int migrate(sq_store *s)
     return 0;
 }
 
+static int prepare_all(sq_store *s)
+{
+    for (int i = 0; i < Q_COUNT_; i++)
+        ENSURE(sqlite3_prepare_v3(s->db, QUERIES[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
+                                  NULL) == SQLITE_OK,
+               SIGIL_E_IO, "store: cannot prepare a statement: %s", sqlite3_errmsg(s->db));
+    return 0;
+}
+
 static int configure(sq_store *s)
 {
     (void)sqlite3_busy_timeout(s->db, 5000);
@@ -843,11 +1058,36 @@ static int configure(sq_store *s)
     GUARD(exec(s, "PRAGMA synchronous=FULL", "synchronous mode"));
     GUARD(exec(s, "PRAGMA foreign_keys=ON", "foreign keys"));
     GUARD(migrate(s));
-    for (int i = 0; i < Q_COUNT_; i++)
-        ENSURE(sqlite3_prepare_v3(s->db, QUERIES[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i],
-                                  NULL) == SQLITE_OK,
-               SIGIL_E_IO, "store: cannot prepare a statement: %s", sqlite3_errmsg(s->db));
-    return 0;
+    return prepare_all(s);
+}
+
+/* This thread's read connection, opened on first use; NULL (use the writer)
+ * when one cannot be opened. */
+static sq_store *reader(sq_store *s)
+{
+    if (!s->has_reader_key)
+        return NULL;
+    sq_store *r = pthread_getspecific(s->reader_key);
+    if (r != NULL)
+        return r;
+    r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return NULL;
+    r->owner = s;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(s->path, &r->db, flags, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(r->db, 5000) != SQLITE_OK || prepare_all(r) != 0) {
+        conn_close(r);
+        free(r);
+        sigil_clear_error();
+        return NULL;
+    }
+    lock(s);
+    r->next_reader = s->readers;
+    s->readers = r;
+    (void)pthread_mutex_unlock(&s->mu);
+    (void)pthread_setspecific(s->reader_key, r);
+    return r;
 }
 
 int sigil_store_open_sqlite(sigil_store **out, const char *path)
@@ -857,6 +1097,8 @@ int sigil_store_open_sqlite(sigil_store **out, const char *path)
     ENSURE(s != NULL, SIGIL_E_NO_MEMORY, "store: out of memory");
     s->base.ops = &SQLITE_OPS;
     (void)pthread_mutex_init(&s->mu, NULL);
+    (void)pthread_mutex_init(&s->cq_mu, NULL);
+    (void)pthread_cond_init(&s->cq_done, NULL);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         (void)sigil_fail(SIGIL_E_IO, "store: cannot open the database: %s",
@@ -865,6 +1107,14 @@ int sigil_store_open_sqlite(sigil_store **out, const char *path)
         return -1;
     }
     if (configure(s) != 0) {
+        sq_close(&s->base);
+        return -1;
+    }
+    s->path = strdup(path);
+    /* An in-memory database exists once per connection: no readers then. */
+    s->has_reader_key = s->path != NULL && strcmp(path, ":memory:") != 0 && path[0] != '\0' &&
+                        pthread_key_create(&s->reader_key, reader_destroy) == 0;
+    if (checkpointer_start(s) != 0) {
         sq_close(&s->base);
         return -1;
     }

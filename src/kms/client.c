@@ -392,7 +392,7 @@ static int service_error(sigil_kms_client *c, long status)
 {
     sigil_json_tok toks[RESP_TOKENS];
     sigil_json d;
-    char type[96], msg[160];
+    char type[96], msg[320];
     if (sigil_json_parse(&d, (const char *)c->resp.p, c->resp.len, toks, RESP_TOKENS) != 0 ||
         sigil_json_type_of(&d, 0) != SIGIL_JSON_OBJECT)
         BAIL(SIGIL_E_KEY_SERVICE, "kms: HTTP %ld with an unreadable error body", status);

@@ -430,7 +430,7 @@ static void test_verifier_refuses_duplicate_and_missing(void **state)
     assert_int_equal(sigil_sigv4_verify(&k.creds, &req, k.now, 300), -1);
     assert_int_equal(sigil_errno(), SIGIL_E_UNAUTHORIZED);
     /* Token credentials, request without the token header. */
-    k.nh = 0;
+    sigil_aws_creds_clear(&k.creds);
     kms_setup(&k);
     kms_sign(&k);
     k.h[6] = k.h[7]; /* drop x-amz-security-token */
