@@ -54,7 +54,7 @@ bench: build
 	$(BUILD)/bin/sigil-bench
 
 bench-e2e: build
-	python3 bench/e2e.py $(BUILD)/bin $(or $(BENCH_SECONDS),5) $(or $(BENCH_CONNS),32)
+	python3 bench/e2e.py $(BUILD)/bin $(or $(BENCH_SECONDS),5) $(or $(BENCH_CONNS),16)
 
 $(FUZZ_BUILD)/.configured: CMakeLists.txt | bootstrap
 	@scripts/bootstrap.sh --all

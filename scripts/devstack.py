@@ -44,13 +44,14 @@ class DevStack:
     """One stack. `home` is its state directory (kept across runs by `make run`)."""
 
     def __init__(self, bin_dir, home, log_dir=None, gateway_args=(), enclave_args=(),
-                 quiet=True, enclave_exe=None, pin=None):
+                 quiet=True, enclave_exe=None, pin=None, gateway_ca=None):
         """enclave_exe: run this enclave binary instead of BIN/sigil-enclave;
         pin: the measurement to pin in the key policy (default: the
         measurement of the enclave binary that runs)."""
         self.bin = os.path.abspath(bin_dir)
         self.enclave_exe = os.path.abspath(enclave_exe) if enclave_exe else None
         self.pin = pin
+        self.gateway_ca = gateway_ca  # PEM to trust when the gateway serves HTTPS
         self.home = os.path.abspath(home)
         self.run_dir = os.path.join(self.home, "run")
         self.log_dir = os.path.abspath(log_dir or os.path.join(self.home, "log"))
@@ -158,8 +159,10 @@ class DevStack:
 
     def wait_ready(self, timeout=READY_TIMEOUT_S):
         """Waits until /readyz says 200 (enclave booted, key service up)."""
+        import ssl
         import urllib.error
         import urllib.request
+        ctx = ssl.create_default_context(cafile=self.gateway_ca) if self.gateway_ca else None
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
@@ -168,7 +171,8 @@ class DevStack:
                     raise StackError(f"{name} exited with status {proc.returncode}: "
                                      f"see {self.logs[name]}")
             try:
-                with urllib.request.urlopen(self.gateway["url"] + "/readyz", timeout=2) as r:
+                with urllib.request.urlopen(self.gateway["url"] + "/readyz", timeout=2,
+                                            context=ctx) as r:
                     if r.status == 200:
                         return
             except urllib.error.HTTPError as e:
@@ -214,36 +218,42 @@ class DevStack:
         self.stop()
 
 
-def _print_banner(stack):
-    url = stack.gateway["url"]
-    m = stack.launch["measurement"]
-    root = stack.launch["root"]
+def example(stack, sigil="build/bin/sigil"):
+    """The copy-paste example of the banner (also run by the tests)."""
+    url, m, root = stack.gateway["url"], stack.launch["measurement"], stack.launch["root"]
+    not_after = int(time.time()) + 30 * 86400
+    return f"""export SIGIL_URL={url} SIGIL_TOKEN={stack.token}
+umask 077
+{sigil} keygen --out owner.key
+echo '{{"version":1,"tenant":"default","venue":"binance","network":"mainnet","actions":["order","cancel","read"],"not_after":{not_after}}}' > policy.json
+echo '{{"api_key":"my-api-key","secret":"my-secret"}}' > binance.json
+KEY_ID=$({sigil} seal --gateway $SIGIL_URL --token $SIGIL_TOKEN --venue binance \\
+    --network mainnet --credentials binance.json --policy policy.json --owner-key owner.key \\
+    --measurement {m} \\
+    --trust-dev-root {root} | sed -n 's/.*"key_id":"\\([^"]*\\)".*/\\1/p')
+curl -s $SIGIL_URL/v1/sign -H "Authorization: Bearer $SIGIL_TOKEN" \\
+    -H 'Content-Type: application/json' -d '{{"key_id":"'$KEY_ID'","request":{{"method":"POST",
+    "path":"/api/v3/order","body":"symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.01&price=30000&timeInForce=GTC",
+    "timestamp":'$(date +%s%3N)'}}}}'
+"""
+
+
+def _print_banner(stack, sigil):
+    ex = "\n".join("  " + line for line in example(stack, sigil).splitlines())
     print(f"""
 Sigil dev stack is up (mode: dev — same protocol as Nitro, no hardware isolation).
 
-  gateway      {url}
+  gateway      {stack.gateway["url"]}
   token        {stack.token}
-  measurement  {m}
-  dev root     {root}
+  measurement  {stack.launch["measurement"]}
+  dev root     {stack.launch["root"]}
   state        {stack.home}
   logs         {stack.log_dir}
 
-Try it (a Binance HMAC key; see docs/PROVISIONING.md and docs/API.md):
+Try it in another shell (seals a Binance key, then signs an order; see
+docs/PROVISIONING.md and docs/API.md):
 
-  export SIGIL_URL={url} SIGIL_TOKEN={stack.token}
-  build/bin/sigil keygen --out owner.key
-  cat > policy.json <<EOF
-  {{"version":1,"tenant":"default","venue":"binance","network":"mainnet",
-   "actions":["order","cancel","read"],"not_after":{int(time.time()) + 30 * 86400}}}
-  EOF
-  echo '{{"api_key":"my-api-key","secret":"my-secret"}}' > binance.json
-  build/bin/sigil seal --gateway $SIGIL_URL --token $SIGIL_TOKEN --venue binance \\
-      --network mainnet --credentials binance.json --policy policy.json \\
-      --owner-key owner.key --measurement {m} --trust-dev-root {root}
-  curl -s $SIGIL_URL/v1/sign -H "Authorization: Bearer $SIGIL_TOKEN" -d '{{"key_id":"<key_id>",
-    "request":{{"method":"POST","path":"/api/v3/order",
-    "body":"symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.01&price=30000&timeInForce=GTC",
-    "timestamp":'$(date +%s%3N)'}}}}'
+{ex}
 
 Ctrl-C stops everything.
 """, flush=True)
@@ -268,7 +278,7 @@ def main():
             with open(path, errors="replace") as f:
                 sys.stderr.write("".join(f.readlines()[-15:]))
         return 1
-    _print_banner(stack)
+    _print_banner(stack, os.path.abspath(os.path.join(args.bin, "sigil")))
     while not stop:
         for name, proc in stack.procs.items():
             if proc.poll() is not None:

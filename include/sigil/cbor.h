@@ -17,7 +17,7 @@
 
 typedef enum {
     SIGIL_CBOR_UINT = 0,
-    SIGIL_CBOR_NINT = 1,  /* value is -1 - val */
+    SIGIL_CBOR_NINT = 1, /* value is -1 - val */
     SIGIL_CBOR_BYTES = 2,
     SIGIL_CBOR_TEXT = 3,  /* UTF-8 validated */
     SIGIL_CBOR_ARRAY = 4, /* val = number of items that follow */
@@ -60,8 +60,7 @@ SIGIL_WARN_UNUSED_RESULT int sigil_cbor_get_text(sigil_cursor *c, const char **p
 /* Byte string or null (p = NULL, len = 0). */
 SIGIL_WARN_UNUSED_RESULT int sigil_cbor_get_bytes_or_null(sigil_cursor *c, const uint8_t **p,
                                                           size_t *len, const char *what);
-SIGIL_WARN_UNUSED_RESULT int sigil_cbor_get_array(sigil_cursor *c, size_t *count,
-                                                  const char *what);
+SIGIL_WARN_UNUSED_RESULT int sigil_cbor_get_array(sigil_cursor *c, size_t *count, const char *what);
 SIGIL_WARN_UNUSED_RESULT int sigil_cbor_get_map(sigil_cursor *c, size_t *count, const char *what);
 /* True when the next item is null; consumes it then. */
 bool sigil_cbor_take_null(sigil_cursor *c);

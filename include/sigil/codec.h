@@ -103,6 +103,10 @@ bool sigil_json_str_eq(const sigil_json *d, uint32_t t, const char *lit);
  * bytes become '?'), truncated to cap - 1, NUL-terminated. */
 void sigil_json_key_for_message(const sigil_json *d, uint32_t k, char *out, size_t cap);
 
+/* Decodes the escape at p[i] == '\\' (p[..end) is a string's raw text) into
+ * o as UTF-8 (*no bytes); returns the bytes consumed, 0 when malformed. */
+size_t sigil_json_decode_escape(const char *p, size_t i, size_t end, uint8_t o[4], uint8_t *no);
+
 /* Schema helpers: every failure names the field ("request.query"). */
 typedef struct {
     const char *name;

@@ -72,6 +72,41 @@ typedef int (*sigil_frame_field_fn)(void *ctx, const char *key, size_t key_len, 
 SIGIL_WARN_UNUSED_RESULT int sigil_frame_read_map(sigil_cursor *c, sigil_frame_field_fn fn,
                                                   void *ctx);
 
+/* Reads a body map against a spec: every field required (a _OR_NULL field
+ * may be null), each at most once, no other key. An unknown key fails with
+ * `unknown` (the enclave answers bad_request and keeps the connection; the
+ * gateway treats it as protocol_error); a wrong type or length names the
+ * field. */
+typedef enum {
+    SIGIL_FF_TEXT,
+    SIGIL_FF_TEXT_OR_NULL,
+    SIGIL_FF_BYTES,
+    SIGIL_FF_BYTES_OR_NULL,
+    SIGIL_FF_BOOL,
+    SIGIL_FF_UINT,
+    SIGIL_FF_MAP, /* kept as a cursor over the whole map */
+} sigil_frame_ftype;
+
+typedef struct {
+    const char *name;
+    sigil_frame_ftype type;
+    size_t exact; /* BYTES: required length, 0 = any */
+} sigil_frame_field;
+
+typedef struct {
+    const uint8_t *p; /* TEXT/BYTES content (NULL for null) */
+    size_t len;
+    uint64_t u;
+    sigil_cursor map;
+    bool present;
+    bool null;
+    bool b;
+} sigil_frame_value;
+
+SIGIL_WARN_UNUSED_RESULT int sigil_frame_fields(sigil_cursor body, const sigil_frame_field *spec,
+                                                size_t n, sigil_frame_value *vals,
+                                                sigil_err unknown);
+
 /* ---- Incremental reader for (non-blocking) stream sockets. ---- */
 typedef struct {
     uint8_t *buf; /* 4 + SIGIL_FRAME_MAX bytes */
@@ -81,10 +116,10 @@ typedef struct {
 
 SIGIL_WARN_UNUSED_RESULT int sigil_frame_reader_init(sigil_frame_reader *r);
 void sigil_frame_reader_free(sigil_frame_reader *r);
-/* Reads what the socket has (never blocks: MSG_DONTWAIT). Returns 0 (more may come; EAGAIN included) or -1:
- * SIGIL_E_IO when the peer closed or the read failed, SIGIL_E_PROTOCOL when
- * a length prefix is 0 or over SIGIL_FRAME_MAX. Frames that arrived before
- * the end are still buffered after -1: drain them with next() first. */
+/* Reads what the socket has (never blocks: MSG_DONTWAIT). Returns 0 (more may come; EAGAIN
+ * included) or -1: SIGIL_E_IO when the peer closed or the read failed, SIGIL_E_PROTOCOL when a
+ * length prefix is 0 or over SIGIL_FRAME_MAX. Frames that arrived before the end are still buffered
+ * after -1: drain them with next() first. */
 SIGIL_WARN_UNUSED_RESULT int sigil_frame_reader_fill(sigil_frame_reader *r, int fd);
 /* 1 and the payload of the next complete frame (valid until the next call
  * to fill or next), or 0 when no complete frame is buffered. */

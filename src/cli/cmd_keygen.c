@@ -60,7 +60,7 @@ static int key_file_text(sigil_secret *text, uint8_t pk[32])
     GUARD(sigil_buf_puts(&b, "\",\"secret_key\":\""));
     ENSURE(b.cap - b.len >= 2 * 32 + 1, SIGIL_E_INTERNAL, "keygen: key file buffer too small");
     sigil_hex_encode((char *)b.data + b.len, seed.p, 32); /* constant time */
-    b.len += 2 * 32;
+    b.len += (size_t)2 * 32;
     GUARD(sigil_buf_puts(&b, "\"}\n"));
     text->len = b.len;
     return 0;

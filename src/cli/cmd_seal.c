@@ -31,7 +31,7 @@
 #define URL_MAX 2048
 #define TOKEN_MAX 512
 #define NONCE_LEN 32
-#define MAX_DOC_AGE_MS (5 * 60 * 1000ull)
+#define MAX_DOC_AGE_MS (5ull * 60 * 1000)
 #define MAX_DOC_SKEW_MS (60 * 1000ull)
 #define HTTP_TIMEOUT_S 60L
 
@@ -352,7 +352,7 @@ static int relay_http_error(long status, const http_sink *s)
         sigil_slice m = sigil_json_raw(&d, msg);
         size_t n = 0;
         for (size_t i = 0; i < m.len && n + 1 < sizeof(text); i++)
-            text[n++] = (m.p[i] >= 0x20 && m.p[i] < 0x7f) ? m.p[i] : '?';
+            text[n++] = (char)((m.p[i] >= 0x20 && m.p[i] < 0x7f) ? m.p[i] : '?');
         text[n] = '\0';
     }
     sigil_slice cs = sigil_json_raw(&d, code);

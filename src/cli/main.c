@@ -14,7 +14,8 @@ static int cmd_help(int argc, char **argv);
 static const cli_command COMMANDS[] = {
     {"sign", "sign one request offline: sign --venue V --credentials FILE [--network N]", cmd_sign},
     {"keygen", "new Ed25519 owner/client key: keygen --out FILE", cmd_keygen},
-    {"seal", "verify the attestation, seal and upload a credential (docs/PROVISIONING.md)", cmd_seal},
+    {"seal", "verify the attestation, seal and upload a credential (docs/PROVISIONING.md)",
+     cmd_seal},
     {"attestation", "attestation verify --document FILE (--root aws | --trust-dev-root FILE) ...",
      cmd_attestation},
     {"measure", "dev measurement (PCR0) of an enclave executable: measure FILE", cmd_measure},

@@ -92,7 +92,8 @@ static int cbor_skip_depth(sigil_cursor *c, unsigned depth)
     else if (it.type == SIGIL_CBOR_TAG)
         children = 1;
     /* Every child needs at least one byte: refuse counts the input cannot hold. */
-    ENSURE(children <= sigil_cursor_remaining(c) && (it.type != SIGIL_CBOR_MAP || it.val <= SIZE_MAX / 2),
+    ENSURE(children <= sigil_cursor_remaining(c) &&
+               (it.type != SIGIL_CBOR_MAP || it.val <= SIZE_MAX / 2),
            SIGIL_E_BAD_ENCODING, "cbor: item count exceeds the input");
     for (uint64_t i = 0; i < children; i++)
         GUARD(cbor_skip_depth(c, depth + 1));
@@ -110,8 +111,8 @@ int sigil_cbor_skip(sigil_cursor *c)
 }
 
 /* Reads one item of the wanted type; the cursor moves only on success. */
-static int cbor_expect(sigil_cursor *c, sigil_cbor_item *it, sigil_cbor_type want,
-                       const char *what, const char *type_name)
+static int cbor_expect(sigil_cursor *c, sigil_cbor_item *it, sigil_cbor_type want, const char *what,
+                       const char *type_name)
 {
     size_t used;
     GUARD(cbor_decode(c, it, &used));

@@ -85,8 +85,7 @@ static uint8_t utf8_put(uint8_t *o, uint32_t cp)
     return 4;
 }
 
-/* Decodes one escape at p[i] == '\\'; returns bytes consumed or 0 if bad. */
-static size_t decode_escape(const char *p, size_t i, size_t end, uint8_t *o, uint8_t *no)
+size_t sigil_json_decode_escape(const char *p, size_t i, size_t end, uint8_t o[4], uint8_t *no)
 {
     /* The single-character escapes, indexed by the character after '\\'. */
     static const uint8_t SIMPLE[128] = {['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
@@ -134,7 +133,7 @@ static int iter_next(str_iter *it)
         return -1;
     if (it->p[it->i] != '\\')
         return (uint8_t)it->p[it->i++];
-    size_t k = decode_escape(it->p, it->i, it->end, it->pend, &it->npend);
+    size_t k = sigil_json_decode_escape(it->p, it->i, it->end, it->pend, &it->npend);
     if (k == 0)
         return -1; /* cannot happen on a validated string */
     it->i += k;
@@ -248,7 +247,7 @@ static int check_string(walker *w, sigil_json_tok *t, size_t start, size_t end)
         ascii = ascii && c < 0x80;
         ENSURE(c >= 0x20, SIGIL_E_BAD_JSON, "control character in string at byte %zu", i);
         if (c == '\\') {
-            size_t k = decode_escape(p, i, end, tmp, &n);
+            size_t k = sigil_json_decode_escape(p, i, end, tmp, &n);
             ENSURE(k != 0, SIGIL_E_BAD_JSON, "invalid escape in string at byte %zu", i);
             t->escaped = 1;
             i += k;
@@ -480,7 +479,7 @@ int sigil_json_str(const sigil_json *d, uint32_t t, sigil_buf *out)
             goto fail;
         if (run_end == end)
             break;
-        i = run_end + decode_escape(p, run_end, end, dec, &n); /* validated at parse */
+        i = run_end + sigil_json_decode_escape(p, run_end, end, dec, &n); /* validated at parse */
         if (n == 0 || sigil_buf_put(out, dec, n) != 0)
             goto fail;
     }

@@ -19,7 +19,7 @@ static const uint8_t BLOB_MAGIC[4] = {'S', 'G', 'B', '1'};
 static const char AAD_CONTEXT[] = "sigil-blob-v1";
 #define IV_BYTES 12
 #define TAG_BYTES 16
-#define BLOB_PLAIN_MAX (256u * 1024u)
+#define BLOB_PLAIN_MAX ((size_t)256 * 1024)
 
 static int put_u8_str(sigil_buf *b, const char *s)
 {

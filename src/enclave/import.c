@@ -11,13 +11,13 @@
 #include "enclave/enclave.h"
 #include "sigil/venues.h"
 
-#define PAYLOAD_MAX (64u * 1024u)
+#define PAYLOAD_MAX ((size_t)64 * 1024)
 
 static int import_open(enclave_state *st, sigil_secret *plain, const enclave_import_args *a)
 {
     ENSURE(a->sealed_len > crypto_box_SEALBYTES &&
                a->sealed_len - crypto_box_SEALBYTES <= PAYLOAD_MAX,
-           SIGIL_E_BAD_FIELD, "sealed: must be a sealed box of 1..%u payload bytes", PAYLOAD_MAX);
+           SIGIL_E_BAD_FIELD, "sealed: must be a sealed box of 1..%zu payload bytes", PAYLOAD_MAX);
     size_t n = a->sealed_len - crypto_box_SEALBYTES;
     GUARD(sigil_secret_alloc(plain, n));
     ENSURE(crypto_box_seal_open(plain->p, a->sealed, a->sealed_len, st->sealing_pk,

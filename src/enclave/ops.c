@@ -9,81 +9,13 @@
 
 #include "enclave/enclave.h"
 
-#define ARGS_MAX 4
+typedef sigil_frame_field arg_spec;
+typedef sigil_frame_value arg_val;
 
-typedef enum {
-    ARG_TEXT,
-    ARG_BYTES,
-    ARG_BYTES_OR_NULL,
-    ARG_BOOL,
-    ARG_MAP, /* kept as a cursor over the map */
-} arg_kind;
-
-typedef struct {
-    const char *name;
-    arg_kind kind;
-} arg_spec;
-
-typedef struct {
-    bool present;
-    const uint8_t *p; /* TEXT, BYTES: content (NULL for a null) */
-    size_t len;
-    bool b;
-    sigil_cursor map;
-} arg_val;
-
-typedef struct {
-    const arg_spec *spec;
-    size_t n;
-    arg_val *vals;
-} args_ctx;
-
-static int arg_read(const arg_spec *s, arg_val *v, sigil_cursor *c)
-{
-    switch (s->kind) {
-    case ARG_TEXT:
-        return sigil_cbor_get_text(c, (const char **)&v->p, &v->len, s->name);
-    case ARG_BYTES:
-        return sigil_cbor_get_bytes(c, &v->p, &v->len, s->name);
-    case ARG_BYTES_OR_NULL:
-        return sigil_cbor_get_bytes_or_null(c, &v->p, &v->len, s->name);
-    case ARG_BOOL:
-        return sigil_cbor_get_bool(c, &v->b, s->name);
-    case ARG_MAP: {
-        size_t start = c->off;
-        sigil_cbor_item it;
-        GUARD(sigil_cbor_peek(c, &it));
-        ENSURE(it.type == SIGIL_CBOR_MAP, SIGIL_E_BAD_FIELD, "%s: expected a map", s->name);
-        GUARD(sigil_cbor_skip(c));
-        sigil_cursor_init(&v->map, c->p + start, c->off - start);
-        return 0;
-    }
-    default:
-        BAIL(SIGIL_E_INTERNAL, "args: unknown kind");
-    }
-}
-
-static int arg_field(void *ctx, const char *key, size_t key_len, sigil_cursor *c)
-{
-    args_ctx *a = ctx;
-    for (size_t i = 0; i < a->n; i++) {
-        if (sigil_cbor_text_eq(key, key_len, a->spec[i].name)) {
-            a->vals[i].present = true;
-            return arg_read(&a->spec[i], &a->vals[i], c);
-        }
-    }
-    BAIL(SIGIL_E_BAD_REQUEST, "args: unknown key '%.*s'", (int)(key_len > 32 ? 32 : key_len), key);
-}
-
+/* Unknown argument keys are refused with bad_request; the connection stays. */
 static int args_read(const sigil_frame *f, const arg_spec *spec, size_t n, arg_val *vals)
 {
-    args_ctx a = {.spec = spec, .n = n, .vals = vals};
-    sigil_cursor c = f->body;
-    memset(vals, 0, sizeof(arg_val) * n);
-    GUARD(sigil_frame_read_map(&c, arg_field, &a));
-    for (size_t i = 0; i < n; i++)
-        ENSURE(vals[i].present, SIGIL_E_BAD_REQUEST, "args: missing '%s'", spec[i].name);
-    return 0;
+    return sigil_frame_fields(f->body, spec, n, vals, SIGIL_E_BAD_REQUEST);
 }
 
 /* ---- result writing ---- */
@@ -124,7 +56,7 @@ typedef int (*op_fn)(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_
 
 static int op_ping(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
 {
-    static const arg_spec spec[] = {{"probe_kms", ARG_BOOL}};
+    static const arg_spec spec[] = {{"probe_kms", SIGIL_FF_BOOL, 0}};
     arg_val a[1];
     GUARD(args_read(f, spec, 1, a));
     pthread_mutex_lock(&st->lock);
@@ -152,34 +84,14 @@ static int op_ping(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_bu
 /* {access_key_id, secret_access_key, session_token|null, region} */
 static int boot_creds(enclave_state *st, sigil_cursor map)
 {
-    static const arg_spec spec[] = {{"access_key_id", ARG_TEXT},
-                                    {"secret_access_key", ARG_TEXT},
-                                    {"session_token", ARG_BYTES_OR_NULL},
-                                    {"region", ARG_TEXT}};
+    static const arg_spec spec[] = {{"access_key_id", SIGIL_FF_TEXT, 0},
+                                    {"secret_access_key", SIGIL_FF_TEXT, 0},
+                                    {"session_token", SIGIL_FF_TEXT_OR_NULL, 0},
+                                    {"region", SIGIL_FF_TEXT, 0}};
     arg_val a[4];
-    args_ctx ctx = {.spec = spec, .n = 4, .vals = a};
-    memset(a, 0, sizeof(a));
-    /* session_token is text or null: read it as text when not null. */
     sigil_aws_creds creds;
     memset(&creds, 0, sizeof(creds));
-    size_t n;
-    sigil_cursor c = map;
-    GUARD(sigil_cbor_get_map(&c, &n, "kms"));
-    for (size_t i = 0; i < n; i++) {
-        const char *k;
-        size_t klen;
-        GUARD(sigil_cbor_get_text(&c, &k, &klen, "kms key"));
-        if (sigil_cbor_text_eq(k, klen, "session_token")) {
-            a[2].present = true;
-            if (!sigil_cbor_take_null(&c))
-                GUARD(sigil_cbor_get_text(&c, (const char **)&a[2].p, &a[2].len,
-                                          "kms.session_token"));
-            continue;
-        }
-        GUARD(arg_field(&ctx, k, klen, &c));
-    }
-    for (size_t i = 0; i < 4; i++)
-        ENSURE(a[i].present, SIGIL_E_BAD_REQUEST, "args: kms.%s missing", spec[i].name);
+    GUARD(sigil_frame_fields(map, spec, 4, a, SIGIL_E_BAD_REQUEST));
     GUARD(sigil_aws_creds_set(&creds, (const char *)a[0].p, a[0].len, a[1].p, a[1].len,
                               (const char *)a[2].p, a[2].len, (const char *)a[3].p, a[3].len));
     int rc = sigil_kms_client_set_creds(st->kms, &creds);
@@ -191,7 +103,8 @@ static pthread_mutex_t boot_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int op_boot(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
 {
-    static const arg_spec spec[] = {{"seed_ciphertext", ARG_BYTES_OR_NULL}, {"kms", ARG_MAP}};
+    static const arg_spec spec[] = {{"seed_ciphertext", SIGIL_FF_BYTES_OR_NULL, 0},
+                                    {"kms", SIGIL_FF_MAP, 0}};
     arg_val a[2];
     GUARD(args_read(f, spec, 2, a));
     pthread_mutex_lock(&boot_lock);
@@ -209,7 +122,7 @@ static int op_boot(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_bu
 
 static int op_attestation(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
 {
-    static const arg_spec spec[] = {{"nonce", ARG_BYTES}};
+    static const arg_spec spec[] = {{"nonce", SIGIL_FF_BYTES, 0}};
     static _Thread_local uint8_t mem[ENCLAVE_DOC_MAX];
     arg_val a[1];
     sigil_buf doc;
@@ -226,7 +139,7 @@ static int op_attestation(enclave_state *st, uint64_t v, const sigil_frame *f, s
 
 static int op_import(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
 {
-    static const arg_spec spec[] = {{"tenant", ARG_TEXT}, {"sealed", ARG_BYTES}};
+    static const arg_spec spec[] = {{"tenant", SIGIL_FF_TEXT, 0}, {"sealed", SIGIL_FF_BYTES, 0}};
     static _Thread_local uint8_t blob_mem[128 * 1024];
     arg_val a[2];
     enclave_import_result r;
@@ -253,7 +166,11 @@ static int op_import(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_
 static int op_sign(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
 {
     static const arg_spec spec[] = {
-        {"tenant", ARG_TEXT}, {"key_id", ARG_TEXT}, {"blob", ARG_BYTES}, {"request", ARG_TEXT}};
+        {"tenant", SIGIL_FF_TEXT, 0},
+        {"key_id", SIGIL_FF_TEXT, 0},
+        {"blob", SIGIL_FF_BYTES, 0},
+        {"request", SIGIL_FF_TEXT, 0},
+    };
     static _Thread_local uint8_t signed_mem[SIGIL_FRAME_MAX / 2];
     arg_val a[4];
     sigil_buf signed_out;

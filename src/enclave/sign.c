@@ -7,7 +7,7 @@
 
 #include "enclave/enclave.h"
 
-#define SIGN_PLAIN_MAX (72u * 1024u) /* payload (64 KiB) + blob header */
+#define SIGN_PLAIN_MAX ((size_t)72 * 1024) /* payload (64 KiB) + blob header */
 
 static int copy_id(char *out, size_t cap, const char *p, size_t len, const char *what)
 {
@@ -54,7 +54,7 @@ int enclave_sign(enclave_state *st, sigil_buf *out, const char **action, const e
 
     GUARD(copy_id(tenant, sizeof(tenant), a->tenant, a->tenant_len, "tenant"));
     GUARD(copy_id(key_id, sizeof(key_id), a->key_id, a->key_id_len, "key_id"));
-    ENSURE(a->blob_len <= SIGN_PLAIN_MAX, SIGIL_E_TOO_LARGE, "blob: larger than %u bytes",
+    ENSURE(a->blob_len <= SIGN_PLAIN_MAX, SIGIL_E_TOO_LARGE, "blob: larger than %zu bytes",
            SIGN_PLAIN_MAX);
     GUARD(sigil_secret_alloc(&plain, a->blob_len));
     GUARD(enclave_blob_open(st, &plain, tenant, key_id, a->blob, a->blob_len));

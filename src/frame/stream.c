@@ -20,8 +20,8 @@ static uint32_t frame_len_at(const uint8_t *p)
 
 static int frame_len_check(uint32_t n)
 {
-    ENSURE(n != 0 && n <= SIGIL_FRAME_MAX, SIGIL_E_PROTOCOL,
-           "frame: length %u outside 1..%u", n, SIGIL_FRAME_MAX);
+    ENSURE(n != 0 && n <= SIGIL_FRAME_MAX, SIGIL_E_PROTOCOL, "frame: length %u outside 1..%u", n,
+           SIGIL_FRAME_MAX);
     return 0;
 }
 

@@ -96,14 +96,14 @@ int gw_check_content_type(const char *v, size_t len)
 int gw_parse_nonce(uint8_t out[static GW_NONCE_MAX], size_t *n, const char *hex, size_t len)
 {
     ENSURE(hex != NULL && len > 0, SIGIL_E_MISSING_FIELD, "nonce: required query parameter");
-    ENSURE(len % 2 == 0 && len <= 2 * GW_NONCE_MAX, SIGIL_E_BAD_FIELD,
+    ENSURE(len % 2 == 0 && len <= 2 * (size_t)GW_NONCE_MAX, SIGIL_E_BAD_FIELD,
            "nonce: must be 1..%d bytes of hex", GW_NONCE_MAX);
     return sigil_hex_decode(out, GW_NONCE_MAX, n, hex, len, false, "nonce");
 }
 
 int gw_parse_boot_id(uint8_t out[static SIGIL_BOOT_ID_LEN], const char *hex, size_t len)
 {
-    ENSURE(len == 2 * SIGIL_BOOT_ID_LEN, SIGIL_E_BAD_FIELD, "boot_id: must be %d hex digits",
-           2 * SIGIL_BOOT_ID_LEN);
+    ENSURE(len == 2 * (size_t)SIGIL_BOOT_ID_LEN, SIGIL_E_BAD_FIELD,
+           "boot_id: must be %d hex digits", 2 * SIGIL_BOOT_ID_LEN);
     return sigil_hex_decode_exact(out, SIGIL_BOOT_ID_LEN, hex, len, false, "boot_id");
 }

@@ -104,71 +104,14 @@ static struct timespec mono_at(uint64_t us)
 }
 
 /* ---- results ---- */
-typedef struct {
-    const gw_field *spec;
-    size_t n;
-    gw_value *vals;
-} result_ctx;
-
-static int read_value(const gw_field *fd, gw_value *v, sigil_cursor *c)
-{
-    switch (fd->type) {
-    case GW_F_TEXT_OR_NULL:
-        if (sigil_cbor_take_null(c)) {
-            v->null = true;
-            return 0;
-        }
-        /* fall through */
-    case GW_F_TEXT:
-        return sigil_cbor_get_text(c, (const char **)&v->p, &v->len, fd->name);
-    case GW_F_BYTES_OR_NULL:
-        if (sigil_cbor_take_null(c)) {
-            v->null = true;
-            return 0;
-        }
-        /* fall through */
-    case GW_F_BYTES:
-        GUARD(sigil_cbor_get_bytes(c, &v->p, &v->len, fd->name));
-        ENSURE(fd->exact == 0 || v->len == fd->exact, SIGIL_E_PROTOCOL,
-               "enclave result: %s has %zu bytes, expected %zu", fd->name, v->len, fd->exact);
-        return 0;
-    case GW_F_BOOL:
-        return sigil_cbor_get_bool(c, &v->b, fd->name);
-    case GW_F_UINT:
-        return sigil_cbor_get_uint(c, &v->u, fd->name);
-    default:
-        BAIL(SIGIL_E_INTERNAL, "enclave result: unknown field type");
-    }
-}
-
-static int result_field(void *ctx, const char *key, size_t key_len, sigil_cursor *c)
-{
-    result_ctx *r = ctx;
-    for (size_t i = 0; i < r->n; i++) {
-        if (!sigil_cbor_text_eq(key, key_len, r->spec[i].name))
-            continue;
-        ENSURE(!r->vals[i].present, SIGIL_E_PROTOCOL, "enclave result: %s twice", r->spec[i].name);
-        r->vals[i].present = true;
-        if (read_value(&r->spec[i], &r->vals[i], c) != 0)
-            BAIL(SIGIL_E_PROTOCOL, "enclave result: %s", sigil_errmsg());
-        return 0;
-    }
-    BAIL(SIGIL_E_PROTOCOL, "enclave result: unknown key");
-}
-
 int gw_result_read(const sigil_frame *f, const gw_field *spec, size_t n, gw_value *vals)
 {
-    result_ctx r = {spec, n, vals};
-    sigil_cursor c = f->body;
-    memset(vals, 0, n * sizeof(*vals));
     ENSURE(f->kind == SIGIL_FRAME_RESULT, SIGIL_E_PROTOCOL, "enclave: expected a result frame");
-    if (sigil_frame_read_map(&c, result_field, &r) != 0) {
-        if (sigil_errno() != SIGIL_E_PROTOCOL)
-            (void)sigil_fail(SIGIL_E_PROTOCOL, "enclave result: %s", sigil_errmsg());
-        return -1;
+    if (sigil_frame_fields(f->body, spec, n, vals, SIGIL_E_PROTOCOL) != 0) {
+        char cause[256];
+        snprintf(cause, sizeof(cause), "%s", sigil_errmsg());
+        BAIL(SIGIL_E_PROTOCOL, "enclave result: %s", cause);
     }
-    for (size_t i = 0; i < n; i++)
-        ENSURE(vals[i].present, SIGIL_E_PROTOCOL, "enclave result: %s missing", spec[i].name);
     return 0;
 }
 
@@ -179,6 +122,7 @@ static void set_down(gw_enclave *e, const char *fmt, ...)
     va_list ap;
     (void)pthread_mutex_lock(&e->state_mu);
     va_start(ap, fmt);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive, va_start(ap) above
     (void)vsnprintf(e->down_reason, sizeof(e->down_reason), fmt, ap);
     va_end(ap);
     (void)pthread_mutex_unlock(&e->state_mu);
@@ -256,18 +200,19 @@ static int creds_parse(kms_creds *out, const char *text, size_t len)
 
 static int creds_from_file(kms_creds *out, const char *path)
 {
-    char *text = malloc(2 * CRED_MAX);
+    char *text = malloc(2 * (size_t)CRED_MAX);
     ENSURE(text != NULL, SIGIL_E_NO_MEMORY, "kms credentials: out of memory");
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         free(text);
         BAIL(SIGIL_E_IO, "kms credentials: cannot open the file");
     }
-    size_t n = fread(text, 1, 2 * CRED_MAX, f);
+    size_t n = fread(text, 1, 2 * (size_t)CRED_MAX, f);
     fclose(f);
-    int rc = n == 2 * CRED_MAX ? sigil_fail(SIGIL_E_TOO_LARGE, "kms credentials: file too large")
-                               : creds_parse(out, text, n);
-    explicit_bzero(text, 2 * CRED_MAX);
+    int rc = n == 2 * (size_t)CRED_MAX
+                 ? sigil_fail(SIGIL_E_TOO_LARGE, "kms credentials: file too large")
+                 : creds_parse(out, text, n);
+    explicit_bzero(text, 2 * (size_t)CRED_MAX);
     free(text);
     return rc;
 }

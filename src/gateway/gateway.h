@@ -210,29 +210,14 @@ void gw_enclave_down_reason(gw_enclave *e, char *msg, size_t cap);
 uint64_t gw_mono_us(void);
 
 /* ---- enclave results (enclave_client.c) ---- */
-typedef enum {
-    GW_F_TEXT,
-    GW_F_TEXT_OR_NULL,
-    GW_F_BYTES,
-    GW_F_BYTES_OR_NULL,
-    GW_F_BOOL,
-    GW_F_UINT,
-} gw_ftype;
-
-typedef struct {
-    const char *name;
-    gw_ftype type;
-    size_t exact; /* BYTES: required length, 0 = any */
-} gw_field;
-
-typedef struct {
-    bool present;
-    bool null;
-    const uint8_t *p; /* TEXT/BYTES */
-    size_t len;
-    uint64_t u;
-    bool b;
-} gw_value;
+typedef sigil_frame_field gw_field;
+typedef sigil_frame_value gw_value;
+#define GW_F_TEXT SIGIL_FF_TEXT
+#define GW_F_TEXT_OR_NULL SIGIL_FF_TEXT_OR_NULL
+#define GW_F_BYTES SIGIL_FF_BYTES
+#define GW_F_BYTES_OR_NULL SIGIL_FF_BYTES_OR_NULL
+#define GW_F_BOOL SIGIL_FF_BOOL
+#define GW_F_UINT SIGIL_FF_UINT
 
 /* Reads a result map against spec: every field required, no other key;
  * anything else is SIGIL_E_PROTOCOL naming the field. */

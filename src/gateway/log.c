@@ -44,6 +44,7 @@ void gw_log(const char *fmt, ...)
     (void)clock_gettime(CLOCK_REALTIME, &ts);
     (void)gmtime_r(&ts.tv_sec, &tm);
     va_start(ap, fmt);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive, va_start(ap) above
     (void)vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
     fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ sigil-gateway %s\n", tm.tm_year + 1900,

@@ -69,6 +69,7 @@ static int put(sigil_buf *out, const char *fmt, ...)
     va_list ap;
     size_t room = out->cap - out->len;
     va_start(ap, fmt);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive, va_start(ap) above
     int n = vsnprintf((char *)out->data + out->len, room, fmt, ap);
     va_end(ap);
     ENSURE(n >= 0 && (size_t)n < room, SIGIL_E_TOO_LARGE, "metrics: output too large");

@@ -47,7 +47,7 @@ static void allow_add(char *allow, size_t cap, const char *method)
     if (used + need + 1 > cap || strstr(allow, method) != NULL)
         return;
     if (used > 0) {
-        memcpy(allow + used, ", ", 2);
+        memcpy(allow + used, ", ", sizeof(", ")); /* terminated until method follows */
         used += 2;
     }
     memcpy(allow + used, method, strlen(method) + 1);

@@ -373,7 +373,7 @@ static void clean_text(char *out, size_t cap, sigil_slice s)
 {
     size_t i = 0;
     for (; i < s.len && i + 1 < cap; i++)
-        out[i] = (s.p[i] >= 0x20 && s.p[i] < 0x7f) ? s.p[i] : '?';
+        out[i] = (char)((s.p[i] >= 0x20 && s.p[i] < 0x7f) ? s.p[i] : '?');
     out[i] = 0;
 }
 

@@ -104,7 +104,7 @@ static int load_keys(sigil_kms_service *s)
     GUARD(sigil_json_expect(&d, keys, SIGIL_JSON_OBJECT, "keys.json", "keys"));
     ENSURE(d.toks[keys].size > 0 && d.toks[keys].size <= MAX_KEYS, SIGIL_E_BAD_FIELD,
            "keys.json: 1..%d keys", MAX_KEYS);
-    GUARD(sigil_secret_alloc(&s->keymat, 32 * MAX_KEYS));
+    GUARD(sigil_secret_alloc(&s->keymat, 32 * (size_t)MAX_KEYS));
     for (uint32_t k = sigil_json_first(&d, keys); k != 0; k = sigil_json_sibling(&d, keys, k))
         GUARD(load_key(s, &d, k));
     return 0;
@@ -194,7 +194,7 @@ static void clean_message(char *out, size_t cap, const char *msg)
 {
     size_t i = 0;
     for (; msg[i] != 0 && i + 1 < cap; i++)
-        out[i] = (msg[i] >= 0x20 && msg[i] < 0x7f) ? msg[i] : '?';
+        out[i] = (char)((msg[i] >= 0x20 && msg[i] < 0x7f) ? msg[i] : '?');
     out[i] = 0;
 }
 

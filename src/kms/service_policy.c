@@ -23,7 +23,7 @@ typedef struct {
 
 static char lower(char c)
 {
-    return (c >= 'A' && c <= 'Z') ? (char)(c + ('a' - 'A')) : c;
+    return (char)((c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c);
 }
 
 static bool ieq(const char *a, size_t alen, const char *b, size_t blen)

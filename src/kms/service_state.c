@@ -107,7 +107,7 @@ static bool add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 static X509 *new_cert(EVP_PKEY *key, const char *cn, long days)
 {
     X509 *x = X509_new();
-    uint8_t serial[16];
+    uint8_t serial[16] = {0};
     BIGNUM *bn = NULL;
     bool ok = x != NULL && RAND_bytes(serial, sizeof(serial)) == 1;
     serial[0] &= 0x7f;

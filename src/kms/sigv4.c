@@ -20,7 +20,7 @@
 /* ---- small text helpers ---- */
 static char lower(char c)
 {
-    return (c >= 'A' && c <= 'Z') ? (char)(c + ('a' - 'A')) : c;
+    return (char)((c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c);
 }
 
 static bool name_eq(sigil_slice a, const char *b, size_t blen)

@@ -107,62 +107,6 @@ static int put_decoded(sigil_buf *out, const uint8_t *p, size_t n)
     return sigil_buf_putc(out, '"');
 }
 
-static uint32_t hex4(const char *p)
-{
-    uint32_t v = 0;
-    for (int k = 0; k < 4; k++) {
-        char h = p[k];
-        uint32_t d = h <= '9' ? (uint32_t)(h - '0') : (uint32_t)((h | 0x20) - 'a' + 10);
-        v = v << 4 | d;
-    }
-    return v;
-}
-
-static size_t utf8_put(uint8_t *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        o[0] = (uint8_t)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (uint8_t)(0xC0 | cp >> 6);
-        o[1] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (uint8_t)(0xE0 | cp >> 12);
-        o[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-        o[2] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (uint8_t)(0xF0 | cp >> 18);
-    o[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
-    o[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
-    o[3] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* Decodes one validated escape at raw[i] == '\\' into o; returns its length. */
-static size_t decode_escape(const char *raw, size_t i, uint8_t o[4], size_t *no)
-{
-    static const uint8_t SIMPLE[128] = {['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
-                                        ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t'};
-    uint8_t e = (uint8_t)raw[i + 1];
-    if (e != 'u') {
-        o[0] = SIMPLE[e & 0x7F];
-        *no = 1;
-        return 2;
-    }
-    uint32_t cp = hex4(raw + i + 2);
-    if (cp < 0xD800 || cp > 0xDBFF) {
-        *no = utf8_put(o, cp);
-        return 6;
-    }
-    uint32_t lo = hex4(raw + i + 8); /* the parser refused unpaired surrogates */
-    *no = utf8_put(o, 0x10000u + ((cp - 0xD800u) << 10) + (lo - 0xDC00u));
-    return 12;
-}
-
 /* A string value straight from its raw (escaped) text: plain bytes are
  * already in their canonical form (raw strings hold no control characters,
  * and '"' only escaped); escapes are decoded and re-escaped the JCS way. */
@@ -182,9 +126,9 @@ static int put_string_tok(sigil_buf *out, const sigil_json *d, uint32_t t)
         GUARD(sigil_buf_put(out, s.p + i, run_end - i));
         if (run_end == s.len)
             break;
-        uint8_t dec[4];
-        size_t n;
-        i = run_end + decode_escape(s.p, run_end, dec, &n);
+        uint8_t dec[4], n;
+        /* The parser validated every escape, so this consumes at least 2. */
+        i = run_end + sigil_json_decode_escape(s.p, run_end, s.len, dec, &n);
         for (size_t k = 0; k < n; k++)
             GUARD(put_escaped_byte(out, dec[k]));
     }
@@ -286,7 +230,7 @@ static int put_value(canon *c, uint32_t t)
 int sigil_json_canonicalize(sigil_buf *out, const char *json, size_t len)
 {
     sigil_json d;
-    ENSURE(len <= SIGIL_CANON_MAX_BYTES, SIGIL_E_TOO_LARGE, "json: larger than %d bytes",
+    ENSURE(len <= (size_t)SIGIL_CANON_MAX_BYTES, SIGIL_E_TOO_LARGE, "json: larger than %d bytes",
            SIGIL_CANON_MAX_BYTES);
     GUARD(sigil_json_parse(&d, json, len, tl_toks, SIGIL_CANON_MAX_TOKENS));
     canon c = {.d = &d, .out = out, .nmembers = 0};

@@ -39,12 +39,12 @@ int sigil_action_parse(sigil_action *out, const char *name, size_t n)
 
 /* ---- the signed message ---- */
 
-static _Thread_local uint8_t tl_msg[SIGIL_POLICY_SIG_PREFIX_LEN + SIGIL_POLICY_MAX_BYTES];
+static _Thread_local uint8_t tl_msg[SIGIL_POLICY_SIG_PREFIX_LEN + (size_t)SIGIL_POLICY_MAX_BYTES];
 
 int policy_signed_message(sigil_slice *msg, const char *json, size_t len)
 {
     sigil_buf b;
-    ENSURE(len <= SIGIL_POLICY_MAX_BYTES, SIGIL_E_TOO_LARGE, "policy: larger than %d bytes",
+    ENSURE(len <= (size_t)SIGIL_POLICY_MAX_BYTES, SIGIL_E_TOO_LARGE, "policy: larger than %d bytes",
            SIGIL_POLICY_MAX_BYTES);
     sigil_buf_init(&b, tl_msg, sizeof(tl_msg));
     GUARD(sigil_buf_put(&b, SIGIL_POLICY_SIG_PREFIX, SIGIL_POLICY_SIG_PREFIX_LEN));
@@ -213,7 +213,7 @@ int sigil_policy_parse(sigil_policy *p, const char *json, size_t len)
     sigil_policy tmp;
     sigil_slice msg;
     memset(&tmp, 0, sizeof(tmp));
-    ENSURE(len <= SIGIL_POLICY_MAX_BYTES, SIGIL_E_TOO_LARGE, "policy: larger than %d bytes",
+    ENSURE(len <= (size_t)SIGIL_POLICY_MAX_BYTES, SIGIL_E_TOO_LARGE, "policy: larger than %d bytes",
            SIGIL_POLICY_MAX_BYTES);
     GUARD(sigil_json_parse(&d, json, len, tl_toks, SIGIL_CANON_MAX_TOKENS));
     GUARD(sigil_json_expect(&d, 0, SIGIL_JSON_OBJECT, "policy", NULL));

@@ -104,7 +104,8 @@ static int time_bitfinex(uint64_t *out, const sigil_json *d, bool *found)
         return 0;
     GUARD(
         member_u64(&n, found, d, 0, sigil_json_get(d, 0, "event") ? "authNonce" : "nonce", false));
-    *out = bitfinex_ms(n);
+    if (*found)
+        *out = bitfinex_ms(n);
     return 0;
 }
 

@@ -120,10 +120,32 @@ class TempStack(DevStack):
     def stop(self):
         super().stop()
 
+    SANITIZER_MARKS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error:")
+
+    def sanitizer_reports(self):
+        """Sanitizer reports in the stack's logs (sanitizer builds print them there)."""
+        found = []
+        for path in self.logs.values():
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            for mark in self.SANITIZER_MARKS:
+                at = data.find(mark)
+                if at >= 0:
+                    found.append(f"{path}: {data[at:at + 2000].decode(errors='replace')}")
+        return found
+
     def cleanup(self):
+        """Stops the stack and removes its directory; fails the test when a
+        server reported a sanitizer error."""
         self.stop()
+        reports = self.sanitizer_reports()
         if os.environ.get("SIGIL_KEEP_TMP") is None:
             shutil.rmtree(self.tmp, ignore_errors=True)
+        if reports:
+            raise AssertionError("sanitizer reports in the stack's logs:\n" + "\n".join(reports))
 
     def path(self, name):
         return os.path.join(self.tmp, name)

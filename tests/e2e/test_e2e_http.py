@@ -30,6 +30,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_util import Checks, TempStack, box_seal, now_ms, payload  # noqa: E402
+import cbor_min  # noqa: E402
 
 BINANCE = {"api_key": "e2eHttpApiKey0123456789abcdefABCDEF0123456789abcdefABCDEF012345",
            "secret": "e2eHttpSecret0123456789abcdefABCDEF0123456789abcdefABCDEF01234"}
@@ -125,45 +126,8 @@ def error_shape(status, headers, data):
     return None
 
 
-# ---- an independent CBOR reader (enough for COSE_Sign1 attestation documents) --
-def cbor(b, i=0):
-    ib = b[i]
-    mt, ai = ib >> 5, ib & 31
-    i += 1
-    if ai < 24:
-        val = ai
-    elif ai in (24, 25, 26, 27):
-        n = 1 << (ai - 24)
-        val = int.from_bytes(b[i:i + n], "big")
-        i += n
-    else:
-        raise ValueError("indefinite length or reserved value")
-    if mt == 0:
-        return val, i
-    if mt == 1:
-        return -1 - val, i
-    if mt == 2:
-        return bytes(b[i:i + val]), i + val
-    if mt == 3:
-        return b[i:i + val].decode(), i + val
-    if mt == 4:
-        out = []
-        for _ in range(val):
-            x, i = cbor(b, i)
-            out.append(x)
-        return out, i
-    if mt == 5:
-        out = {}
-        for _ in range(val):
-            k, i = cbor(b, i)
-            v, i = cbor(b, i)
-            out[k] = v
-        return out, i
-    if mt == 6:
-        return cbor(b, i)  # tag (18 = COSE_Sign1): the content
-    if mt == 7:
-        return {20: False, 21: True, 22: None}[ai], i
-    raise ValueError("bad major type")
+# An independent CBOR reader for attestation documents (tests/e2e/cbor_min.py).
+cbor = cbor_min.decode
 
 
 def decode_document(b64):

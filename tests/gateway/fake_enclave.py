@@ -14,69 +14,13 @@ import sys
 import threading
 import time
 
-
-# ---- minimal CBOR (the subset frames use) ----
-def _head(major, n):
-    if n < 24:
-        return bytes([major << 5 | n])
-    for ai, fmt in ((24, ">B"), (25, ">H"), (26, ">I"), (27, ">Q")):
-        if n < (1 << (8 * struct.calcsize(fmt))):
-            return bytes([major << 5 | ai]) + struct.pack(fmt, n)
-    raise ValueError("too big")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import cbor_min  # noqa: E402
 
 
-def enc(v):
-    if v is None:
-        return b"\xf6"
-    if v is True:
-        return b"\xf5"
-    if v is False:
-        return b"\xf4"
-    if isinstance(v, int):
-        return _head(0, v)
-    if isinstance(v, bytes):
-        return _head(2, len(v)) + v
-    if isinstance(v, str):
-        b = v.encode()
-        return _head(3, len(b)) + b
-    if isinstance(v, list):
-        return _head(4, len(v)) + b"".join(enc(x) for x in v)
-    if isinstance(v, dict):
-        return _head(5, len(v)) + b"".join(enc(k) + enc(x) for k, x in v.items())
-    raise TypeError(type(v))
-
-
-def dec(b, i=0):
-    ib = b[i]
-    major, ai = ib >> 5, ib & 31
-    i += 1
-    if major == 7:
-        return {20: False, 21: True, 22: None}[ai], i
-    if ai < 24:
-        n = ai
-    else:
-        size = {24: 1, 25: 2, 26: 4, 27: 8}[ai]
-        n = int.from_bytes(b[i:i + size], "big")
-        i += size
-    if major == 0:
-        return n, i
-    if major in (2, 3):
-        s = b[i:i + n]
-        return (s if major == 2 else s.decode()), i + n
-    if major == 4:
-        out = []
-        for _ in range(n):
-            x, i = dec(b, i)
-            out.append(x)
-        return out, i
-    if major == 5:
-        out = {}
-        for _ in range(n):
-            k, i = dec(b, i)
-            out[k], i = dec(b, i)
-        return out, i
-    raise ValueError("unsupported CBOR")
-
+# CBOR: the tests' own small codec (tests/e2e/cbor_min.py).
+enc = cbor_min.encode
+dec = cbor_min.decode
 
 BOOT_ID = os.urandom(16)
 MEASUREMENT = bytes(range(48))

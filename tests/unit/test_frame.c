@@ -312,7 +312,7 @@ static void test_finish_size_limit(void **state)
 static const char *const VALID[] = {
     "a4 0001 0101 026470696e67 03a0",                 /* request */
     "a3 0001 0101 04a0",                              /* result */
-    "a3 0001 0101 05 " ERRMAP,                        /* error */
+    ("a3 0001 0101 05 " ERRMAP),                      /* error */
     "a4 03a0 026470696e67 0101 0001",                 /* keys in any order */
     "a4 0001 011b7fffffffffffffff 026470696e67 03a0", /* id 2^63-1 */
     "a4 001a00000001 1801 1901f4 026470696e67 03a0",  /* non-shortest forms */
