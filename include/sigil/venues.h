@@ -42,7 +42,8 @@ typedef struct {
     sigil_secret hmac512_state;
     bool has_passphrase;
     sigil_rsa_key *rsa;  /* RSA keys only */
-    uint8_t address[20]; /* secp256k1 keys: the Ethereum address */
+    uint8_t address[20]; /* secp256k1 keys of venues with needs_address: the address */
+    bool has_address;
 } sigil_credentials;
 
 typedef enum {
@@ -68,6 +69,7 @@ typedef struct {
     sigil_sign_fn sign;
     bool secret_base64; /* HMAC secret is base64 text; the key is its decoded bytes (kraken) */
     bool hmac_sha512;   /* also key an HMAC-SHA512 state (kraken, gate) */
+    bool needs_address; /* wallet venues whose signer uses the key's address (aster) */
 } sigil_venue;
 
 const sigil_venue *sigil_venue_find(const char *name);

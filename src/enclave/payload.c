@@ -127,8 +127,12 @@ int enclave_payload_credentials(const enclave_payload *p, const sigil_venue *v, 
     if (rc == 0 && strcmp(type_name, p->key_type) != 0)
         rc = sigil_fail(SIGIL_E_BAD_REQUEST, "payload.key_type: %s does not match the credentials",
                         p->key_type);
-    if (rc == 0 && cred.type == SIGIL_KEY_SECP256K1)
-        sigil_eth_address_checksum(address, cred.address);
+    if (rc == 0 && cred.type == SIGIL_KEY_SECP256K1) {
+        uint8_t addr[20];
+        rc = sigil_secp256k1_address(addr, cred.secret.p);
+        if (rc == 0)
+            sigil_eth_address_checksum(address, addr);
+    }
     sigil_credentials_free(&cred);
     return rc;
 }

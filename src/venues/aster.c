@@ -266,4 +266,5 @@ const sigil_venue sigil_venue_aster = {
     .key_types = SIGIL_KEY_SECP256K1,
     .needs_passphrase = false,
     .sign = aster_sign,
+    .needs_address = true,
 };

@@ -155,7 +155,7 @@ static int parse_cex(sigil_credentials *c, const sigil_venue *v, const sigil_jso
     return 0;
 }
 
-static int parse_wallet(sigil_credentials *c, const sigil_json *d)
+static int parse_wallet(sigil_credentials *c, const sigil_venue *v, const sigil_json *d)
 {
     static const sigil_json_field FIELDS[] = {{"private_key", true}};
     uint32_t t;
@@ -171,7 +171,13 @@ static int parse_wallet(sigil_credentials *c, const sigil_json *d)
     if (sigil_hex_decode_exact(c->secret.p, 32, s.p + 2, 64, false, "credentials.private_key"))
         BAIL(SIGIL_E_BAD_CREDENTIALS, "credentials.private_key: not hexadecimal");
     c->secret.len = 32;
-    return sigil_secp256k1_address(c->address, c->secret.p);
+    /* Deriving the address is a point multiplication, as dear as the
+     * signature itself: only for venues whose signer needs it. */
+    if (!v->needs_address)
+        return sigil_secp256k1_check_key(c->secret.p);
+    GUARD(sigil_secp256k1_address(c->address, c->secret.p));
+    c->has_address = true;
+    return 0;
 }
 
 int sigil_credentials_parse(sigil_credentials *c, const sigil_venue *v, const char *json,
@@ -191,7 +197,7 @@ int sigil_credentials_parse(sigil_credentials *c, const sigil_venue *v, const ch
              sigil_err_code(e));
     }
     GUARD_GOTO(sigil_json_expect(&d, 0, SIGIL_JSON_OBJECT, "credentials", NULL), fail);
-    GUARD_GOTO(v->kind == SIGIL_VENUE_WALLET ? parse_wallet(c, &d) : parse_cex(c, v, &d), fail);
+    GUARD_GOTO(v->kind == SIGIL_VENUE_WALLET ? parse_wallet(c, v, &d) : parse_cex(c, v, &d), fail);
     return 0;
 fail:
     sigil_credentials_free(c);

@@ -25,8 +25,13 @@
     "-----BEGIN PRIVATE KEY-----\\n" ED25519_BODY "\\n-----END PRIVATE KEY-----\\n"
 
 /* Wallet venues take {private_key}; the table may not list one yet. */
-static const sigil_venue WALLET = {
-    .name = "test-wallet", .kind = SIGIL_VENUE_WALLET, .key_types = SIGIL_KEY_SECP256K1};
+static const sigil_venue WALLET = {.name = "test-wallet",
+                                   .kind = SIGIL_VENUE_WALLET,
+                                   .key_types = SIGIL_KEY_SECP256K1,
+                                   .needs_address = true};
+/* A wallet venue whose signer does not use the address: none is derived. */
+static const sigil_venue WALLET_NO_ADDR = {
+    .name = "test-wallet-2", .kind = SIGIL_VENUE_WALLET, .key_types = SIGIL_KEY_SECP256K1};
 static const sigil_venue HMAC_ONLY = {.name = "test-hmac-only",
                                       .kind = SIGIL_VENUE_CEX,
                                       .key_types = SIGIL_KEY_HMAC,
@@ -374,10 +379,19 @@ static void test_wallet_key_parses_to_its_address(void **state)
     assert_int_equal(parse(&WALLET, "{\"private_key\":\"0x" WALLET_KEY "\"}"), 0);
     assert_int_equal(g_c.type, SIGIL_KEY_SECP256K1);
     assert_int_equal(g_c.secret.len, 32);
+    assert_true(g_c.has_address);
     sigil_eth_address_checksum(cs, g_c.address);
     assert_string_equal(cs, WALLET_ADDR);
     sigil_credentials_free(&g_c);
     assert_null(g_c.secret.p);
+    assert_int_equal(parse(&WALLET_NO_ADDR, "{\"private_key\":\"0x" WALLET_KEY "\"}"), 0);
+    assert_false(g_c.has_address);
+    sigil_credentials_free(&g_c);
+    /* The key is still checked without the address. */
+    assert_int_equal(parse(&WALLET_NO_ADDR,
+                           "{\"private_key\":\"0x"
+                           "0000000000000000000000000000000000000000000000000000000000000000\"}"),
+                     -1);
 }
 
 static void test_wallet_accepts_upper_case_hex_digits(void **state)
