@@ -32,11 +32,13 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
-def run_stack(bin_dir, sync, seconds, conns):
-    """One stack with --audit-sync SYNC; returns result rows."""
+def run_stack(bin_dir, sync, seconds, conns, workers=None):
+    """One stack with --audit-sync SYNC (and --workers for the enclave);
+    returns result rows."""
+    eargs = ["--skew-ms", "600000"] + (["--workers", str(workers)] if workers else [])
     st = TempStack(bin_dir, gateway_args=["--rate", "1000000", "--burst", "1000000",
                                           "--threads", "64", "--audit-sync", sync],
-                   enclave_args=["--skew-ms", "600000"])
+                   enclave_args=eargs)
     rows = []
     try:
         st.start()
@@ -59,13 +61,14 @@ def run_stack(bin_dir, sync, seconds, conns):
             key_id = st.seal(venue, "mainnet", cf, pf, owner)["key_id"]
             body = st.write(f"body-{venue}.json", {"key_id": key_id, "request": req})
             host, port = st.gateway["url"].split("//", 1)[1].split(":")
-            for c in (1, conns):
+            for c in sorted({1, 8, conns}):
                 out = subprocess.run([os.path.join(bin_dir, "sigil-load"), host, port,
                                       "/v1/sign", st.token, body, str(c), str(seconds), "1"],
                                      capture_output=True, text=True)
                 r = json.loads(out.stdout)
                 r["venue"] = venue
                 r["sync"] = sync
+                r["workers"] = workers or os.cpu_count()
                 rows.append(r)
     finally:
         st.cleanup()
@@ -76,18 +79,20 @@ def main():
     bin_dir = os.path.abspath(sys.argv[1])
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 5.0
     conns = int(sys.argv[3]) if len(sys.argv) > 3 else 16
-    rows = run_stack(bin_dir, "normal", seconds, conns) + run_stack(bin_dir, "full", seconds,
-                                                                     conns)
+    rows = (run_stack(bin_dir, "normal", seconds, conns) +
+            run_stack(bin_dir, "normal", seconds, conns, workers=1) +
+            run_stack(bin_dir, "full", seconds, conns))
     inproc = subprocess.run([os.path.join(bin_dir, "sigil-bench")], capture_output=True,
                             text=True).stdout
     print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs; {seconds:.0f} s per run after 1 s "
           "warm-up; dev stack on loopback (HTTP keep-alive; gateway, enclave, key service and "
           "load generator share the machine)")
-    print(f"{'venue':<12} {'audit-sync':<10} {'conns':>5} {'req/s':>9} {'p50 µs':>8} "
-          f"{'p99 µs':>8} {'errors':>6}")
+    print(f"{'venue':<12} {'audit-sync':<10} {'enclave workers':>15} {'conns':>5} {'req/s':>9} "
+          f"{'p50 µs':>8} {'p99 µs':>8} {'errors':>6}")
     for r in rows:
-        print(f"{r['venue']:<12} {r['sync']:<10} {r['connections']:>5} {r['req_per_s']:>9.0f} "
-              f"{r['p50_us']:>8} {r['p99_us']:>8} {r['errors'] + r['non_200']:>6}")
+        print(f"{r['venue']:<12} {r['sync']:<10} {r['workers']:>15} {r['connections']:>5} "
+              f"{r['req_per_s']:>9.0f} {r['p50_us']:>8} {r['p99_us']:>8} "
+              f"{r['errors'] + r['non_200']:>6}")
     print("\ntargets (issue 3): HMAC >= 20000 req/s, Hyperliquid >= 10000 req/s, p99 <= 2000 us, "
           "single-connection p50 <= 200 us")
     print("\nin-process (sigil-bench, same run):")

@@ -12,6 +12,7 @@
  * recorded in schema_version.
  */
 #include <pthread.h>
+#include <semaphore.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,8 @@ typedef struct commit_req {
     sigil_err err;
     char msg[256];
     bool done;
+    bool leader; /* set (under cq_mu) when this request is to commit */
+    sem_t sem;
     struct commit_req *next;
 } commit_req;
 
@@ -155,7 +158,7 @@ typedef struct sq_store {
     struct sq_store *next_reader, *owner;
     /* group commit */
     pthread_mutex_t cq_mu;
-    pthread_cond_t cq_done;
+    pthread_cond_t ckpt_cv; /* wakes the checkpointer to stop */
     commit_req *cq_head, *cq_tail;
     bool committing; /* a leader is writing a batch */
     /* WAL checkpoints in the background */
@@ -702,8 +705,35 @@ static void commit_batch(sq_store *s, commit_req *batch)
 }
 
 /* Group commit without a committer thread: a request queues its record;
- * if no commit is running it becomes the leader and commits everything
- * queued, else it waits for the leader that picks its record up. */
+ * if no commit is running it becomes the leader, commits everything queued
+ * in one transaction, wakes exactly the requests it committed and hands the
+ * lead to the first request that queued meanwhile. Each waiter sleeps on its
+ * own semaphore, so a commit wakes only those it concerns. */
+static void commit_lead(sq_store *s, commit_req *self)
+{
+    (void)pthread_mutex_lock(&s->cq_mu);
+    commit_req *batch = s->cq_head;
+    s->cq_head = s->cq_tail = NULL;
+    (void)pthread_mutex_unlock(&s->cq_mu);
+    commit_batch(s, batch);
+    (void)pthread_mutex_lock(&s->cq_mu);
+    commit_req *next = s->cq_head;
+    if (next != NULL)
+        next->leader = true;
+    else
+        s->committing = false;
+    (void)pthread_mutex_unlock(&s->cq_mu);
+    for (commit_req *b = batch; b != NULL;) {
+        commit_req *after = b->next; /* b's owner may return once posted */
+        b->done = true;
+        if (b != self)
+            (void)sem_post(&b->sem);
+        b = after;
+    }
+    if (next != NULL)
+        (void)sem_post(&next->sem);
+}
+
 static int sq_record_outcome(sigil_store *base, const sigil_audit_record *a,
                              const sigil_idem_outcome *idem, uint64_t *seq)
 {
@@ -711,29 +741,27 @@ static int sq_record_outcome(sigil_store *base, const sigil_audit_record *a,
     ENSURE(a->tenant != NULL && a->op != NULL && a->decision != NULL, SIGIL_E_INTERNAL,
            "store: incomplete audit record");
     commit_req r = {.a = a, .idem = idem};
+    ENSURE(sem_init(&r.sem, 0, 0) == 0, SIGIL_E_INTERNAL, "store: semaphore");
     (void)pthread_mutex_lock(&s->cq_mu);
     if (s->cq_tail != NULL)
         s->cq_tail->next = &r;
     else
         s->cq_head = &r;
     s->cq_tail = &r;
-    while (!r.done) {
-        if (s->committing) {
-            (void)pthread_cond_wait(&s->cq_done, &s->cq_mu);
-            continue;
-        }
+    if (!s->committing) {
         s->committing = true;
-        commit_req *batch = s->cq_head;
-        s->cq_head = s->cq_tail = NULL;
-        (void)pthread_mutex_unlock(&s->cq_mu);
-        commit_batch(s, batch);
-        (void)pthread_mutex_lock(&s->cq_mu);
-        for (commit_req *b = batch; b != NULL; b = b->next)
-            b->done = true;
-        s->committing = false;
-        (void)pthread_cond_broadcast(&s->cq_done);
+        r.leader = true;
     }
     (void)pthread_mutex_unlock(&s->cq_mu);
+    while (!r.done) {
+        if (!r.leader) {
+            while (sem_wait(&r.sem) != 0) /* EINTR */
+                ;
+            continue; /* committed, or promoted to leader */
+        }
+        commit_lead(s, &r);
+    }
+    (void)sem_destroy(&r.sem);
     if (r.rc != 0)
         return sigil_fail(r.err, "%s", r.msg);
     if (seq != NULL)
@@ -887,7 +915,7 @@ static void sq_close(sigil_store *base)
     if (s->checkpointer_running) {
         (void)pthread_mutex_lock(&s->cq_mu);
         s->checkpointer_stop = true;
-        (void)pthread_cond_broadcast(&s->cq_done);
+        (void)pthread_cond_broadcast(&s->ckpt_cv);
         (void)pthread_mutex_unlock(&s->cq_mu);
         (void)pthread_join(s->checkpointer, NULL);
     }
@@ -907,7 +935,7 @@ static void sq_close(sigil_store *base)
     conn_close(s);
     (void)pthread_mutex_destroy(&s->mu);
     (void)pthread_mutex_destroy(&s->cq_mu);
-    (void)pthread_cond_destroy(&s->cq_done);
+    (void)pthread_cond_destroy(&s->ckpt_cv);
     free(s->path);
     free(s);
 }
@@ -959,7 +987,7 @@ static void *checkpointer_main(void *arg)
         struct timespec until;
         (void)clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += ts.tv_sec;
-        (void)pthread_cond_timedwait(&s->cq_done, &s->cq_mu, &until);
+        (void)pthread_cond_timedwait(&s->ckpt_cv, &s->cq_mu, &until);
         if (s->checkpointer_stop)
             break;
         (void)pthread_mutex_unlock(&s->cq_mu);
@@ -1098,7 +1126,7 @@ int sigil_store_open_sqlite(sigil_store **out, const char *path)
     s->base.ops = &SQLITE_OPS;
     (void)pthread_mutex_init(&s->mu, NULL);
     (void)pthread_mutex_init(&s->cq_mu, NULL);
-    (void)pthread_cond_init(&s->cq_done, NULL);
+    (void)pthread_cond_init(&s->ckpt_cv, NULL);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         (void)sigil_fail(SIGIL_E_IO, "store: cannot open the database: %s",
