@@ -135,9 +135,13 @@ int enclave_kms_decrypt(enclave_state *st, sigil_secret *plain, const uint8_t *b
     return rc;
 }
 
-/* The seed: decrypt the host's stored ciphertext, or create one. */
+/* The seed: decrypt the host's stored ciphertext, or create one. A boot
+ * that failed earlier (key service down or refusing) may be retried. */
 static int obtain_seed(enclave_state *st, sigil_secret *seed, const uint8_t *ct, size_t ct_len)
 {
+    free(st->seed_ct);
+    st->seed_ct = NULL;
+    st->seed_ct_len = 0;
     if (ct != NULL) {
         GUARD(enclave_kms_decrypt(st, seed, ct, ct_len));
         ENSURE(seed->len == ENCLAVE_SEED_BYTES, SIGIL_E_KEY_SERVICE,
