@@ -6,6 +6,7 @@
 #   make lint       clang-format check, cppcheck, clang-tidy
 #   make run        the dev stack: key service, launcher + enclave, gateway (Ctrl-C stops)
 #   make bench-e2e  signed requests/s and latency through a live dev stack
+#   make measure    builds sigil-enclave twice at different paths; fails unless identical
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -18,7 +19,7 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
 .PHONY: all bootstrap build test test-unit test-asan test-diff bench bench-e2e lint format run clean \
-	fuzz fuzz-smoke fuzz-build
+	fuzz fuzz-smoke fuzz-build measure
 
 all: build
 
@@ -77,6 +78,11 @@ lint: bootstrap $(BUILD)/.configured
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# Reproducibility of the enclave executable: prints the SHA-384 and the DEV
+# measurement of each build (not a production PCR0; see docs/OPERATIONS.md).
+measure: build
+	scripts/measure.sh $(abspath $(BUILD))/bin/sigil
 
 run: build
 	python3 scripts/devstack.py run --bin $(BUILD)/bin

@@ -8,7 +8,7 @@ BUILD_PKGS=(build-essential cmake pkg-config python3
     libcmocka-dev libgmp-dev libmicrohttpd-dev libsqlite3-dev
     libcurl4-openssl-dev libseccomp-dev)
 TOOL_PKGS=(clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format clang-tidy
-    cppcheck valgrind nodejs npm python3-venv)
+    cppcheck valgrind nodejs npm python3-venv shellcheck)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--all" ]; then want+=("${TOOL_PKGS[@]}"); fi

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t SOURCES < <(git ls-files 'src/*.c' 'include/*.h' 'src/*.h' 'bench/*.c' 'tests/unit/*.c')
+mapfile -t C_FILES < <(git ls-files 'src/*.c')
 
 echo "lint: clang-format"
 clang-format --dry-run --Werror "${SOURCES[@]}"
@@ -11,7 +12,7 @@ echo "lint: cppcheck"
 cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
     --enable=warning,portability,performance \
     --suppress=missingIncludeSystem -I include -I src \
-    $(git ls-files 'src/*.c')
+    "${C_FILES[@]}"
 
 echo "lint: clang-tidy"
 BUILD="${BUILD:-build}"
@@ -23,5 +24,5 @@ CHECKS='-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-i
 CHECKS+=',clang-analyzer-*,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling'
 CHECKS+=',misc-redundant-expression'
 clang-tidy --quiet -p "$BUILD" --warnings-as-errors='*' --checks="$CHECKS" \
-    $(git ls-files 'src/*.c') 2> >(grep -v "warnings generated" >&2)
+    "${C_FILES[@]}" 2> >(grep -v "warnings generated" >&2)
 echo "lint: ok"

@@ -261,4 +261,43 @@ SIGIL_WARN_UNUSED_RESULT int sigil_nsm_soft_handle(sigil_nsm_soft *s, sigil_buf 
 /* In-process transport over a soft NSM (s must outlive n). */
 SIGIL_WARN_UNUSED_RESULT int sigil_nsm_open_soft(sigil_nsm **n, sigil_nsm_soft *s);
 
+/* ---- Production measurement: PCR0/1/2 of an EIF v4 enclave image
+ * (nitro.md §4.2), what `nitro-cli build-enclave` prints and the Nitro
+ * hypervisor measures. Not the dev measurement above: that hashes a file,
+ * this hashes EIF sections. The parser is strict: header fields, section
+ * table, contiguous sections in the builder's order (kernel, cmdline,
+ * [metadata], ramdisk x >= 2, [signature]), every length bounded by the file
+ * and by the caps below, CRC-32 checked. Malformed images fail with
+ * SIGIL_E_BAD_FIELD (SIGIL_E_TOO_LARGE over a cap) naming the field. ---- */
+#define SIGIL_EIF_HEADER_LEN 548u
+#define SIGIL_EIF_VERSION 4u
+#define SIGIL_EIF_MAX_SECTIONS 32u
+#define SIGIL_EIF_SECTION_HEADER_LEN 12u
+#define SIGIL_EIF_FILE_MAX (16ull << 30)    /* bytes of a whole image */
+#define SIGIL_EIF_KERNEL_MAX (256ull << 20) /* bytes of the kernel section */
+#define SIGIL_EIF_CMDLINE_MAX 4096u         /* bytes of the kernel command line */
+#define SIGIL_EIF_METADATA_MAX (1u << 20)   /* bytes of the metadata JSON */
+#define SIGIL_EIF_SIGNATURE_MAX (64u << 10) /* bytes of the signature section */
+
+typedef struct {
+    uint16_t version;
+    uint16_t flags; /* bit 0: aarch64 */
+    uint64_t default_mem;
+    uint64_t default_cpus;
+    uint16_t num_sections;
+    unsigned ramdisks;
+    bool has_metadata;
+    bool has_signature; /* signed EIF: PCR8 is not computed here */
+    uint32_t crc32;
+    uint8_t pcr0[48]; /* image: kernel, cmdline, every ramdisk */
+    uint8_t pcr1[48]; /* kernel, cmdline, first (bootstrap) ramdisk */
+    uint8_t pcr2[48]; /* the remaining (application) ramdisks */
+} sigil_eif_measurement;
+
+/* Measures an image held in memory. */
+SIGIL_WARN_UNUSED_RESULT int sigil_eif_measure(sigil_eif_measurement *m, const uint8_t *p,
+                                               size_t len);
+/* Measures a regular file, streaming it (images run to gigabytes). */
+SIGIL_WARN_UNUSED_RESULT int sigil_eif_measure_file(sigil_eif_measurement *m, const char *path);
+
 #endif

@@ -146,18 +146,99 @@ typedef struct {
 SIGIL_WARN_UNUSED_RESULT int sigil_kms_cms_inspect(sigil_kms_cms_info *out, const uint8_t *cms,
                                                    size_t len);
 
+/* ---- Endpoint: region table and the connection proxy ---- */
+#define SIGIL_KMS_URL_MAX 128
+
+/* "https://kms.<region>.<suffix>" into url (cap bytes): the DNS suffix of the
+ * region's partition from a table of region prefixes ("cn-" ->
+ * amazonaws.com.cn, "us-iso-" -> c2s.ic.gov, "us-isob-" -> sc2s.sgov.gov,
+ * otherwise amazonaws.com). Errors: SIGIL_E_USAGE (not a region name). */
+SIGIL_WARN_UNUSED_RESULT int sigil_kms_region_endpoint(char *url, size_t cap, const char *region);
+
+typedef enum {
+    SIGIL_KMS_PROXY_TCP,   /* a TCP forwarder (tests, a host-side proxy) */
+    SIGIL_KMS_PROXY_VSOCK, /* the parent's vsock-proxy (Nitro: CID 3) */
+} sigil_kms_proxy_kind;
+
+/* Where the client's connections go instead of the endpoint's address; TLS
+ * (SNI, certificate name, Host) still names the endpoint. */
+typedef struct {
+    sigil_kms_proxy_kind kind;
+    char ip[48];  /* TCP: numeric IPv4 or IPv6 (no DNS inside an enclave) */
+    uint32_t cid; /* vsock */
+    uint16_t port;
+} sigil_kms_proxy;
+
+/* "vsock:CID:PORT", "tcp:IPV4:PORT" or "tcp:[IPV6]:PORT". */
+SIGIL_WARN_UNUSED_RESULT int sigil_kms_proxy_parse(sigil_kms_proxy *out, const char *spec);
+/* A connected, blocking stream socket to the proxy (the family chosen by
+ * its kind); connect waits at most timeout_ms. */
+SIGIL_WARN_UNUSED_RESULT int sigil_kms_proxy_connect(int *fd, const sigil_kms_proxy *p,
+                                                     long timeout_ms);
+
+/* ---- Retries and AWS errors ---- */
+/* Exponential backoff with full jitter: before retry n (0-based) the client
+ * sleeps a uniform draw in [0, min(cap_ms, base_ms * 2^n)], at most
+ * max_retries times, and never starts a sleep that would end past budget_ms
+ * after the first attempt began. */
+typedef struct {
+    unsigned max_retries;
+    unsigned base_ms;
+    unsigned cap_ms;
+    unsigned budget_ms;
+    /* uniform in [0, upper] (upper inclusive); NULL: libsodium's generator */
+    uint32_t (*random)(void *ctx, uint32_t upper);
+    void *random_ctx;
+} sigil_kms_retry;
+
+#define SIGIL_KMS_RETRY_MAX_RETRIES 4
+#define SIGIL_KMS_RETRY_BASE_MS 100
+#define SIGIL_KMS_RETRY_CAP_MS 2000
+#define SIGIL_KMS_RETRY_BUDGET_MS 10000
+
+/* The ceiling of the sleep before retry n: min(cap_ms, base_ms * 2^n). */
+uint32_t sigil_kms_backoff_ceiling(const sigil_kms_retry *p, unsigned n);
+/* Whether retry n may run when elapsed_ms have passed since the first
+ * attempt; *delay_ms gets the jittered sleep. */
+bool sigil_kms_retry_next(const sigil_kms_retry *p, unsigned n, uint64_t elapsed_ms,
+                          uint32_t *delay_ms);
+
+/* How an AWS error is reported and whether it is worth another attempt. */
+typedef struct {
+    const char *type; /* the __type the row matches ("" for the HTTP-status rows) */
+    sigil_err err;
+    bool retryable;
+} sigil_kms_error_class;
+
+/* By __type (namespace prefix "ns#" already removed) from a table; a type
+ * not in it by HTTP status: 429 and 5xx retryable, anything else not;
+ * both SIGIL_E_KEY_SERVICE. */
+sigil_kms_error_class sigil_kms_classify_error(const char *type, long http_status);
+
 /* ---- Client: the same code for AWS KMS and sigil-kms ---- */
 typedef struct sigil_kms_client sigil_kms_client;
 typedef struct {
-    const char
-        *endpoint; /* "https://host:port" (sigil-kms) or "https://kms.<region>.amazonaws.com" */
+    /* "https://host:port" (sigil-kms) or "https://kms.<region>.amazonaws.com";
+     * NULL: derived from sigil_kms_options.region (sigil_kms_region_endpoint) */
+    const char *endpoint;
     const char *ca_file;  /* PEM bundle to trust; NULL = system store */
     const char *tls_name; /* hostname to verify if different from the endpoint's (may be NULL) */
-    long timeout_ms;      /* per call; default 5000 when 0 */
+    long timeout_ms;      /* per attempt; default 5000 when 0 */
 } sigil_kms_config;
+
+/* The production routing and the retry policy (every member optional). */
+typedef struct {
+    const char *region; /* endpoint derived from it when cfg->endpoint is NULL */
+    const char *proxy;  /* NULL, "vsock:CID:PORT" or "tcp:IP:PORT" (sigil_kms_proxy_parse) */
+    const sigil_kms_retry *retry; /* NULL: the SIGIL_KMS_RETRY_* defaults */
+} sigil_kms_options;
 
 SIGIL_WARN_UNUSED_RESULT int sigil_kms_client_new(sigil_kms_client **c,
                                                   const sigil_kms_config *cfg);
+/* sigil_kms_client_new with options (opt NULL: none). */
+SIGIL_WARN_UNUSED_RESULT int sigil_kms_client_new_ex(sigil_kms_client **c,
+                                                     const sigil_kms_config *cfg,
+                                                     const sigil_kms_options *opt);
 void sigil_kms_client_free(sigil_kms_client *c);
 /* Thread-safe replacement of credentials (the host pushes them; they expire). */
 SIGIL_WARN_UNUSED_RESULT int sigil_kms_client_set_creds(sigil_kms_client *c,
@@ -168,9 +249,12 @@ SIGIL_WARN_UNUSED_RESULT int sigil_kms_client_set_creds(sigil_kms_client *c,
  * through sigil_kms_cms_decrypt; the CiphertextBlob is appended to blob_out.
  * doc NULL: no Recipient; the service's Plaintext is returned (tests of the
  * deny path). *plaintext is allocated here.
- * Errors: SIGIL_E_ACCESS_DENIED (AccessDeniedException, with AWS's message),
- * SIGIL_E_KEY_SERVICE ("kms: <__type>: <message>", "kms: unreachable: …",
- * malformed responses), and the errors of the CMS decryption. */
+ * Throttling, 5xx answers and connection failures are retried (see
+ * sigil_kms_retry); the last failure is reported.
+ * Errors: the class of the AWS error (sigil_kms_classify_error) with
+ * "kms: <__type>: <message>" (SIGIL_E_ACCESS_DENIED for AccessDeniedException),
+ * SIGIL_E_KEY_SERVICE ("kms: unreachable: …", malformed responses), and the
+ * errors of the CMS decryption. */
 SIGIL_WARN_UNUSED_RESULT int sigil_kms_generate_data_key(sigil_kms_client *c,
                                                          sigil_secret *plaintext,
                                                          sigil_buf *blob_out, const char *key_id,

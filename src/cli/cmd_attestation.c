@@ -1,9 +1,11 @@
 /*
  * `sigil attestation verify --document FILE (--root aws | --trust-dev-root PEM)
  *  --measurement HEX96 [--nonce HEX] [--at UNIXSECONDS] [--allow-debug]` and
- * `sigil measure FILE`. Client-side checks a user runs before trusting an
- * enclave: both a root and a measurement are required, so "verified" always
- * means "this code, under this root".
+ * `sigil measure FILE` (dev measurement: a file hash) and `sigil measure
+ * --eif FILE` (production PCR0/1/2 of an EIF; never the same thing).
+ * Client-side checks a user runs before trusting an enclave: both a root and
+ * a measurement are required, so "verified" always means "this code, under
+ * this root". Untrusted-host code (no secrets).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -221,20 +223,55 @@ int cmd_attestation(int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
-int cmd_measure(int argc, char **argv)
+#define MEASURE_USAGE "usage: sigil measure FILE | sigil measure --eif FILE"
+
+static int print_line(const char *s)
+{
+    ENSURE(printf("%s\n", s) >= 0 && fflush(stdout) == 0, SIGIL_E_IO, "stdout: write failed");
+    return 0;
+}
+
+/* The dev measurement: a file hash, what sigil-launch reports as PCR0. */
+static int measure_dev(const char *path)
 {
     uint8_t pcr0[48];
     char hex[97];
-    if (argc != 2 || argv[1][0] == '-') {
-        (void)sigil_fail(SIGIL_E_USAGE, "usage: sigil measure FILE");
-        return cli_report_error();
-    }
-    if (sigil_attest_measure_file(pcr0, argv[1]) != 0)
-        return cli_report_error();
+    GUARD(sigil_attest_measure_file(pcr0, path));
     sigil_hex_encode(hex, pcr0, sizeof(pcr0));
-    if (printf("%s\n", hex) < 0 || fflush(stdout) != 0) {
-        (void)sigil_fail(SIGIL_E_IO, "stdout: write failed");
-        return cli_report_error();
+    return print_line(hex);
+}
+
+/* The production measurement of an EIF: {"PCR0","PCR1","PCR2"}. */
+static int measure_eif(const char *path)
+{
+    static const char *const KEYS[3] = {"PCR0", "PCR1", "PCR2"};
+    sigil_eif_measurement m;
+    char mem[512], hex[97];
+    sigil_buf b;
+    sigil_jw w;
+    GUARD(sigil_eif_measure_file(&m, path));
+    const uint8_t *pcrs[3] = {m.pcr0, m.pcr1, m.pcr2};
+    sigil_buf_init(&b, mem, sizeof(mem));
+    sigil_jw_init(&w, &b);
+    GUARD(sigil_jw_obj_begin(&w));
+    for (size_t i = 0; i < 3; i++) {
+        sigil_hex_encode(hex, pcrs[i], 48);
+        GUARD(sigil_jw_key(&w, KEYS[i]));
+        GUARD(sigil_jw_str(&w, hex));
     }
-    return CLI_EXIT_OK;
+    GUARD(sigil_jw_obj_end(&w));
+    GUARD(sigil_buf_cstr(&b));
+    return print_line(mem);
+}
+
+int cmd_measure(int argc, char **argv)
+{
+    int rc;
+    if (argc == 2 && argv[1][0] != '-')
+        rc = measure_dev(argv[1]);
+    else if (argc == 3 && strcmp(argv[1], "--eif") == 0)
+        rc = measure_eif(argv[2]);
+    else
+        rc = sigil_fail(SIGIL_E_USAGE, MEASURE_USAGE);
+    return rc == 0 ? CLI_EXIT_OK : cli_report_error();
 }

@@ -18,7 +18,10 @@ static const cli_command COMMANDS[] = {
      cmd_seal},
     {"attestation", "attestation verify --document FILE (--root aws | --trust-dev-root FILE) ...",
      cmd_attestation},
-    {"measure", "dev measurement (PCR0) of an enclave executable: measure FILE", cmd_measure},
+    {"measure",
+     "dev measurement of an enclave executable (measure FILE) or PCR0/1/2 of an EIF (measure --eif "
+     "FILE)",
+     cmd_measure},
     {"admin", "tenants and tokens: admin --home DIR tenant|token ...", cmd_admin},
     {"help", "this text", cmd_help},
 };

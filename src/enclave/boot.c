@@ -34,7 +34,8 @@ int enclave_state_init(enclave_state *st, const enclave_config *cfg)
         GUARD(sigil_nsm_open_device(&st->nsm));
     GUARD(sigil_nsm_describe_pcr(st->nsm, 0, st->measurement));
     sigil_kms_config kc = {.endpoint = cfg->kms_url, .ca_file = cfg->kms_ca};
-    GUARD(sigil_kms_client_new(&st->kms, &kc));
+    sigil_kms_options ko = {.region = cfg->kms_region, .proxy = cfg->kms_proxy};
+    GUARD(sigil_kms_client_new_ex(&st->kms, &kc, &ko));
     GUARD(sigil_kms_recipient_new(&st->recipient));
     GUARD(sigil_secret_alloc(&st->sealing_sk, crypto_box_SECRETKEYBYTES));
     GUARD(sigil_secret_alloc(&st->receipt_sk, crypto_sign_SECRETKEYBYTES));

@@ -24,7 +24,9 @@
 typedef struct {
     const char *listen;     /* unix:/path or vsock:CID:PORT */
     int nsm_fd;             /* dev: inherited socket to sigil-launch; -1 = /dev/nsm */
-    const char *kms_url;    /* https://… */
+    const char *kms_url;    /* https://… (NULL: derived from kms_region) */
+    const char *kms_region; /* AWS region: https://kms.<region>.amazonaws.com[.cn] */
+    const char *kms_proxy;  /* NULL, vsock:CID:PORT (parent's vsock-proxy) or tcp:IP:PORT */
     const char *kms_ca;     /* PEM trusted for the key service's TLS (NULL: system) */
     const char *kms_key_id; /* key id / alias used for GenerateDataKey */
     const char *mode;       /* "dev" | "nitro" */

@@ -12,7 +12,8 @@
 #include "enclave/enclave.h"
 
 static const char USAGE[] =
-    "usage: sigil-enclave --listen unix:PATH|vsock:CID:PORT --kms-url URL [--kms-ca PEM]\n"
+    "usage: sigil-enclave --listen unix:PATH|vsock:CID:PORT (--kms-url URL | --kms-region R)\n"
+    "                     [--kms-proxy vsock:CID:PORT|tcp:IP:PORT] [--kms-ca PEM]\n"
     "                     [--kms-key-id ID] [--nsm-fd N] [--mode dev|nitro]\n"
     "                     [--skew-ms N] [--workers N] [--key-ttl-ms N] [--key-cache N]\n";
 
@@ -23,6 +24,19 @@ static int parse_u64(uint64_t *out, const char *s, const char *what)
     unsigned long long v = strtoull(s, &end, 10);
     ENSURE(*end == '\0', SIGIL_E_USAGE, "%s: expected a number", what);
     *out = v;
+    return 0;
+}
+
+/* Checked here so that a typo is a usage error at start, not a key
+ * service that is down later. --kms-url wins over --kms-region. */
+static int check_kms_route(const enclave_config *cfg)
+{
+    char url[SIGIL_KMS_URL_MAX];
+    sigil_kms_proxy p;
+    if (cfg->kms_url == NULL)
+        GUARD(sigil_kms_region_endpoint(url, sizeof(url), cfg->kms_region));
+    if (cfg->kms_proxy != NULL)
+        GUARD(sigil_kms_proxy_parse(&p, cfg->kms_proxy));
     return 0;
 }
 
@@ -44,6 +58,10 @@ static int parse_args(enclave_config *cfg, int argc, char **argv)
             cfg->listen = val;
         else if (strcmp(a, "--kms-url") == 0)
             cfg->kms_url = val;
+        else if (strcmp(a, "--kms-region") == 0)
+            cfg->kms_region = val;
+        else if (strcmp(a, "--kms-proxy") == 0)
+            cfg->kms_proxy = val;
         else if (strcmp(a, "--kms-ca") == 0)
             cfg->kms_ca = val;
         else if (strcmp(a, "--kms-key-id") == 0)
@@ -69,8 +87,9 @@ static int parse_args(enclave_config *cfg, int argc, char **argv)
         } else
             BAIL(SIGIL_E_USAGE, "unknown option %s\n%s", a, USAGE);
     }
-    ENSURE(cfg->listen != NULL && cfg->kms_url != NULL, SIGIL_E_USAGE,
-           "--listen and --kms-url are required\n%s", USAGE);
+    ENSURE(cfg->listen != NULL && (cfg->kms_url != NULL || cfg->kms_region != NULL), SIGIL_E_USAGE,
+           "--listen and --kms-url (or --kms-region) are required\n%s", USAGE);
+    GUARD(check_kms_route(cfg));
     ENSURE(strcmp(cfg->mode, "dev") == 0 || strcmp(cfg->mode, "nitro") == 0, SIGIL_E_USAGE,
            "--mode must be dev or nitro");
     return 0;
@@ -93,6 +112,11 @@ static int run(int argc, char **argv)
     sigil_hex_encode(hex, st.measurement, sizeof(st.measurement));
     fprintf(stderr, "sigil-enclave: listening on %s, mode %s, measurement %s\n", cfg.listen,
             cfg.mode, hex);
+    char url[SIGIL_KMS_URL_MAX];
+    if (cfg.kms_url == NULL)
+        GUARD(sigil_kms_region_endpoint(url, sizeof(url), cfg.kms_region));
+    fprintf(stderr, "sigil-enclave: key service %s%s%s\n", cfg.kms_url ? cfg.kms_url : url,
+            cfg.kms_proxy ? " via " : "", cfg.kms_proxy ? cfg.kms_proxy : "");
     GUARD(enclave_harden_seccomp());
     return enclave_serve(&st, lfd);
 }

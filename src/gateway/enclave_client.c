@@ -7,6 +7,10 @@
  * drops fails every request in flight on it (never a partial result) and is
  * re-opened with exponential backoff. Requests wait in a fixed pool of
  * slots; a full pool is a clear "unavailable", not unbounded growth.
+ * With --kms-credentials imds the credentials come from IMDSv2 (imds.c)
+ * and a refresher thread fetches them again before they expire and sends
+ * them to every live connection in a second `boot` (which only replaces
+ * the key-service credentials).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +26,11 @@
 #define BACKOFF_MIN_MS 50u
 #define BACKOFF_MAX_MS 2000u
 #define HANDSHAKE_TIMEOUT_S 30
-#define CRED_MAX 4096
+#define CRED_MAX GW_IMDS_TOKEN_MAX
+#define IMDS_TIMEOUT_MS 2000
+#define IMDS_RETRY_MS 30000u /* after a failed refresh, at the latest */
+#define CREDS_MIN_LEFT_S 60  /* cached IMDS credentials used at a (re)connect */
+#define PUSH_TIMEOUT_US 10000000u
 
 typedef enum {
     SLOT_FREE,
@@ -67,6 +75,7 @@ typedef struct {
     char region[64];
     bool has_session_token;
     bool loaded;
+    time_t expiration; /* IMDS credentials; 0: none */
 } kms_creds;
 
 struct gw_enclave {
@@ -81,9 +90,14 @@ struct gw_enclave {
     pthread_mutex_t stop_mu;
     pthread_cond_t stop_cv;
     bool stopping;
-    pthread_mutex_t state_mu; /* down_reason, creds, booted_once */
+    pthread_mutex_t state_mu; /* down_reason, creds, seed_ct */
     char down_reason[512];
     kms_creds creds;
+    uint8_t *seed_ct; /* the seed ciphertext of the last boot (for credential pushes) */
+    size_t seed_ct_len;
+    bool imds;
+    bool has_refresher;
+    pthread_t refresher;
 };
 
 /* ---- clocks and condition variables on CLOCK_MONOTONIC ---- */
@@ -243,9 +257,43 @@ static int creds_from_env(kms_creds *out)
     return 0;
 }
 
-static int creds_load(const char *path, kms_creds *out)
+static int creds_from_imds(kms_creds *out, const char *url)
 {
+    gw_imds_creds ic;
+    memset(out, 0, sizeof(*out));
+    GUARD(gw_imds_fetch(&ic, url, IMDS_TIMEOUT_MS));
+    memcpy(out->access_key_id, ic.access_key_id, sizeof(out->access_key_id));
+    memcpy(out->secret_access_key, ic.secret_access_key, sizeof(out->secret_access_key));
+    memcpy(out->session_token, ic.session_token, sizeof(out->session_token));
+    memcpy(out->region, ic.region, sizeof(out->region));
+    out->expiration = ic.expiration;
+    out->has_session_token = true;
+    out->loaded = true;
+    explicit_bzero(&ic, sizeof(ic));
+    return 0;
+}
+
+static const char *imds_url(const gw_enclave *e)
+{
+    return e->cfg.imds_url != NULL ? e->cfg.imds_url : GW_IMDS_DEFAULT_URL;
+}
+
+static int creds_load(const gw_enclave *e, kms_creds *out)
+{
+    if (e->imds)
+        return creds_from_imds(out, imds_url(e));
+    const char *path = e->cfg.kms_credentials;
     return path != NULL ? creds_from_file(out, path) : creds_from_env(out);
+}
+
+/* IMDS credentials the refresher keeps fresh: a (re)connect uses them
+ * while they have a minute left rather than asking IMDS again. */
+static bool creds_cached(gw_enclave *e)
+{
+    (void)pthread_mutex_lock(&e->state_mu);
+    bool ok = e->imds && e->creds.loaded && e->creds.expiration - time(NULL) > CREDS_MIN_LEFT_S;
+    (void)pthread_mutex_unlock(&e->state_mu);
+    return ok;
 }
 
 /* Re-reads the credentials (they rotate); keeps the last good ones when
@@ -253,7 +301,13 @@ static int creds_load(const char *path, kms_creds *out)
 static int creds_refresh(gw_enclave *e, kms_creds *out)
 {
     kms_creds fresh;
-    int rc = creds_load(e->cfg.kms_credentials, &fresh);
+    if (creds_cached(e)) {
+        (void)pthread_mutex_lock(&e->state_mu);
+        *out = e->creds;
+        (void)pthread_mutex_unlock(&e->state_mu);
+        return 0;
+    }
+    int rc = creds_load(e, &fresh);
     (void)pthread_mutex_lock(&e->state_mu);
     if (rc == 0)
         e->creds = fresh;
@@ -393,19 +447,48 @@ static int put_kv_text(sigil_buf *b, const char *k, const char *v)
     return v != NULL ? sigil_cbor_put_cstr(b, v) : sigil_cbor_put_null(b);
 }
 
-static int boot_request(conn *c, sigil_buf *req, const uint8_t *seed, size_t seed_len,
-                        const kms_creds *k)
+typedef struct {
+    const uint8_t *seed;
+    size_t seed_len;
+    const kms_creds *k;
+} boot_args_ctx;
+
+/* The two args of `boot` (docs/FRAMES.md). */
+static int boot_args(void *ctx, sigil_buf *req)
 {
-    GUARD(sigil_frame_begin_request(req, c->version, 2, "boot", 2));
+    const boot_args_ctx *a = ctx;
+    const kms_creds *k = a->k;
     GUARD(sigil_cbor_put_cstr(req, "seed_ciphertext"));
-    GUARD(sigil_cbor_put_bytes_or_null(req, seed, seed_len));
+    GUARD(sigil_cbor_put_bytes_or_null(req, a->seed, a->seed_len));
     GUARD(sigil_cbor_put_cstr(req, "kms"));
     GUARD(sigil_cbor_put_map(req, 4));
     GUARD(put_kv_text(req, "access_key_id", k->access_key_id));
     GUARD(put_kv_text(req, "secret_access_key", k->secret_access_key));
     GUARD(put_kv_text(req, "session_token", k->has_session_token ? k->session_token : NULL));
-    GUARD(put_kv_text(req, "region", k->region));
+    return put_kv_text(req, "region", k->region);
+}
+
+static int boot_request(conn *c, sigil_buf *req, const uint8_t *seed, size_t seed_len,
+                        const kms_creds *k)
+{
+    boot_args_ctx a = {seed, seed_len, k};
+    GUARD(sigil_frame_begin_request(req, c->version, 2, "boot", 2));
+    GUARD(boot_args(&a, req));
     return sigil_frame_finish(req);
+}
+
+/* Keeps the boot's seed ciphertext for later credential pushes. */
+static int remember_seed(gw_enclave *e, const uint8_t *p, size_t n)
+{
+    uint8_t *copy = malloc(n);
+    ENSURE(copy != NULL, SIGIL_E_NO_MEMORY, "enclave: out of memory");
+    memcpy(copy, p, n);
+    (void)pthread_mutex_lock(&e->state_mu);
+    free(e->seed_ct);
+    e->seed_ct = copy;
+    e->seed_ct_len = n;
+    (void)pthread_mutex_unlock(&e->state_mu);
+    return 0;
 }
 
 enum { B_SEED, B_BOOT_ID, B_DOC, B_SEALING, B_RECEIPT, B_MEASUREMENT, B_COUNT };
@@ -452,7 +535,8 @@ static int boot(conn *c)
     explicit_bzero(req.data, req.len);
     GUARD(rc);
     GUARD(gw_result_read(&f, SPEC, B_COUNT, v));
-    return boot_store(e, v, have_seed ? seed.data : NULL, seed.len);
+    GUARD(boot_store(e, v, have_seed ? seed.data : NULL, seed.len));
+    return remember_seed(e, v[B_SEED].p, v[B_SEED].len);
 }
 
 /* Connects and runs hello and boot: 0 when the connection is ready. */
@@ -622,15 +706,10 @@ static int parse_response(const sigil_buf *resp, sigil_frame *out)
     return 0;
 }
 
-int gw_enclave_call(gw_enclave *e, const char *op, size_t nargs, gw_args_fn args, void *ctx,
-                    sigil_buf *frame, sigil_buf *resp, uint64_t deadline_us, sigil_frame *out)
+/* One request on connection c. */
+static int call_on(gw_enclave *e, conn *c, const char *op, size_t nargs, gw_args_fn args, void *ctx,
+                   sigil_buf *frame, sigil_buf *resp, uint64_t deadline_us, sigil_frame *out)
 {
-    conn *c = pick_conn(e);
-    if (c == NULL) {
-        char why[512];
-        gw_enclave_down_reason(e, why, sizeof(why));
-        BAIL(SIGIL_E_UNAVAILABLE, "%s", why[0] != '\0' ? why : "enclave: not connected");
-    }
     slot *s = slot_take(e, c, resp);
     ENSURE(s != NULL, SIGIL_E_UNAVAILABLE, "enclave: too many requests in flight");
     int rc = send_request(c, s, op, nargs, args, ctx, frame);
@@ -646,6 +725,99 @@ int gw_enclave_call(gw_enclave *e, const char *op, size_t nargs, gw_args_fn args
     return parse_response(resp, out);
 }
 
+int gw_enclave_call(gw_enclave *e, const char *op, size_t nargs, gw_args_fn args, void *ctx,
+                    sigil_buf *frame, sigil_buf *resp, uint64_t deadline_us, sigil_frame *out)
+{
+    conn *c = pick_conn(e);
+    if (c == NULL) {
+        char why[512];
+        gw_enclave_down_reason(e, why, sizeof(why));
+        BAIL(SIGIL_E_UNAVAILABLE, "%s", why[0] != '\0' ? why : "enclave: not connected");
+    }
+    return call_on(e, c, op, nargs, args, ctx, frame, resp, deadline_us, out);
+}
+
+/* ---- credential refresh (IMDS) ---- */
+/* A second `boot` on a live connection: the enclave replaces its
+ * key-service credentials and answers with the same boot. */
+static int push_creds(gw_enclave *e, conn *c, const kms_creds *k, sigil_buf *frame, sigil_buf *resp)
+{
+    sigil_frame f;
+    (void)pthread_mutex_lock(&e->state_mu);
+    size_t n = e->seed_ct_len;
+    uint8_t *seed = n > 0 ? malloc(n) : NULL;
+    if (seed != NULL)
+        memcpy(seed, e->seed_ct, n);
+    (void)pthread_mutex_unlock(&e->state_mu);
+    ENSURE(seed != NULL, SIGIL_E_UNAVAILABLE, "enclave: no boot to refresh");
+    boot_args_ctx a = {seed, n, k};
+    int rc =
+        call_on(e, c, "boot", 2, boot_args, &a, frame, resp, gw_mono_us() + PUSH_TIMEOUT_US, &f);
+    free(seed);
+    explicit_bzero(frame->data, frame->len);
+    GUARD(rc);
+    ENSURE(f.kind == SIGIL_FRAME_RESULT, SIGIL_E_PROTOCOL, "enclave: expected a result frame");
+    return 0;
+}
+
+static void push_all(gw_enclave *e, const kms_creds *k, sigil_buf *frame, sigil_buf *resp)
+{
+    for (unsigned i = 0; i < e->cfg.conns; i++) {
+        conn *c = &e->conns[i];
+        if (!atomic_load(&c->ready))
+            continue; /* it boots with the new credentials when it connects */
+        if (push_creds(e, c, k, frame, resp) == 0)
+            gw_log("enclave: connection %u: credentials refreshed (expire in %lld s)", i,
+                   (long long)(k->expiration - time(NULL)));
+        else
+            gw_log("enclave: connection %u: credentials not refreshed: %s: %s", i,
+                   sigil_err_code(sigil_errno()), sigil_errmsg());
+    }
+}
+
+/* Fetches again at 80 % of what is left (gw_imds_refresh_delay_ms); on
+ * failure keeps the current credentials and tries again sooner. */
+static void *refresher_main(void *arg)
+{
+    gw_enclave *e = arg;
+    sigil_buf frame, resp;
+    uint8_t *fmem = malloc(SIGIL_FRAME_MAX), *rmem = malloc(SIGIL_FRAME_MAX);
+    if (fmem == NULL || rmem == NULL) {
+        gw_log("enclave: credential refresher: out of memory");
+        free(fmem);
+        free(rmem);
+        return NULL;
+    }
+    sigil_buf_init(&frame, fmem, SIGIL_FRAME_MAX);
+    sigil_buf_init(&resp, rmem, SIGIL_FRAME_MAX);
+    (void)pthread_mutex_lock(&e->state_mu);
+    time_t exp = e->creds.expiration;
+    (void)pthread_mutex_unlock(&e->state_mu);
+    uint64_t wait_ms = gw_imds_refresh_delay_ms(time(NULL), exp);
+    while (nap(e, (unsigned)(wait_ms > UINT32_MAX ? UINT32_MAX : wait_ms)), !stopping(e)) {
+        kms_creds k;
+        if (creds_from_imds(&k, imds_url(e)) != 0) {
+            uint64_t left = gw_imds_refresh_delay_ms(time(NULL), exp);
+            wait_ms = left < IMDS_RETRY_MS ? left : IMDS_RETRY_MS;
+            gw_log("enclave: kms credentials not refreshed from IMDS (%s); retrying in %llu ms",
+                   sigil_errmsg(), (unsigned long long)wait_ms);
+            continue;
+        }
+        (void)pthread_mutex_lock(&e->state_mu);
+        e->creds = k;
+        (void)pthread_mutex_unlock(&e->state_mu);
+        exp = k.expiration;
+        gw_log("enclave: kms credentials refreshed from IMDS (expire in %lld s)",
+               (long long)(exp - time(NULL)));
+        push_all(e, &k, &frame, &resp);
+        explicit_bzero(&k, sizeof(k));
+        wait_ms = gw_imds_refresh_delay_ms(time(NULL), exp);
+    }
+    free(fmem);
+    free(rmem);
+    return NULL;
+}
+
 /* ---- lifecycle ---- */
 static void free_all(gw_enclave *e)
 {
@@ -655,6 +827,7 @@ static void free_all(gw_enclave *e)
     }
     free(e->conns);
     explicit_bzero(&e->creds, sizeof(e->creds));
+    free(e->seed_ct);
     free(e);
 }
 
@@ -693,8 +866,9 @@ int gw_enclave_start(gw_enclave **out, const gw_enclave_config *cfg)
         e->free_stack[i] = SLOTS - 1 - i;
     }
     e->nfree = SLOTS;
+    e->imds = cfg->kms_credentials != NULL && strcmp(cfg->kms_credentials, "imds") == 0;
     /* Credentials that cannot be read at start are a configuration error. */
-    if (creds_load(cfg->kms_credentials, &e->creds) != 0 || init_conns(e) != 0) {
+    if (creds_load(e, &e->creds) != 0 || init_conns(e) != 0) {
         free_all(e);
         return -1;
     }
@@ -703,6 +877,13 @@ int gw_enclave_start(gw_enclave **out, const gw_enclave_config *cfg)
             e->cfg.conns = i;
             gw_enclave_stop(e);
             BAIL(SIGIL_E_NO_MEMORY, "enclave: cannot start a connection thread");
+        }
+    }
+    if (e->imds) {
+        e->has_refresher = pthread_create(&e->refresher, NULL, refresher_main, e) == 0;
+        if (!e->has_refresher) {
+            gw_enclave_stop(e);
+            BAIL(SIGIL_E_NO_MEMORY, "enclave: cannot start the credential refresher");
         }
     }
     *out = e;
@@ -724,6 +905,8 @@ void gw_enclave_stop(gw_enclave *e)
             (void)shutdown(c->fd, SHUT_RDWR); /* wakes the blocked reader */
         (void)pthread_mutex_unlock(&c->wmu);
     }
+    if (e->has_refresher)
+        (void)pthread_join(e->refresher, NULL);
     for (unsigned i = 0; i < e->cfg.conns; i++)
         (void)pthread_join(e->conns[i].thread, NULL);
     free_all(e);

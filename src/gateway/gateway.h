@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "gateway/store.h"
 #include "sigil/codec.h"
@@ -176,7 +177,8 @@ typedef struct gw_enclave gw_enclave;
 typedef struct {
     sigil_addr addr;
     unsigned conns;
-    const char *kms_credentials; /* file path or NULL */
+    const char *kms_credentials; /* file path, "imds", or NULL (AWS_* environment) */
+    const char *imds_url;        /* with "imds": the metadata service (NULL: the default) */
     const char *mode;            /* the mode the enclave must report */
     sigil_store *store;
 } gw_enclave_config;
@@ -208,6 +210,35 @@ unsigned gw_enclave_ready_conns(const gw_enclave *e);
 void gw_enclave_down_reason(gw_enclave *e, char *msg, size_t cap);
 
 uint64_t gw_mono_us(void);
+
+/* ---- IMDSv2 (imds.c): the instance role's credentials for the key service ---- */
+#define GW_IMDS_DEFAULT_URL "http://169.254.169.254"
+#define GW_IMDS_TOKEN_MAX 4096
+
+typedef struct {
+    char access_key_id[256];
+    char secret_access_key[256];
+    char session_token[GW_IMDS_TOKEN_MAX];
+    char region[64];
+    time_t expiration; /* unix seconds */
+} gw_imds_creds;
+
+/* "http://HOST[:PORT]" (no path). */
+SIGIL_WARN_UNUSED_RESULT int gw_imds_check_url(const char *url);
+/* PUT /latest/api/token (TTL 21600 s), the first role under
+ * /latest/meta-data/iam/security-credentials/, its credentials, and the
+ * region of /latest/dynamic/instance-identity/document. Errors:
+ * unavailable (unreachable, HTTP status, no role), protocol, bad_field. */
+SIGIL_WARN_UNUSED_RESULT int gw_imds_fetch(gw_imds_creds *out, const char *base_url,
+                                           long timeout_ms);
+SIGIL_WARN_UNUSED_RESULT int gw_imds_parse_creds(gw_imds_creds *out, const char *json, size_t len);
+SIGIL_WARN_UNUSED_RESULT int gw_imds_parse_region(char *out, size_t cap, const char *json,
+                                                  size_t len);
+/* "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
+SIGIL_WARN_UNUSED_RESULT int gw_imds_parse_time(time_t *out, const char *s, size_t n);
+/* How long until the next fetch: at 80 % of the time left, and at least 15
+ * minutes before expiry when more than 30 remain; never under 1 s. */
+uint64_t gw_imds_refresh_delay_ms(time_t now, time_t expiration);
 
 /* ---- enclave results (enclave_client.c) ---- */
 typedef sigil_frame_field gw_field;

@@ -20,6 +20,7 @@ typedef struct {
     const char *enclave;
     const char *ready_file;
     const char *kms_credentials;
+    const char *imds;
     const char *tls_cert;
     const char *tls_key;
     const char *mode;
@@ -53,6 +54,7 @@ static const option_def OPTIONS[] = {
     STR_OPT("--enclave", enclave),
     STR_OPT("--ready-file", ready_file),
     STR_OPT("--kms-credentials", kms_credentials),
+    STR_OPT("--imds", imds),
     STR_OPT("--tls-cert", tls_cert),
     STR_OPT("--tls-key", tls_key),
     STR_OPT("--mode", mode),
@@ -71,7 +73,8 @@ static const option_def OPTIONS[] = {
 
 static const char USAGE[] =
     "usage: sigil-gateway --enclave unix:PATH|vsock:CID:PORT [--home DIR] [--listen HOST:PORT]\n"
-    "  [--ready-file FILE] [--kms-credentials FILE] [--tls-cert PEM --tls-key PEM]\n"
+    "  [--ready-file FILE] [--kms-credentials FILE|imds [--imds http://HOST[:PORT]]]\n"
+    "  [--tls-cert PEM --tls-key PEM]\n"
     "  [--threads N] [--enclave-conns N] [--rate PER_SEC] [--burst N] [--body-limit BYTES]\n"
     "  [--deadline-ms N] [--mode dev|nitro]\n  [--audit-sync full|normal]\n";
 
@@ -121,6 +124,10 @@ static int parse_args(options *o, int argc, char **argv)
            SIGIL_E_USAGE, "--audit-sync: must be full or normal");
     ENSURE((o->tls_cert == NULL) == (o->tls_key == NULL), SIGIL_E_USAGE,
            "--tls-cert and --tls-key go together");
+    bool imds = o->kms_credentials != NULL && strcmp(o->kms_credentials, "imds") == 0;
+    ENSURE(o->imds == NULL || imds, SIGIL_E_USAGE, "--imds: only with --kms-credentials imds");
+    if (o->imds != NULL)
+        GUARD(gw_imds_check_url(o->imds));
     return 0;
 }
 
@@ -193,8 +200,10 @@ static int start(gateway *gw, const options *o)
                          .body_limit = o->body_limit,
                          .tls_cert = o->tls_cert,
                          .tls_key = o->tls_key};
-    gw_enclave_config ec = {
-        .conns = (unsigned)o->conns, .kms_credentials = o->kms_credentials, .mode = o->mode};
+    gw_enclave_config ec = {.conns = (unsigned)o->conns,
+                            .kms_credentials = o->kms_credentials,
+                            .imds_url = o->imds,
+                            .mode = o->mode};
     uint16_t port = 0;
     GUARD(parse_listen(&hc, o->listen));
     GUARD(sigil_addr_parse(&ec.addr, o->enclave));

@@ -3,13 +3,19 @@
  * memory). AWS JSON 1.1 over HTTPS with libcurl (OpenSSL), SigV4 signed, the
  * same code for AWS KMS and sigil-kms. TLS is what makes a
  * CiphertextForRecipient trustworthy (anyone can encrypt to the Recipient's
- * public key), so peer and host verification are always on.
+ * public key), so peer and host verification are always on. With a proxy
+ * (the parent's vsock-proxy), libcurl's socket comes from our factory and
+ * TLS still names the real endpoint. Throttling, 5xx and connection
+ * failures are retried with jittered backoff (retry.c).
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "kms/kms_internal.h"
 #include "sigil/codec.h"
@@ -28,6 +34,12 @@ struct sigil_kms_client {
     char host_header[HOST_MAX + 16]; /* the Host value we sign and send */
     char connect_to[2 * HOST_MAX + 32];
     struct curl_slist *connect_list;
+    struct curl_slist *resolve_list; /* proxy: a placeholder address, so no DNS */
+    bool has_proxy;
+    sigil_kms_proxy proxy;
+    char sock_err[160]; /* why the socket factory failed (for the error message) */
+    bool transient;     /* the last transfer failed in a way worth retrying */
+    sigil_kms_retry retry;
     char *ca_file;
     long timeout_ms;
     sigil_aws_creds creds;
@@ -75,10 +87,30 @@ static int parse_endpoint(endpoint *e, const char *url, const char *what)
     return 0;
 }
 
-static int client_setup_names(sigil_kms_client *c, const sigil_kms_config *cfg)
+/* With a proxy every connection goes to it; curl still wants an address
+ * for the name, and an enclave has no DNS, so it gets a placeholder. */
+static int client_setup_proxy(sigil_kms_client *c, const endpoint *tls, const char *proxy)
+{
+    char line[HOST_MAX + 32];
+    GUARD(sigil_kms_proxy_parse(&c->proxy, proxy));
+    c->has_proxy = true;
+    snprintf(line, sizeof(line), "%s:%u:127.0.0.1", tls->host, tls->port);
+    c->resolve_list = curl_slist_append(NULL, line);
+    ENSURE(c->resolve_list != NULL, SIGIL_E_NO_MEMORY, "kms: no memory");
+    return 0;
+}
+
+static int client_setup_names(sigil_kms_client *c, const sigil_kms_config *cfg,
+                              const sigil_kms_options *opt)
 {
     endpoint ep, tls;
-    GUARD(parse_endpoint(&ep, cfg->endpoint, "kms endpoint"));
+    char derived[SIGIL_KMS_URL_MAX];
+    const char *url = cfg->endpoint;
+    if (url == NULL) {
+        GUARD(sigil_kms_region_endpoint(derived, sizeof(derived), opt->region));
+        url = derived;
+    }
+    GUARD(parse_endpoint(&ep, url, "kms endpoint"));
     tls = ep;
     if (cfg->tls_name != NULL && cfg->tls_name[0] != 0) {
         char tmp[HOST_MAX + 16];
@@ -93,6 +125,8 @@ static int client_setup_names(sigil_kms_client *c, const sigil_kms_config *cfg)
         snprintf(c->host_header, sizeof(c->host_header), "%s", tls.host);
     else
         snprintf(c->host_header, sizeof(c->host_header), "%s:%u", tls.host, tls.port);
+    if (opt->proxy != NULL)
+        return client_setup_proxy(c, &tls, opt->proxy);
     if (strcmp(tls.host, ep.host) != 0) {
         snprintf(c->connect_to, sizeof(c->connect_to), "%s:%u:%s:%u", tls.host, tls.port, ep.host,
                  ep.port);
@@ -122,6 +156,40 @@ static void curl_init_once(void)
     curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* The socket factory: a socket already connected to the proxy, whatever
+ * address curl resolved; its family follows the proxy's kind. */
+static curl_socket_t open_proxy_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    sigil_kms_client *c = ud;
+    int fd;
+    (void)addr;
+    if (purpose != CURLSOCKTYPE_IPCXN)
+        return CURL_SOCKET_BAD;
+    if (sigil_kms_proxy_connect(&fd, &c->proxy, c->timeout_ms) != 0) {
+        snprintf(c->sock_err, sizeof(c->sock_err), "%s", sigil_errmsg());
+        return CURL_SOCKET_BAD;
+    }
+    return fd;
+}
+
+static int proxy_socket_ready(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+    (void)ud;
+    (void)fd;
+    (void)purpose;
+    return CURL_SOCKOPT_ALREADY_CONNECTED;
+}
+
+static bool client_setup_proxy_curl(sigil_kms_client *c)
+{
+    CURL *k = c->curl;
+    return curl_easy_setopt(k, CURLOPT_RESOLVE, c->resolve_list) == CURLE_OK &&
+           curl_easy_setopt(k, CURLOPT_OPENSOCKETFUNCTION, open_proxy_socket) == CURLE_OK &&
+           curl_easy_setopt(k, CURLOPT_OPENSOCKETDATA, c) == CURLE_OK &&
+           curl_easy_setopt(k, CURLOPT_SOCKOPTFUNCTION, proxy_socket_ready) == CURLE_OK &&
+           curl_easy_setopt(k, CURLOPT_SOCKOPTDATA, c) == CURLE_OK;
+}
+
 static int client_setup_curl(sigil_kms_client *c)
 {
     CURL *k = c->curl;
@@ -141,14 +209,25 @@ static int client_setup_curl(sigil_kms_client *c)
         ok = curl_easy_setopt(k, CURLOPT_CAINFO, c->ca_file) == CURLE_OK;
     if (ok && c->connect_list != NULL)
         ok = curl_easy_setopt(k, CURLOPT_CONNECT_TO, c->connect_list) == CURLE_OK;
+    if (ok && c->has_proxy)
+        ok = client_setup_proxy_curl(c);
     ENSURE(ok, SIGIL_E_INTERNAL, "kms: libcurl refused an option (needs TLS support)");
     return 0;
 }
 
 int sigil_kms_client_new(sigil_kms_client **out, const sigil_kms_config *cfg)
 {
+    return sigil_kms_client_new_ex(out, cfg, NULL);
+}
+
+int sigil_kms_client_new_ex(sigil_kms_client **out, const sigil_kms_config *cfg,
+                            const sigil_kms_options *opt)
+{
+    static const sigil_kms_options NONE = {0};
     *out = NULL;
-    ENSURE(cfg != NULL && cfg->endpoint != NULL, SIGIL_E_USAGE, "kms endpoint: required");
+    opt = opt != NULL ? opt : &NONE;
+    ENSURE(cfg != NULL && (cfg->endpoint != NULL || opt->region != NULL), SIGIL_E_USAGE,
+           "kms endpoint: required (or a region)");
     ENSURE(cfg->timeout_ms >= 0 && cfg->timeout_ms <= 600000, SIGIL_E_USAGE,
            "kms timeout_ms: 0..600000");
     pthread_once(&curl_once, curl_init_once);
@@ -158,7 +237,12 @@ int sigil_kms_client_new(sigil_kms_client **out, const sigil_kms_config *cfg)
     pthread_mutex_init(&c->io_lock, NULL);
     pthread_mutex_init(&c->creds_lock, NULL);
     c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
-    int rc = client_setup_names(c, cfg);
+    c->retry = opt->retry != NULL ? *opt->retry
+                                  : (sigil_kms_retry){.max_retries = SIGIL_KMS_RETRY_MAX_RETRIES,
+                                                      .base_ms = SIGIL_KMS_RETRY_BASE_MS,
+                                                      .cap_ms = SIGIL_KMS_RETRY_CAP_MS,
+                                                      .budget_ms = SIGIL_KMS_RETRY_BUDGET_MS};
+    int rc = client_setup_names(c, cfg, opt);
     if (rc == 0 && cfg->ca_file != NULL && (c->ca_file = strdup(cfg->ca_file)) == NULL)
         rc = sigil_fail(SIGIL_E_NO_MEMORY, "kms: no memory");
     if (rc == 0 && (c->curl = curl_easy_init()) == NULL)
@@ -180,6 +264,7 @@ void sigil_kms_client_free(sigil_kms_client *c)
     if (c->curl != NULL)
         curl_easy_cleanup(c->curl);
     curl_slist_free_all(c->connect_list);
+    curl_slist_free_all(c->resolve_list);
     free(c->ca_file);
     sigil_aws_creds_clear(&c->creds);
     sigil_secret_free(&c->resp);
@@ -271,11 +356,28 @@ static int build_headers(struct curl_slist **l, sigil_kms_client *c, const signe
     return add_header(l, "Accept", "application/json");
 }
 
+/* Failures of the connection, not of the TLS peer's identity: another
+ * attempt may get through. */
+static const CURLcode TRANSIENT[] = {
+    CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT,   CURLE_OPERATION_TIMEDOUT,
+    CURLE_SEND_ERROR,           CURLE_RECV_ERROR,        CURLE_GOT_NOTHING,
+    CURLE_PARTIAL_FILE,         CURLE_SSL_CONNECT_ERROR,
+};
+
+static bool transient_curl(CURLcode cc)
+{
+    for (size_t i = 0; i < SIGIL_ARRAY_LEN(TRANSIENT); i++)
+        if (cc == TRANSIENT[i])
+            return true;
+    return false;
+}
+
 static int transfer(sigil_kms_client *c, long *status, struct curl_slist *hl, size_t body_len)
 {
     char errbuf[CURL_ERROR_SIZE] = {0};
     c->resp.len = 0;
     c->resp_overflow = false;
+    c->sock_err[0] = '\0';
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, c->req);
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)body_len);
@@ -284,8 +386,11 @@ static int transfer(sigil_kms_client *c, long *status, struct curl_slist *hl, si
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
     ENSURE(!c->resp_overflow, SIGIL_E_KEY_SERVICE, "kms: response larger than %d bytes", RESP_MAX);
-    ENSURE(cc == CURLE_OK, SIGIL_E_KEY_SERVICE, "kms: unreachable: %s%s%s", curl_easy_strerror(cc),
-           errbuf[0] ? ": " : "", errbuf);
+    if (cc != CURLE_OK) {
+        c->transient = transient_curl(cc);
+        BAIL(SIGIL_E_KEY_SERVICE, "kms: unreachable: %s%s%s%s%s", curl_easy_strerror(cc),
+             errbuf[0] ? ": " : "", errbuf, c->sock_err[0] ? ": " : "", c->sock_err);
+    }
     ENSURE(curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status) == CURLE_OK,
            SIGIL_E_KEY_SERVICE, "kms: no HTTP status");
     return 0;
@@ -387,15 +492,18 @@ static sigil_slice error_member(const sigil_json *d, const char *a, const char *
     return sigil_json_raw(d, t);
 }
 
-/* Non-200: {"__type": "[namespace#]Name", "message": "…"}. */
+/* Non-200: {"__type": "[namespace#]Name", "message": "…"}, reported as
+ * the class of its type (retry.c), which also says whether to retry. */
 static int service_error(sigil_kms_client *c, long status)
 {
     sigil_json_tok toks[RESP_TOKENS];
     sigil_json d;
     char type[96], msg[320];
     if (sigil_json_parse(&d, (const char *)c->resp.p, c->resp.len, toks, RESP_TOKENS) != 0 ||
-        sigil_json_type_of(&d, 0) != SIGIL_JSON_OBJECT)
+        sigil_json_type_of(&d, 0) != SIGIL_JSON_OBJECT) {
+        c->transient = sigil_kms_classify_error(NULL, status).retryable;
         BAIL(SIGIL_E_KEY_SERVICE, "kms: HTTP %ld with an unreadable error body", status);
+    }
     sigil_slice t = error_member(&d, "__type", "code");
     sigil_slice m = error_member(&d, "message", "Message");
     for (size_t i = 0; i < t.len; i++)
@@ -405,9 +513,11 @@ static int service_error(sigil_kms_client *c, long status)
         }
     clean_text(type, sizeof(type), t);
     clean_text(msg, sizeof(msg), m);
-    if (strcmp(type, "AccessDeniedException") == 0)
-        BAIL(SIGIL_E_ACCESS_DENIED, "kms: AccessDeniedException: %s", msg);
-    BAIL(SIGIL_E_KEY_SERVICE, "kms: %s: %s", type[0] ? type : "HTTP error", msg);
+    sigil_kms_error_class k = sigil_kms_classify_error(type, status);
+    c->transient = k.retryable;
+    if (type[0] == '\0')
+        BAIL(k.err, "kms: HTTP %ld: %s", status, msg);
+    BAIL(k.err, "kms: %s: %s", type, msg);
 }
 
 /* Decodes a base64 string member into out (cap bytes), through locked
@@ -471,13 +581,54 @@ static int parse_response(sigil_kms_client *c, sigil_json *d, sigil_json_tok *to
     return 0;
 }
 
-static int call(sigil_kms_client *c, const char *target, size_t body_len)
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void sleep_ms(uint32_t ms)
+{
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000u), .tv_nsec = (long)(ms % 1000u) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* One signed attempt (each retry is signed afresh: new date, and the
+ * credentials pushed meanwhile). */
+static int attempt(sigil_kms_client *c, const char *target, size_t body_len)
 {
     long status = 0;
+    c->transient = false;
     GUARD(perform(c, &status, target, body_len));
     if (status != 200)
         return service_error(c, status);
     return 0;
+}
+
+/* The last failure's code and message, with the number of attempts. */
+static int give_up(unsigned attempts)
+{
+    char msg[512];
+    sigil_err err = sigil_errno();
+    if (attempts <= 1)
+        return -1;
+    snprintf(msg, sizeof(msg), "%s", sigil_errmsg());
+    BAIL(err, "%s (%u attempts)", msg, attempts);
+}
+
+static int call(sigil_kms_client *c, const char *target, size_t body_len)
+{
+    uint64_t start = mono_ms();
+    for (unsigned n = 0;; n++) {
+        uint32_t delay;
+        if (attempt(c, target, body_len) == 0)
+            return 0;
+        if (!c->transient || !sigil_kms_retry_next(&c->retry, n, mono_ms() - start, &delay))
+            return give_up(n + 1);
+        sleep_ms(delay);
+    }
 }
 
 static void wipe_io(sigil_kms_client *c)

@@ -23,27 +23,21 @@
 
 #define DOC_CAP 16384
 
+#include "test_vectors.h"
+
+/* The nitro vectors: name is a file under tests/vectors/nitro. */
 static void vector_path(char *out, size_t cap, const char *name)
 {
-    const char *dir = getenv("SIGIL_VECTORS_DIR");
-    const char *slash = strrchr(__FILE__, '/');
-    if (dir != NULL)
-        snprintf(out, cap, "%s/nitro/%s", dir, name);
-    else
-        snprintf(out, cap, "%.*s/../vectors/nitro/%s", (int)(slash - __FILE__), __FILE__, name);
+    char rel[512];
+    snprintf(rel, sizeof(rel), "nitro/%s", name);
+    test_vector_path(out, cap, rel);
 }
 
 static size_t load(uint8_t *buf, size_t cap, const char *name)
 {
-    char path[4096];
-    vector_path(path, sizeof(path), name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    size_t n = fread(buf, 1, cap, f);
-    fclose(f);
-    assert_true(n > 0 && n < cap);
-    return n;
+    char rel[512];
+    snprintf(rel, sizeof(rel), "nitro/%s", name);
+    return test_vector_load(buf, cap, rel);
 }
 
 static void hex48(uint8_t out[48], const char *hex)

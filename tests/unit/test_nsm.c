@@ -22,23 +22,13 @@
 #include "sigil/cbor.h"
 #include "sigil/codec.h"
 
+#include "test_vectors.h"
+
 static size_t load(uint8_t *buf, size_t cap, const char *name)
 {
-    char path[4096];
-    const char *dir = getenv("SIGIL_VECTORS_DIR");
-    const char *slash = strrchr(__FILE__, '/');
-    if (dir != NULL)
-        snprintf(path, sizeof(path), "%s/nitro/%s", dir, name);
-    else
-        snprintf(path, sizeof(path), "%.*s/../vectors/nitro/%s", (int)(slash - __FILE__), __FILE__,
-                 name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    size_t n = fread(buf, 1, cap, f);
-    fclose(f);
-    assert_true(n > 0 && n < cap);
-    return n;
+    char rel[512];
+    snprintf(rel, sizeof(rel), "nitro/%s", name);
+    return test_vector_load(buf, cap, rel);
 }
 
 #define ASSERT_FAILS_WITH(expr, code, needle)                                                      \
