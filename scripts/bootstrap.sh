@@ -3,7 +3,7 @@
 # non-interactive: does nothing when every package is already installed.
 set -euo pipefail
 
-BUILD_PKGS=(build-essential cmake pkg-config python3
+BUILD_PKGS=(build-essential cmake pkg-config python3 openssl ca-certificates curl procps
     libsecp256k1-dev libsodium-dev libssl-dev libjsmn-dev libmsgpack-dev
     libcmocka-dev libgmp-dev libmicrohttpd-dev libsqlite3-dev
     libcurl4-openssl-dev libseccomp-dev)
