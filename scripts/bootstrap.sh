@@ -3,14 +3,18 @@
 # non-interactive: does nothing when every package is already installed.
 set -euo pipefail
 
-BUILD_PKGS=(build-essential cmake pkg-config python3 openssl ca-certificates curl procps
+BUILD_PKGS=(build-essential cmake pkg-config python3
     libsecp256k1-dev libsodium-dev libssl-dev libjsmn-dev libmsgpack-dev
     libcmocka-dev libgmp-dev libmicrohttpd-dev libsqlite3-dev
     libcurl4-openssl-dev libseccomp-dev)
 TOOL_PKGS=(clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format clang-tidy
     cppcheck valgrind nodejs npm python3-venv shellcheck)
 
-want=("${BUILD_PKGS[@]}")
+# Used by `make run` (its example uses curl) and the end-to-end tests (TLS
+# certificates, process checks); not needed to compile.
+RUN_PKGS=(openssl ca-certificates curl procps)
+
+want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
 if [ "${1:-}" = "--all" ]; then want+=("${TOOL_PKGS[@]}"); fi
 
 missing=()

@@ -23,7 +23,7 @@
 
 #define DOC_CAP 16384
 
-#include "test_vectors.h"
+#include "test_util.h"
 
 /* The nitro vectors: name is a file under tests/vectors/nitro. */
 static void vector_path(char *out, size_t cap, const char *name)
@@ -306,25 +306,16 @@ static void test_wrong_root_and_garbage_root(void **state)
 
 static char g_tmpdir[256];
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int setup_tmpdir(void **state)
 {
     (void)state;
-    snprintf(g_tmpdir, sizeof(g_tmpdir), "/tmp/sigil-test-attest-XXXXXX");
-    return mkdtemp(g_tmpdir) == NULL ? -1 : 0;
+    return test_tmpdir_make(g_tmpdir, sizeof(g_tmpdir), "attest");
 }
 
 static int teardown_tmpdir(void **state)
 {
     (void)state;
-    return nftw(g_tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    return test_tmpdir_remove(g_tmpdir);
 }
 
 static uint8_t g_pcrs[32][48];

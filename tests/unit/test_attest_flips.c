@@ -35,7 +35,7 @@
 
 #define DOC_CAP 16384
 
-#include "test_vectors.h"
+#include "test_util.h"
 
 /* The nitro vectors: name is a file under tests/vectors/nitro. */
 static size_t load(uint8_t *buf, size_t cap, const char *name)

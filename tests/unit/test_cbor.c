@@ -18,6 +18,7 @@
 
 #include "sigil/cbor.h"
 #include "sigil/codec.h"
+#include "test_util.h"
 
 #define HEX_MAX 512
 
@@ -25,25 +26,10 @@
  * index so two inputs can be alive at once). */
 static uint8_t g_in[2][HEX_MAX];
 
-/* Hex without the spaces the tables use to separate items. */
-static size_t strip_spaces(char *dst, size_t cap, const char *src)
-{
-    size_t k = 0;
-    for (; *src != '\0'; src++) {
-        if (*src == ' ')
-            continue;
-        if (k + 1 >= cap)
-            fail_msg("test hex too long");
-        dst[k++] = *src;
-    }
-    dst[k] = '\0';
-    return k;
-}
-
 static size_t unhex(unsigned slot, const char *hex)
 {
     char clean[2 * HEX_MAX + 1];
-    size_t len = strip_spaces(clean, sizeof(clean), hex);
+    size_t len = test_strip_spaces(clean, sizeof(clean), hex);
     size_t n;
     if (sigil_hex_decode(g_in[slot], HEX_MAX, &n, clean, len, false, "test") != 0)
         fail_msg("bad test hex %s: %s", hex, sigil_errmsg());

@@ -23,7 +23,7 @@
 #define VECTOR "nitro/eif/eif_synthetic_v4.eif"
 #define IMG_CAP 8192
 
-#include "test_vectors.h"
+#include "test_util.h"
 
 static void vector_path(char *out, size_t cap, const char *name)
 {

@@ -26,6 +26,7 @@
 
 #include "sigil/codec.h"
 #include "sigil/frame.h"
+#include "test_util.h"
 
 #define HEX_MAX 1024
 
@@ -34,25 +35,10 @@ static uint8_t g_frame[SIGIL_FRAME_MAX + 64];
 static uint8_t g_big[SIGIL_FRAME_MAX + 64];
 static uint8_t g_hex_in[HEX_MAX];
 
-/* Hex without the spaces the tables use to separate items. */
-static size_t strip_spaces(char *dst, size_t cap, const char *src)
-{
-    size_t k = 0;
-    for (; *src != '\0'; src++) {
-        if (*src == ' ')
-            continue;
-        if (k + 1 >= cap)
-            fail_msg("test hex too long");
-        dst[k++] = *src;
-    }
-    dst[k] = '\0';
-    return k;
-}
-
 static size_t unhex(const char *hex)
 {
     char clean[2 * HEX_MAX + 1];
-    size_t len = strip_spaces(clean, sizeof(clean), hex);
+    size_t len = test_strip_spaces(clean, sizeof(clean), hex);
     size_t n;
     if (sigil_hex_decode(g_hex_in, sizeof(g_hex_in), &n, clean, len, false, "test") != 0)
         fail_msg("bad test hex %s: %s", hex, sigil_errmsg());
@@ -166,8 +152,8 @@ static void test_request_exact_bytes(void **state)
     assert_true(b.len <= 64);
     sigil_hex_encode(hex, b.data, b.len);
     char want[2 * 64 + 1];
-    strip_spaces(want, sizeof(want),
-                 "00000018 a4 0001 0107 0264 70696e67 03a1 6970726f62655f6b6d73 f4");
+    test_strip_spaces(want, sizeof(want),
+                      "00000018 a4 0001 0107 0264 70696e67 03a1 6970726f62655f6b6d73 f4");
     assert_string_equal(hex, want);
 }
 

@@ -22,7 +22,7 @@
 #include "sigil/cbor.h"
 #include "sigil/codec.h"
 
-#include "test_vectors.h"
+#include "test_util.h"
 
 static size_t load(uint8_t *buf, size_t cap, const char *name)
 {
@@ -272,19 +272,10 @@ static char g_tmpdir[256];
 static sigil_devca *g_ca;
 static uint8_t g_measurement[48];
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **state)
 {
     (void)state;
-    snprintf(g_tmpdir, sizeof(g_tmpdir), "/tmp/sigil-test-nsm-XXXXXX");
-    if (mkdtemp(g_tmpdir) == NULL)
+    if (test_tmpdir_make(g_tmpdir, sizeof(g_tmpdir), "nsm") != 0)
         return -1;
     for (size_t i = 0; i < 48; i++)
         g_measurement[i] = (uint8_t)(0xa0 + i);
@@ -295,7 +286,7 @@ static int teardown(void **state)
 {
     (void)state;
     sigil_devca_free(g_ca);
-    return nftw(g_tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    return test_tmpdir_remove(g_tmpdir);
 }
 
 typedef enum { ENC_RAW, ENC_DESCRIBE, ENC_EXTEND, ENC_LOCK, ENC_LOCKS } step_kind;
