@@ -294,6 +294,21 @@ static const path_rule BITGET_PATHS[] = {
     R(M_WRITE, CONTAINS, "/margin/", LEVERAGE),
 };
 
+/* coinbase: the JWT binds METHOD host/path only (the query travels
+ * unsigned), so only the path decides. */
+static const path_rule COINBASE_PATHS[] = {
+    MONEY_RULES(M_WRITE),
+    R(M_WRITE, CONTAINS, "/transactions", WITHDRAW), /* v2 send money */
+    R(M_WRITE, CONTAINS, "/move_funds", TRANSFER),
+    R(M_WRITE, CONTAINS, "/deposits", TRANSFER),
+    R(M_WRITE, PREFIX, "/api/v3/brokerage/intx/", TRANSFER),
+    R(M_WRITE, PREFIX, "/api/v3/brokerage/cfm/sweeps", TRANSFER),
+    R(M_WRITE, PREFIX, "/api/v3/brokerage/portfolios", AGENT),
+    R(M_WRITE, CONTAINS, "cancel", CANCEL),
+    R(M_WRITE, CONTAINS, "/orders/edit", MODIFY),
+    R(M_WRITE, PREFIX, "/api/v3/brokerage/orders", ORDER),
+};
+
 static const path_rule GATE_PATHS[] = {
     MONEY_RULES(M_WRITE),
     R(M_WRITE, PREFIX, "/api/v4/sub_accounts", AGENT),
@@ -591,6 +606,7 @@ BY_PATH(classify_kucoin, KUCOIN_PATHS, SIGIL_ACTION_READ)
 BY_PATH(classify_kraken, KRAKEN_PATHS, SIGIL_ACTION_OTHER)
 BY_PATH(classify_bitget, BITGET_PATHS, SIGIL_ACTION_READ)
 BY_PATH(classify_gate, GATE_PATHS, SIGIL_ACTION_READ)
+BY_PATH(classify_coinbase, COINBASE_PATHS, SIGIL_ACTION_READ)
 
 /* WebSocket authentication messages are recognised by their marker member. */
 static bool has_member(const sigil_json *d, const char *key)
@@ -755,6 +771,7 @@ static const venue_classifier VENUES[] = {
     {"gate", classify_gate},
     {"deribit", classify_deribit},
     {"bitfinex", classify_bitfinex},
+    {"coinbase", classify_coinbase},
 };
 
 static const venue_classifier *find_venue(const char *venue)

@@ -173,6 +173,7 @@ static const venue_time VENUES[] = {
     {"gate", time_timestamp},
     {"deribit", time_deribit},
     {"bitfinex", time_bitfinex},
+    {"coinbase", time_timestamp},
 };
 
 int sigil_request_time_ms(uint64_t *out, const char *venue, const char *request, size_t len)

@@ -30,6 +30,8 @@ static const char *credentials_for(const char *venue)
         {"kucoinfutures", "{\"api_key\":\"k\",\"secret\":\"s\",\"passphrase\":\"p\"}"},
         {"bitget", "{\"api_key\":\"k\",\"secret\":\"s\",\"passphrase\":\"p\"}"},
         {"kraken", "{\"api_key\":\"k\",\"secret\":\"c2VjcmV0\"}"},
+        {"coinbase", "{\"api_key\":\"k\",\"secret\":\"nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2DXW"
+                     "pgBgrEKt9VL/tPJZAc6DuFy89qmIyWvAhpo9wdRGg==\"}"},
         {"hyperliquid", WALLET},
         {"aster", WALLET},
         {"eip712", WALLET},
@@ -289,6 +291,14 @@ static const action_case CASES[] = {
     A("gate", REST("POST", "/api/v4/withdrawals", "", "{\\\"currency\\\":\\\"USDT\\\"}"), WITHDRAW),
     A("gate", REST("POST", "/api/v4/wallet/transfers", "", "{\\\"currency\\\":\\\"USDT\\\"}"),
       TRANSFER),
+    /* coinbase: vectors/coinbase.json; the path alone decides (the query is unsigned) */
+    A("coinbase",
+      REST("POST", "/api/v3/brokerage/orders", "", "{\\\"client_order_id\\\":\\\"1\\\"}"), ORDER),
+    A("coinbase", GET("/api/v3/brokerage/orders/historical/batch", "order_status=OPEN"), READ),
+    A("coinbase", REST("POST", "/api/v3/brokerage/orders/batch_cancel", "", "{}"), CANCEL),
+    A("coinbase", REST("POST", "/api/v3/brokerage/orders/edit", "", "{}"), MODIFY),
+    A("coinbase", REST("POST", "/v2/accounts/abc/transactions", "", "{}"), WITHDRAW),
+    A("coinbase", REST("POST", "/api/v3/brokerage/portfolios/move_funds", "", "{}"), TRANSFER),
     /* deribit: vectors/deribit.json; actions travel on GET too */
     A("deribit",
       "{\"method\":\"GET\",\"path\":\"/api/v2/private/"
