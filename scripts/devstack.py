@@ -229,12 +229,12 @@ echo '{{"version":1,"tenant":"default","venue":"binance","network":"mainnet","ac
 echo '{{"api_key":"my-api-key","secret":"my-secret"}}' > binance.json
 KEY_ID=$({sigil} seal --gateway $SIGIL_URL --token $SIGIL_TOKEN --venue binance \\
     --network mainnet --credentials binance.json --policy policy.json --owner-key owner.key \\
-    --measurement {m} \\
+    --client-key-out client.key --measurement {m} \\
     --trust-dev-root {root} | sed -n 's/.*"key_id":"\\([^"]*\\)".*/\\1/p')
-curl -s $SIGIL_URL/v1/sign -H "Authorization: Bearer $SIGIL_TOKEN" \\
-    -H 'Content-Type: application/json' -d '{{"key_id":"'$KEY_ID'","request":{{"method":"POST",
-    "path":"/api/v3/order","body":"symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.01&price=30000&timeInForce=GTC",
-    "timestamp":'$(date +%s%3N)'}}}}'
+echo '{{"method":"POST","path":"/api/v3/order","body":"symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.01&price=30000&timeInForce=GTC","timestamp":'$(date +%s%3N)'}}' |
+  {sigil} sign-request --key-id $KEY_ID --client-key client.key |
+  curl -s $SIGIL_URL/v1/sign -H "Authorization: Bearer $SIGIL_TOKEN" \\
+    -H 'Content-Type: application/json' -d @-
 """
 
 

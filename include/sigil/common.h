@@ -34,20 +34,21 @@ typedef enum {
     SIGIL_E_CRYPTO,           /* a cryptographic primitive failed */
     SIGIL_E_INTERNAL,         /* a bug: should not happen */
     /* Service errors (gateway, enclave, key service, attestation). */
-    SIGIL_E_UNAUTHORIZED,  /* missing, unknown or revoked bearer token */
-    SIGIL_E_FORBIDDEN,     /* authenticated but not allowed (e.g. tenant mismatch) */
-    SIGIL_E_NOT_FOUND,     /* no such key, boot or route (other tenants' keys too) */
-    SIGIL_E_CONFLICT,      /* Idempotency-Key reused with a different request */
-    SIGIL_E_POLICY_DENIED, /* the key's policy does not allow this request */
-    SIGIL_E_STALE_REQUEST, /* timestamp/nonce outside the enclave's freshness window */
-    SIGIL_E_BAD_SIGNATURE, /* a signature (policy, client, COSE) does not verify */
-    SIGIL_E_ATTESTATION,   /* an attestation document failed verification */
-    SIGIL_E_ACCESS_DENIED, /* the key service refused to release a key */
-    SIGIL_E_KEY_SERVICE,   /* the key service failed or is unreachable */
-    SIGIL_E_UNAVAILABLE,   /* the enclave (or a dependency) is not available */
-    SIGIL_E_RATE_LIMITED,  /* too many requests */
-    SIGIL_E_TIMEOUT,       /* a deadline passed */
-    SIGIL_E_PROTOCOL,      /* a peer broke the frame/NSM/HTTP protocol */
+    SIGIL_E_UNAUTHORIZED,      /* missing, unknown or revoked bearer token */
+    SIGIL_E_FORBIDDEN,         /* authenticated but not allowed (e.g. tenant mismatch) */
+    SIGIL_E_NOT_FOUND,         /* no such key, boot or route (other tenants' keys too) */
+    SIGIL_E_CONFLICT,          /* Idempotency-Key reused with a different request */
+    SIGIL_E_POLICY_DENIED,     /* the key's policy does not allow this request */
+    SIGIL_E_STALE_REQUEST,     /* timestamp/nonce outside the enclave's freshness window */
+    SIGIL_E_BAD_SIGNATURE,     /* a signature (policy, client, COSE) does not verify */
+    SIGIL_E_ATTESTATION,       /* an attestation document failed verification */
+    SIGIL_E_ACCESS_DENIED,     /* the key service refused to release a key */
+    SIGIL_E_KEY_SERVICE,       /* the key service failed or is unreachable */
+    SIGIL_E_UNAVAILABLE,       /* the enclave (or a dependency) is not available */
+    SIGIL_E_RATE_LIMITED,      /* too many requests */
+    SIGIL_E_TIMEOUT,           /* a deadline passed */
+    SIGIL_E_PROTOCOL,          /* a peer broke the frame/NSM/HTTP protocol */
+    SIGIL_E_AUDIT_UNAVAILABLE, /* the audit record could not be written: nothing released */
     SIGIL_E_COUNT_
 } sigil_err;
 

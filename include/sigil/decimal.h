@@ -11,6 +11,8 @@
 #ifndef SIGIL_DECIMAL_H
 #define SIGIL_DECIMAL_H
 
+#include <stdbool.h>
+
 #include "sigil/common.h"
 
 #define SIGIL_DEC_MAX_TEXT 64

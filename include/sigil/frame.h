@@ -22,7 +22,7 @@ enum {
     SIGIL_FK_OP = 2,      /* text: operation (requests) */
     SIGIL_FK_ARGS = 3,    /* map with text keys (requests) */
     SIGIL_FK_RESULT = 4,  /* map with text keys (success responses) */
-    SIGIL_FK_ERROR = 5,   /* map {"code": text, "message": text} (error responses) */
+    SIGIL_FK_ERROR = 5,   /* map {"code", "message", "receipt"?: text} (error responses) */
 };
 
 typedef enum {
@@ -44,6 +44,8 @@ typedef struct {
     sigil_err err; /* ERROR: the code, mapped back with sigil_err_from_code */
     const char *message;
     size_t message_len;
+    const char *receipt; /* ERROR: the decision's receipt JSON, or NULL */
+    size_t receipt_len;
 } sigil_frame;
 
 /* Parses one frame payload (without the length prefix). Trailing bytes,
@@ -64,6 +66,10 @@ SIGIL_WARN_UNUSED_RESULT int sigil_frame_finish(sigil_buf *b);
  * secrets (it crosses into the untrusted host). */
 SIGIL_WARN_UNUSED_RESULT int sigil_frame_error(sigil_buf *b, uint64_t version, uint64_t id,
                                                sigil_err code, const char *message);
+/* The same with the receipt of a denied decision (receipt NULL: none). */
+SIGIL_WARN_UNUSED_RESULT int sigil_frame_error_receipt(sigil_buf *b, uint64_t version, uint64_t id,
+                                                       sigil_err code, const char *message,
+                                                       const char *receipt, size_t receipt_len);
 
 /* Reads a map of text keys from a frame body: calls fn(ctx, key, keylen,
  * cursor) once per key with the cursor at the value; fn must consume exactly

@@ -93,10 +93,10 @@ typedef struct {
     bool has_max_notional;
     sigil_dec max_notional; /* qty x multiplier x price */
     bool has_multiplier;
-    sigil_dec multiplier;  /* contract size; 1 when absent */
-    int size_decimals;     /* -1 when absent: qty may have at most this many decimals */
-    uint8_t sides;         /* SIGIL_SIDES_* bits; both when absent */
-    bool reduce_only;      /* only reduce-only orders */
+    sigil_dec multiplier; /* contract size; 1 when absent */
+    int size_decimals;    /* -1 when absent: qty may have at most this many decimals */
+    uint8_t sides;        /* SIGIL_SIDES_* bits; both when absent */
+    bool reduce_only;     /* only reduce-only orders */
 } sigil_policy_symbol;
 
 typedef struct {
@@ -109,6 +109,7 @@ typedef struct {
     uint64_t skew_ms;               /* request time window; 0 = the enclave's default */
 
     /* http: CEX method and path rules (absent: any method, any path) */
+    bool has_http;
     uint8_t methods; /* SIGIL_METHOD_* bits */
     bool has_allow_paths;
     unsigned n_allow_paths, n_deny_paths;
@@ -126,6 +127,7 @@ typedef struct {
     sigil_policy_name agents[SIGIL_POLICY_MAX_NAMES];
 
     /* hyperliquid */
+    bool has_hyperliquid;
     unsigned n_vaults;
     sigil_policy_name vaults[SIGIL_POLICY_MAX_NAMES];
     bool has_user_actions;
@@ -150,7 +152,8 @@ SIGIL_WARN_UNUSED_RESULT int sigil_json_canonicalize(sigil_buf *out, const char 
 SIGIL_WARN_UNUSED_RESULT int sigil_json_canonicalize_any(sigil_buf *out, const char *json,
                                                          size_t len);
 
-/* Strict parse of a policy object's JSON text (docs/POLICY.md); fills hash. */
+/* Strict parse of a policy object's JSON text (docs/POLICY.md); fills hash.
+ * Parses in place (the struct is large); on failure *p is all zero. */
 SIGIL_WARN_UNUSED_RESULT int sigil_policy_parse(sigil_policy *p, const char *json, size_t len);
 
 /* Verifies the owner's signature over the v2 message (above) for this key:
@@ -215,9 +218,9 @@ typedef struct {
 
     /* hyperliquid */
     bool has_vault;
-    char vault[43];    /* lowercase 0x address */
-    char kind[48];     /* action.type */
-    bool user_signed;  /* a user-signed action (not L1) */
+    char vault[43];   /* lowercase 0x address */
+    char kind[48];    /* action.type */
+    bool user_signed; /* a user-signed action (not L1) */
 } sigil_request_info;
 
 /* Reads the orders, destinations, agents and vault of a request already
@@ -247,9 +250,8 @@ typedef struct {
 
 /* Deny by default: every rule must allow; the first that does not is named
  * in the SIGIL_E_POLICY_DENIED message. Fills cost for sigil_limits_admit. */
-SIGIL_WARN_UNUSED_RESULT int sigil_policy_evaluate(const sigil_policy *p,
-                                                   const sigil_policy_input *in,
-                                                   sigil_policy_cost *cost);
+SIGIL_WARN_UNUSED_RESULT int
+sigil_policy_evaluate(const sigil_policy *p, const sigil_policy_input *in, sigil_policy_cost *cost);
 
 /* ---- per-key state in the enclave: rates, daily notional, highest policy
  * version (src/policy/limits.c). Memory only: docs/POLICY.md says what a

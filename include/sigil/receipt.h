@@ -31,7 +31,7 @@ typedef struct {
     uint64_t seq;
     uint8_t prev[32];
     uint8_t measurement[48];
-    char mode[8];   /* "dev" | "nitro" */
+    char mode[8]; /* "dev" | "nitro" */
     uint64_t time_ms;
     char tenant[65];
     char key_id[65];
@@ -41,7 +41,7 @@ typedef struct {
     uint8_t request_hash[32];
     uint8_t policy_hash[32];
     bool allow;
-    uint8_t output_hash[32];                  /* allow */
+    uint8_t output_hash[32];                   /* allow */
     char reason[SIGIL_RECEIPT_REASON_MAX + 1]; /* deny: "<code>: <message>" */
 } sigil_receipt;
 

@@ -1,4 +1,8 @@
-/* Shared CLI helpers: error reporting and bounded input. */
+/*
+ * Shared CLI helpers (untrusted host code that may hold a user's secrets):
+ * error reporting, bounded input from stdin and files, compact JSON copies
+ * and one-line output.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -65,22 +69,58 @@ int cli_read_stdin(char *buf, size_t cap, size_t *len)
     return read_fd(STDIN_FILENO, buf, cap, len, "request (stdin)");
 }
 
-int cli_read_secret_file(sigil_secret *out, const char *path, size_t max)
+int cli_read_secret_file_as(sigil_secret *out, const char *path, size_t max, const char *opt)
 {
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ENSURE(fd >= 0, SIGIL_E_IO, "--credentials: cannot open the file: %s", strerror(errno));
+    ENSURE(fd >= 0, SIGIL_E_IO, "%s: cannot open the file: %s", opt, strerror(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        BAIL(SIGIL_E_IO, "--credentials: not a regular file");
+        BAIL(SIGIL_E_IO, "%s: not a regular file", opt);
     }
     if (sigil_secret_alloc(out, max) != 0) {
         close(fd);
         return -1;
     }
-    int rc = read_fd(fd, (char *)out->p, max, &out->len, "--credentials");
+    int rc = read_fd(fd, (char *)out->p, max, &out->len, opt);
     close(fd);
     if (rc != 0)
         sigil_secret_free(out);
     return rc;
+}
+
+int cli_read_secret_file(sigil_secret *out, const char *path, size_t max)
+{
+    return cli_read_secret_file_as(out, path, max, "--credentials");
+}
+
+int cli_read_public_file(char *buf, size_t cap, size_t *len, const char *path, const char *opt)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ENSURE(fd >= 0, SIGIL_E_IO, "%s: cannot open the file: %s", opt, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        BAIL(SIGIL_E_IO, "%s: not a regular file", opt);
+    }
+    int rc = read_fd(fd, buf, cap, len, opt);
+    close(fd);
+    return rc;
+}
+
+int cli_copy_json_object(sigil_jw *w, const char *text, size_t len, const char *what)
+{
+    static sigil_json_tok toks[CLI_JSON_MAX_TOKENS];
+    sigil_json d;
+    GUARD(sigil_json_parse(&d, text, len, toks, SIGIL_ARRAY_LEN(toks)));
+    ENSURE(sigil_json_type_of(&d, 0) == SIGIL_JSON_OBJECT, SIGIL_E_BAD_FIELD,
+           "%s: expected an object", what);
+    return sigil_jw_copy(w, &d, 0);
+}
+
+int cli_write_line(const char *p, size_t n)
+{
+    ENSURE(fwrite(p, 1, n, stdout) == n && fputc('\n', stdout) != EOF && fflush(stdout) == 0,
+           SIGIL_E_IO, "stdout: write failed");
+    return 0;
 }

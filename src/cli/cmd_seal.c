@@ -1,21 +1,19 @@
 /*
- * `sigil seal`: provisions a credential (docs/PROVISIONING.md). Verifies the
- * enclave's attestation (pinned root and measurement, fresh nonce, boot
- * binding), builds the provisioning payload with the owner-signed policy,
- * seals it to the attested X25519 key and uploads it. Client-side code
- * handling secrets: credentials and the owner seed stay in locked memory and
- * are never printed; the gateway only ever sees the sealed box.
+ * `sigil seal`: provisions a credential (docs/PROVISIONING.md). Chooses the
+ * key id, binds a client key (a new one by default), verifies the enclave's
+ * attestation (pinned root and measurement, fresh nonce, boot binding),
+ * builds the provisioning payload with the owner-signed policy, seals it to
+ * the attested X25519 key and uploads it. Client-side code handling secrets:
+ * credentials and the owner seed stay in locked memory and are never printed;
+ * the gateway only ever sees the sealed box.
  */
 #include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,7 +23,6 @@
 #include "sigil/venues.h"
 
 #define CRED_FILE_MAX ((size_t)64 * 1024)
-#define KEY_FILE_MAX ((size_t)4096)
 #define RESPONSE_MAX ((size_t)256 * 1024)
 #define DOC_MAX ((size_t)16 * 1024)
 #define URL_MAX 2048
@@ -34,15 +31,23 @@
 #define MAX_DOC_AGE_MS (5ull * 60 * 1000)
 #define MAX_DOC_SKEW_MS (60 * 1000ull)
 #define HTTP_TIMEOUT_S 60L
+#define KEY_ID_BYTES (SIGIL_KEY_ID_HEX / 2)
 
 static const char USAGE[] =
     "usage: sigil seal --gateway URL --token T --venue V --network mainnet|testnet "
     "--credentials FILE --policy FILE --owner-key FILE --measurement HEX96 "
-    "(--root aws | --trust-dev-root PEM) [--client-key FILE] [--cacert PEM]";
+    "(--root aws | --trust-dev-root PEM) [--client-key FILE | --client-key-out FILE | "
+    "--no-client-key] [--cacert PEM]";
+
+static const char NO_CLIENT_KEY_WARNING[] =
+    "{\"warning\":{\"code\":\"no_client_key\",\"message\":\"--no-client-key: the key will sign "
+    "requests without a client signature, so the gateway operator can submit any request the "
+    "policy allows\"}}\n";
 
 typedef struct {
     const char *gateway, *token, *venue, *network, *credentials, *policy, *owner_key;
-    const char *measurement, *root, *dev_root, *client_key, *cacert;
+    const char *measurement, *root, *dev_root, *client_key, *client_key_out, *cacert;
+    bool no_client_key;
 } seal_args;
 
 /* Everything the upload needs, gathered and checked before any network I/O. */
@@ -56,8 +61,13 @@ typedef struct {
     const char *key_type;
     sigil_secret seed; /* the owner's Ed25519 seed */
     uint8_t owner_pk[32];
+    char key_id[SIGIL_KEY_ID_HEX + 1];
     uint8_t client_pk[32];
     bool has_client;
+    const char *client_file;  /* the client key's file (given or written); NULL without one */
+    char default_out[64];     /* ./sigil-client-<key_id>.json */
+    bool client_file_written; /* this run created client_file */
+    bool upload_attempted;    /* POST /v1/keys was sent: the key may be bound */
     uint8_t measurement[48];
     uint8_t *root_der; /* malloc'd for a dev root; borrowed for AWS */
     size_t root_len;
@@ -80,6 +90,8 @@ static int parse_args(seal_args *a, int argc, char **argv)
         {"root", required_argument, NULL, 'r'},
         {"trust-dev-root", required_argument, NULL, 'd'},
         {"client-key", required_argument, NULL, 'k'},
+        {"client-key-out", required_argument, NULL, 'K'},
+        {"no-client-key", no_argument, NULL, 'N'},
         {"cacert", required_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
@@ -87,13 +99,19 @@ static int parse_args(seal_args *a, int argc, char **argv)
         ['g'] = &a->gateway,   ['t'] = &a->token,       ['v'] = &a->venue,
         ['n'] = &a->network,   ['c'] = &a->credentials, ['p'] = &a->policy,
         ['o'] = &a->owner_key, ['m'] = &a->measurement, ['r'] = &a->root,
-        ['d'] = &a->dev_root,  ['k'] = &a->client_key,  ['a'] = &a->cacert,
+        ['d'] = &a->dev_root,  ['k'] = &a->client_key,  ['K'] = &a->client_key_out,
+        ['a'] = &a->cacert,
     };
     int opt;
     memset(a, 0, sizeof(*a));
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
+        if (opt == 'N') {
+            ENSURE(!a->no_client_key, SIGIL_E_USAGE, "seal: an option is given twice");
+            a->no_client_key = true;
+            continue;
+        }
         ENSURE(opt > 0 && opt < 128 && slot[opt] != NULL, SIGIL_E_USAGE, "%s", USAGE);
         ENSURE(*slot[opt] == NULL, SIGIL_E_USAGE, "seal: an option is given twice");
         *slot[opt] = optarg;
@@ -119,51 +137,13 @@ static int parse_args(seal_args *a, int argc, char **argv)
            "seal: exactly one of --root aws and --trust-dev-root PEM is required");
     ENSURE(a->root == NULL || strcmp(a->root, "aws") == 0, SIGIL_E_USAGE,
            "--root: the only built-in root is aws (use --trust-dev-root for a dev root)");
+    int client_opts = (a->client_key != NULL) + (a->client_key_out != NULL) + a->no_client_key;
+    ENSURE(client_opts <= 1, SIGIL_E_USAGE,
+           "seal: --client-key, --client-key-out and --no-client-key are exclusive");
     return 0;
 }
 
 /* ---- local inputs ---- */
-
-/* cli_read_secret_file names --credentials in its messages; name the option
- * actually read. */
-static int read_secret(sigil_secret *out, const char *path, size_t max, const char *opt)
-{
-    static const char PREFIX[] = "--credentials";
-    if (cli_read_secret_file(out, path, max) == 0)
-        return 0;
-    const char *msg = sigil_errmsg();
-    if (strncmp(msg, PREFIX, sizeof(PREFIX) - 1) == 0) {
-        char copy[256];
-        (void)snprintf(copy, sizeof(copy), "%s", msg + sizeof(PREFIX) - 1);
-        BAIL(sigil_errno(), "%s%s", opt, copy);
-    }
-    return -1;
-}
-
-static int read_public_file(char *buf, size_t cap, size_t *len, const char *path, const char *opt)
-{
-    struct stat st;
-    size_t n = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ENSURE(fd >= 0, SIGIL_E_IO, "%s: cannot open the file: %s", opt, strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        BAIL(SIGIL_E_IO, "%s: not a regular file", opt);
-    }
-    for (;;) {
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0 || (n += (size_t)r) == cap)
-            break;
-    }
-    char extra;
-    bool over = n == cap && read(fd, &extra, 1) > 0;
-    close(fd);
-    ENSURE(!over, SIGIL_E_TOO_LARGE, "%s: larger than %zu bytes", opt, cap);
-    *len = n;
-    return 0;
-}
 
 static const char *key_type_name(sigil_key_type t)
 {
@@ -184,8 +164,8 @@ static const char *key_type_name(sigil_key_type t)
 /* The policy must be for the tenant, venue and network being provisioned. */
 static int load_policy(seal_ctx *c, const seal_args *a)
 {
-    GUARD(read_public_file(c->policy_text, sizeof(c->policy_text), &c->policy_len, a->policy,
-                           "--policy"));
+    GUARD(cli_read_public_file(c->policy_text, sizeof(c->policy_text), &c->policy_len, a->policy,
+                               "--policy"));
     GUARD(sigil_policy_parse(&c->policy, c->policy_text, c->policy_len));
     ENSURE(strcmp(c->policy.venue, a->venue) == 0, SIGIL_E_BAD_FIELD,
            "policy.venue: does not match --venue");
@@ -201,57 +181,11 @@ static int load_policy(seal_ctx *c, const seal_args *a)
 static int load_credentials(seal_ctx *c, const seal_args *a)
 {
     sigil_credentials cred;
-    GUARD(read_secret(&c->cred_text, a->credentials, CRED_FILE_MAX, "--credentials"));
+    GUARD(cli_read_secret_file_as(&c->cred_text, a->credentials, CRED_FILE_MAX, "--credentials"));
     GUARD(sigil_credentials_parse(&cred, c->venue, (const char *)c->cred_text.p, c->cred_text.len));
     c->key_type = key_type_name(cred.type);
     sigil_credentials_free(&cred);
     ENSURE(c->key_type != NULL, SIGIL_E_INTERNAL, "credentials: unknown key type");
-    return 0;
-}
-
-/* A key file made by `sigil keygen`: {"type":"ed25519","public_key",
- * "secret_key"}. With seed NULL only the public key is read, and a file
- * holding just {"public_key"} (keygen's stdout) is accepted too. */
-static int load_key_file(uint8_t pk[32], sigil_secret *seed, const char *path, const char *opt)
-{
-    SIGIL_SECRET(text);
-    sigil_json_tok toks[16];
-    sigil_json d;
-    uint32_t t;
-    char where[32];
-    const sigil_json_field fields[] = {
-        {"type", seed != NULL}, {"public_key", true}, {"secret_key", seed != NULL}};
-    (void)snprintf(where, sizeof(where), "%s", opt);
-    GUARD(read_secret(&text, path, KEY_FILE_MAX, opt));
-    GUARD(sigil_json_parse(&d, (const char *)text.p, text.len, toks, SIGIL_ARRAY_LEN(toks)));
-    GUARD(sigil_json_check_fields(&d, 0, fields, SIGIL_ARRAY_LEN(fields), where));
-    GUARD(sigil_json_get_str(&d, 0, "type", false, &t, where));
-    ENSURE(t == 0 || sigil_json_str_eq(&d, t, "ed25519"), SIGIL_E_UNKNOWN_KEY_TYPE,
-           "%s.type: expected ed25519", opt);
-    GUARD(sigil_json_get_str(&d, 0, "public_key", true, &t, where));
-    sigil_slice s = sigil_json_raw(&d, t);
-    GUARD(sigil_hex_decode_exact(pk, 32, s.p, s.len, false, "public_key"));
-    if (seed == NULL)
-        return 0;
-    GUARD(sigil_json_get_str(&d, 0, "secret_key", true, &t, where));
-    s = sigil_json_raw(&d, t);
-    GUARD(sigil_secret_alloc(seed, crypto_sign_SEEDBYTES));
-    if (sigil_hex_decode_exact(seed->p, 32, s.p, s.len, false, "secret_key") != 0)
-        BAIL(SIGIL_E_BAD_CREDENTIALS, "%s.secret_key: expected 64 hex digits", opt);
-    seed->len = 32;
-    return 0;
-}
-
-/* The owner key's public half must be the one its seed gives. */
-static int check_owner_key(const seal_ctx *c)
-{
-    SIGIL_SECRET(sk);
-    uint8_t pk[32];
-    GUARD(sigil_secret_alloc(&sk, crypto_sign_SECRETKEYBYTES));
-    ENSURE(crypto_sign_seed_keypair(pk, sk.p, c->seed.p) == 0, SIGIL_E_CRYPTO,
-           "--owner-key: key expansion failed");
-    ENSURE(memcmp(pk, c->owner_pk, 32) == 0, SIGIL_E_BAD_CREDENTIALS,
-           "--owner-key: public_key is not the key of secret_key");
     return 0;
 }
 
@@ -304,13 +238,68 @@ static int load_inputs(seal_ctx *c, const seal_args *a)
     GUARD(load_http(c, a));
     GUARD(load_policy(c, a));
     GUARD(load_credentials(c, a));
-    GUARD(load_key_file(c->owner_pk, &c->seed, a->owner_key, "--owner-key"));
-    GUARD(check_owner_key(c));
+    GUARD(cli_key_file_load(c->owner_pk, &c->seed, a->owner_key, "--owner-key"));
+    GUARD(cli_key_pair_check(c->owner_pk, &c->seed, "--owner-key"));
     if (a->client_key != NULL) {
-        GUARD(load_key_file(c->client_pk, NULL, a->client_key, "--client-key"));
+        GUARD(cli_key_file_load(c->client_pk, NULL, a->client_key, "--client-key"));
         c->has_client = true;
+        c->client_file = a->client_key;
     }
     return load_root(c, a);
+}
+
+/* ---- key id and client key ---- */
+
+/* 16 random bytes as 32 lowercase hex digits: the client chooses the id the
+ * policy signature binds. */
+static void choose_key_id(seal_ctx *c)
+{
+    uint8_t id[KEY_ID_BYTES];
+    randombytes_buf(id, sizeof(id));
+    sigil_hex_encode(c->key_id, id, sizeof(id));
+}
+
+/* Unless told otherwise, a new client key is made and its file written
+ * before anything leaves the machine, so a key is never bound to a secret
+ * that was not saved. */
+static int bind_client_key(seal_ctx *c, const seal_args *a)
+{
+    if (c->has_client)
+        return 0;
+    if (a->no_client_key) {
+        ENSURE(fputs(NO_CLIENT_KEY_WARNING, stderr) != EOF, SIGIL_E_IO, "stderr: write failed");
+        return 0;
+    }
+    const char *path = a->client_key_out;
+    if (path == NULL) {
+        (void)snprintf(c->default_out, sizeof(c->default_out), "./sigil-client-%s.json", c->key_id);
+        path = c->default_out;
+    }
+    GUARD(cli_key_file_create(c->client_pk, path, "--client-key-out"));
+    c->has_client = true;
+    c->client_file = path;
+    c->client_file_written = true;
+    return 0;
+}
+
+/* After a failure: a client key file this run wrote is removed while its key
+ * cannot be bound (nothing was uploaded); once the upload was sent it is kept
+ * (the enclave may have the key), and the error says where. */
+static void release_client_key(const seal_ctx *c)
+{
+    if (!c->client_file_written)
+        return;
+    if (!c->upload_attempted) {
+        (void)unlink(c->client_file);
+        return;
+    }
+    char msg[400];
+    sigil_err e = sigil_errno();
+    (void)snprintf(msg, sizeof(msg), "%s", sigil_errmsg());
+    (void)sigil_fail(e,
+                     "%s (the client key file %s is kept: the upload may have reached the "
+                     "enclave)",
+                     msg, c->client_file);
 }
 
 /* ---- HTTP (libcurl) ---- */
@@ -502,16 +491,6 @@ static int fetch_attestation(attested *out, const seal_ctx *c, const seal_args *
 
 /* ---- payload, seal, upload ---- */
 
-static int copy_json(sigil_jw *w, const char *text, size_t len, const char *what)
-{
-    static sigil_json_tok toks[SIGIL_CANON_MAX_TOKENS];
-    sigil_json d;
-    GUARD(sigil_json_parse(&d, text, len, toks, SIGIL_ARRAY_LEN(toks)));
-    ENSURE(sigil_json_type_of(&d, 0) == SIGIL_JSON_OBJECT, SIGIL_E_BAD_FIELD,
-           "%s: expected an object", what);
-    return sigil_jw_copy(w, &d, 0);
-}
-
 static int put_hex_member(sigil_jw *w, const char *key, const uint8_t *p, size_t n)
 {
     char hex[129];
@@ -526,8 +505,9 @@ static int build_payload(sigil_secret *out, const seal_ctx *c)
     uint8_t sig[64];
     sigil_buf b;
     sigil_jw w;
-    GUARD(sigil_policy_sign(sig, c->policy_text, c->policy_len, c->seed.p));
-    GUARD(sigil_policy_verify(c->policy_text, c->policy_len, sig, c->owner_pk));
+    GUARD(sigil_policy_sign(sig, &c->policy, c->policy_text, c->policy_len, c->key_id, c->seed.p));
+    GUARD(sigil_policy_verify(&c->policy, c->policy_text, c->policy_len, c->key_id, sig,
+                              c->owner_pk));
     GUARD(sigil_secret_alloc(out, c->cred_text.len + c->policy_len + 1024));
     sigil_buf_init(&b, out->p, out->cap);
     sigil_jw_init(&w, &b);
@@ -536,6 +516,8 @@ static int build_payload(sigil_secret *out, const seal_ctx *c)
     GUARD(sigil_jw_u64(&w, 1));
     GUARD(sigil_jw_key(&w, "tenant"));
     GUARD(sigil_jw_str(&w, c->policy.tenant));
+    GUARD(sigil_jw_key(&w, "key_id"));
+    GUARD(sigil_jw_str(&w, c->key_id));
     GUARD(sigil_jw_key(&w, "venue"));
     GUARD(sigil_jw_str(&w, c->venue->name));
     GUARD(sigil_jw_key(&w, "network"));
@@ -543,7 +525,7 @@ static int build_payload(sigil_secret *out, const seal_ctx *c)
     GUARD(sigil_jw_key(&w, "key_type"));
     GUARD(sigil_jw_str(&w, c->key_type));
     GUARD(sigil_jw_key(&w, "credentials"));
-    GUARD(copy_json(&w, (const char *)c->cred_text.p, c->cred_text.len, "credentials"));
+    GUARD(cli_copy_json_object(&w, (const char *)c->cred_text.p, c->cred_text.len, "credentials"));
     GUARD(put_hex_member(&w, "owner_pubkey", c->owner_pk, 32));
     if (c->has_client) {
         GUARD(put_hex_member(&w, "client_pubkey", c->client_pk, 32));
@@ -552,7 +534,7 @@ static int build_payload(sigil_secret *out, const seal_ctx *c)
         GUARD(sigil_jw_null(&w));
     }
     GUARD(sigil_jw_key(&w, "policy"));
-    GUARD(copy_json(&w, c->policy_text, c->policy_len, "policy"));
+    GUARD(cli_copy_json_object(&w, c->policy_text, c->policy_len, "policy"));
     GUARD(put_hex_member(&w, "policy_signature", sig, 64));
     GUARD(sigil_jw_obj_end(&w));
     out->len = b.len;
@@ -593,7 +575,52 @@ static int seal_body(char **body, size_t *body_len, const sigil_secret *payload,
     return rc;
 }
 
-static int upload(const seal_ctx *c, const seal_args *a, const attested *att)
+/* The key the gateway stored must be the one we sealed: same id, and when it
+ * names the policy hash, our policy's. */
+static int check_response(const seal_ctx *c, const sigil_json *d)
+{
+    static const char WHAT[] = "gateway: the key response";
+    uint32_t t;
+    char hash_hex[65];
+    ENSURE(sigil_json_type_of(d, 0) == SIGIL_JSON_OBJECT, SIGIL_E_PROTOCOL, "%s is not an object",
+           WHAT);
+    ENSURE(sigil_json_get(d, 0, "client_key_file") == 0, SIGIL_E_PROTOCOL,
+           "%s has an unexpected client_key_file", WHAT);
+    t = sigil_json_get(d, 0, "key_id");
+    ENSURE(t != 0 && sigil_json_type_of(d, t) == SIGIL_JSON_STRING &&
+               sigil_json_str_eq(d, t, c->key_id),
+           SIGIL_E_PROTOCOL, "%s: key_id is not the sealed key id %s", WHAT, c->key_id);
+    t = sigil_json_get(d, 0, "policy_hash");
+    sigil_hex_encode(hash_hex, c->policy.hash, sizeof(c->policy.hash));
+    ENSURE(t == 0 ||
+               (sigil_json_type_of(d, t) == SIGIL_JSON_STRING && sigil_json_str_eq(d, t, hash_hex)),
+           SIGIL_E_PROTOCOL, "%s: policy_hash is not the sealed policy's", WHAT);
+    return 0;
+}
+
+/* One line: the gateway's JSON object with "client_key_file" appended. */
+static int print_result(const seal_ctx *c, const char *resp, size_t len)
+{
+    static sigil_json_tok toks[256];
+    static char out[RESPONSE_MAX + 8192];
+    sigil_json d;
+    sigil_buf b;
+    sigil_jw w;
+    if (sigil_json_parse(&d, resp, len, toks, SIGIL_ARRAY_LEN(toks)) != 0)
+        BAIL(SIGIL_E_PROTOCOL, "gateway: the key response is not strict JSON");
+    GUARD(check_response(c, &d));
+    sigil_buf_init(&b, out, sizeof(out));
+    sigil_jw_init(&w, &b);
+    GUARD(sigil_jw_copy(&w, &d, 0));
+    b.len--; /* reopen the object: it has members (key_id), so a comma follows */
+    GUARD(sigil_buf_puts(&b, ",\"client_key_file\":"));
+    sigil_jw_init(&w, &b);
+    GUARD(c->client_file != NULL ? sigil_jw_str(&w, c->client_file) : sigil_jw_null(&w));
+    GUARD(sigil_buf_putc(&b, '}'));
+    return cli_write_line(out, b.len);
+}
+
+static int upload(seal_ctx *c, const seal_args *a, const attested *att)
 {
     static char resp[RESPONSE_MAX];
     http_sink sink = {resp, 0, sizeof(resp), false};
@@ -604,15 +631,11 @@ static int upload(const seal_ctx *c, const seal_args *a, const attested *att)
     GUARD(seal_body(&body, &body_len, &payload, att->sealing_key));
     sigil_secret_free(&payload);
     (void)snprintf(url, sizeof(url), "%s/v1/keys", c->base_url);
+    c->upload_attempted = true;
     int rc = http_call(c, a, url, body, body_len, &sink);
     free(body);
     GUARD(rc);
-    while (sink.len > 0 && (resp[sink.len - 1] == '\n' || resp[sink.len - 1] == '\r'))
-        sink.len--;
-    ENSURE(fwrite(resp, 1, sink.len, stdout) == sink.len && fputc('\n', stdout) != EOF &&
-               fflush(stdout) == 0,
-           SIGIL_E_IO, "stdout: write failed");
-    return 0;
+    return print_result(c, resp, sink.len);
 }
 
 static void seal_ctx_free(seal_ctx *c)
@@ -633,6 +656,10 @@ int cmd_seal(int argc, char **argv)
     int rc = parse_args(&a, argc, argv);
     if (rc == 0)
         rc = load_inputs(&c, &a);
+    if (rc == 0) {
+        choose_key_id(&c);
+        rc = bind_client_key(&c, &a);
+    }
     if (rc == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         rc = sigil_fail(SIGIL_E_INTERNAL, "cannot initialise libcurl");
     if (rc == 0) {
@@ -641,6 +668,8 @@ int cmd_seal(int argc, char **argv)
             rc = upload(&c, &a, &att);
         curl_global_cleanup();
     }
+    if (rc != 0)
+        release_client_key(&c);
     seal_ctx_free(&c);
     return rc == 0 ? CLI_EXIT_OK : cli_report_error();
 }

@@ -16,6 +16,10 @@ static const cli_command COMMANDS[] = {
     {"keygen", "new Ed25519 owner/client key: keygen --out FILE", cmd_keygen},
     {"seal", "verify the attestation, seal and upload a credential (docs/PROVISIONING.md)",
      cmd_seal},
+    {"sign-request", "client-sign a /v1/sign body: sign-request --key-id ID --client-key FILE",
+     cmd_sign_request},
+    {"policy", "policy lint FILE | policy sign --policy FILE --owner-key FILE --key-id ID",
+     cmd_policy},
     {"attestation", "attestation verify --document FILE (--root aws | --trust-dev-root FILE) ...",
      cmd_attestation},
     {"measure",
@@ -23,6 +27,9 @@ static const cli_command COMMANDS[] = {
      "FILE)",
      cmd_measure},
     {"admin", "tenants and tokens: admin --home DIR tenant|token ...", cmd_admin},
+    {"audit", "check the audit log's chain and receipts: audit verify --home DIR ...", cmd_audit},
+    {"receipt", "receipt verify --receipt FILE --measurement HEX (--root aws | ...) ...",
+     cmd_receipt},
     {"help", "this text", cmd_help},
 };
 

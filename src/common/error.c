@@ -44,6 +44,7 @@ static const char *const ERR_CODES[SIGIL_E_COUNT_] = {
     [SIGIL_E_RATE_LIMITED] = "rate_limited",
     [SIGIL_E_TIMEOUT] = "timeout",
     [SIGIL_E_PROTOCOL] = "protocol_error",
+    [SIGIL_E_AUDIT_UNAVAILABLE] = "audit_unavailable",
 };
 
 int sigil_fail(sigil_err code, const char *fmt, ...)

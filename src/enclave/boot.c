@@ -28,6 +28,8 @@ int enclave_state_init(enclave_state *st, const enclave_config *cfg)
     memset(st, 0, sizeof(*st));
     st->cfg = cfg;
     ENSURE(pthread_mutex_init(&st->lock, NULL) == 0, SIGIL_E_INTERNAL, "enclave: mutex");
+    ENSURE(pthread_mutex_init(&st->chain_lock, NULL) == 0, SIGIL_E_INTERNAL, "enclave: mutex");
+    GUARD(sigil_limits_new(&st->limits));
     if (cfg->nsm_fd >= 0)
         GUARD(sigil_nsm_open_socket(&st->nsm, cfg->nsm_fd));
     else

@@ -13,6 +13,7 @@
 #include "sigil/frame.h"
 #include "sigil/kms.h"
 #include "sigil/policy.h"
+#include "sigil/receipt.h"
 #include "sigil/venues.h"
 
 #define ENCLAVE_SEED_BYTES 32
@@ -60,6 +61,11 @@ typedef struct {
     uint8_t *recipient_doc; /* cached document carrying the recipient key */
     size_t recipient_doc_len;
     uint64_t recipient_doc_ms;
+
+    sigil_limits *limits;       /* per-key versions, rates, daily notional */
+    pthread_mutex_t chain_lock; /* the receipt chain of this boot */
+    uint64_t receipt_seq;       /* of the last receipt; 0 before the first */
+    uint8_t receipt_prev[32];   /* SHA-256 of its canonical bytes */
 } enclave_state;
 
 uint64_t enclave_now_ms(void);
@@ -113,6 +119,7 @@ SIGIL_WARN_UNUSED_RESULT int enclave_dispatch(enclave_state *st, uint64_t versio
 typedef struct {
     sigil_json doc;
     char tenant[65];
+    char key_id[SIGIL_KEY_ID_HEX + 1];
     char venue[33];
     char network[8];
     char key_type[16];
@@ -139,15 +146,19 @@ typedef struct {
     size_t sealed_len;
 } enclave_import_args;
 typedef struct {
-    char key_id[33];
+    char key_id[SIGIL_KEY_ID_HEX + 1];
     char venue[33];
     char network[8];
     char key_type[16];
     char address[43]; /* empty when not a wallet venue */
     uint8_t policy_hash[32];
+    uint64_t policy_version;
 } enclave_import_result;
+/* Writes the decision's receipt into receipt (left empty when the payload
+ * never opened: no decision was made). */
 SIGIL_WARN_UNUSED_RESULT int enclave_import(enclave_state *st, enclave_import_result *res,
-                                            sigil_buf *blob, const enclave_import_args *a);
+                                            sigil_buf *blob, sigil_buf *receipt,
+                                            const enclave_import_args *a);
 
 typedef struct {
     const char *tenant;
@@ -158,9 +169,62 @@ typedef struct {
     size_t blob_len;
     const char *request;
     size_t request_len;
+    /* client signature (NULL when the request carries none) */
+    const uint8_t *client_sig;
+    size_t client_sig_len;
+    uint64_t client_ts;
+    const char *client_nonce;
+    size_t client_nonce_len;
 } enclave_sign_args;
+/* Allowed: 0, signed_out and receipt filled. Denied: -1 with the error set
+ * and receipt filled; other failures: -1 and receipt empty. */
 SIGIL_WARN_UNUSED_RESULT int enclave_sign(enclave_state *st, sigil_buf *signed_out,
-                                          const char **action, const enclave_sign_args *a);
+                                          sigil_buf *receipt, const char **action,
+                                          const enclave_sign_args *a);
+/* Printable-ASCII id copied NUL-terminated (1..cap-1 bytes). */
+SIGIL_WARN_UNUSED_RESULT int enclave_copy_id(char *out, size_t cap, const char *p, size_t len,
+                                             const char *what);
+/* The request-time window: the policy's skew_ms, else --skew-ms. */
+uint64_t enclave_skew_ms(const enclave_state *st, const sigil_policy *p);
+
+/* policy_update.c: a new owner-signed policy for a key, re-sealed. */
+typedef struct {
+    const char *tenant;
+    size_t tenant_len;
+    const char *key_id;
+    size_t key_id_len;
+    const uint8_t *blob;
+    size_t blob_len;
+    const char *policy;
+    size_t policy_len;
+    const uint8_t *policy_sig;
+    size_t policy_sig_len;
+} enclave_policy_args;
+typedef struct {
+    uint8_t policy_hash[32];
+    uint64_t version;
+} enclave_policy_result;
+SIGIL_WARN_UNUSED_RESULT int enclave_policy_update(enclave_state *st, enclave_policy_result *res,
+                                                   sigil_buf *blob, sigil_buf *receipt,
+                                                   const enclave_policy_args *a);
+
+/* receipts.c: the chain of this boot. r holds the decision (tenant, key,
+ * venue, network, action, hashes, allow/reason); boot, seq, prev, time and
+ * measurement are filled here. wire receives the signed receipt JSON. */
+SIGIL_WARN_UNUSED_RESULT int enclave_receipt(enclave_state *st, sigil_buf *wire, sigil_receipt *r);
+/* Finishes the receipt of a key decision whose outcome is rc (0: allowed,
+ * output hashed; else denied with the current error, which is kept). */
+SIGIL_WARN_UNUSED_RESULT int enclave_decision_receipt(enclave_state *st, sigil_buf *receipt,
+                                                      sigil_receipt *r, int rc,
+                                                      const uint8_t *output, size_t output_len);
+/* Marks r denied with "<code>: <message>" (cut to fit, made printable). */
+void enclave_receipt_deny(sigil_receipt *r, sigil_err code, const char *message);
+uint64_t enclave_receipt_seq(enclave_state *st);
+
+/* replay.c: each client-signed message once within its window. */
+#define ENCLAVE_REPLAY_MAX (1u << 20)
+SIGIL_WARN_UNUSED_RESULT int enclave_replay_check(const uint8_t hash[32], uint64_t now_ms,
+                                                  uint64_t expires_ms);
 
 /* loop.c */
 SIGIL_WARN_UNUSED_RESULT int enclave_serve(enclave_state *st, int listen_fd);

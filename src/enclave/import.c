@@ -4,11 +4,13 @@
  * venue, credentials, owner-signed policy — and returns the at-rest blob.
  * Nothing from the payload leaves except the key's public facts.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "enclave/enclave.h"
+#include "sigil/crypto.h"
 #include "sigil/venues.h"
 
 #define PAYLOAD_MAX ((size_t)64 * 1024)
@@ -27,35 +29,78 @@ static int import_open(enclave_state *st, sigil_secret *plain, const enclave_imp
     return 0;
 }
 
+/* Everything the payload must satisfy; fills res and the blob. */
+static int import_decide(enclave_state *st, const enclave_payload *pc, enclave_import_result *res,
+                         sigil_buf *blob, const sigil_secret *plain, const enclave_import_args *a)
+{
+    enclave_payload *p = (enclave_payload *)pc;
+    sigil_network net;
+    ENSURE(strlen(p->tenant) == a->tenant_len && memcmp(p->tenant, a->tenant, a->tenant_len) == 0,
+           SIGIL_E_FORBIDDEN, "import: the payload was sealed for another tenant");
+    const sigil_venue *v = sigil_venue_find(p->venue);
+    ENSURE(v != NULL, SIGIL_E_UNKNOWN_VENUE, "payload.venue: %s is not supported", p->venue);
+    GUARD(sigil_network_parse(&net, p->network));
+    GUARD(enclave_payload_policy(p, net, true));
+    GUARD(enclave_payload_credentials(p, v, res->address));
+    GUARD(sigil_limits_version(st->limits, p->tenant, p->key_id, p->policy.version));
+    memcpy(res->key_id, p->key_id, sizeof(res->key_id));
+    memcpy(res->venue, p->venue, strlen(p->venue) + 1);
+    memcpy(res->network, p->network, strlen(p->network) + 1);
+    memcpy(res->key_type, p->key_type, strlen(p->key_type) + 1);
+    memcpy(res->policy_hash, p->policy.hash, 32);
+    res->policy_version = p->policy.version;
+    enclave_blob_meta m = {
+        .tenant = p->tenant, .key_id = p->key_id, .venue = p->venue, .network = p->network};
+    memcpy(m.policy_hash, p->policy.hash, 32);
+    return enclave_blob_seal(st, blob, &m, plain->p, plain->len);
+}
+
+/* A receipt for a decision on a key (import, policy update); on failure the
+ * decision's own error is kept. */
+int enclave_decision_receipt(enclave_state *st, sigil_buf *receipt, sigil_receipt *r, int rc,
+                             const uint8_t *output, size_t output_len)
+{
+    sigil_err code = sigil_errno();
+    char msg[512];
+    (void)snprintf(msg, sizeof(msg), "%s", sigil_errmsg());
+    if (rc == 0) {
+        r->allow = true;
+        sigil_sha256(r->output_hash, output, output_len);
+    } else {
+        enclave_receipt_deny(r, code, msg);
+    }
+    GUARD(enclave_receipt(st, receipt, r));
+    if (rc != 0)
+        return sigil_fail(code, "%s", msg);
+    return 0;
+}
+
 int enclave_import(enclave_state *st, enclave_import_result *res, sigil_buf *blob,
-                   const enclave_import_args *a)
+                   sigil_buf *receipt, const enclave_import_args *a)
 {
     static _Thread_local sigil_json_tok toks[ENCLAVE_PAYLOAD_TOKENS];
     static _Thread_local enclave_payload p;
+    static _Thread_local sigil_receipt r;
     SIGIL_SECRET(plain);
-    sigil_network net;
     memset(res, 0, sizeof(*res));
+    memset(&r, 0, sizeof(r));
+    receipt->len = 0;
     GUARD(import_open(st, &plain, a));
-    GUARD(enclave_payload_parse(&p, (const char *)plain.p, plain.len, toks));
-    ENSURE(strlen(p.tenant) == a->tenant_len && memcmp(p.tenant, a->tenant, a->tenant_len) == 0,
-           SIGIL_E_FORBIDDEN, "import: the payload was sealed for another tenant");
-    const sigil_venue *v = sigil_venue_find(p.venue);
-    ENSURE(v != NULL, SIGIL_E_UNKNOWN_VENUE, "payload.venue: %s is not supported", p.venue);
-    GUARD(sigil_network_parse(&net, p.network));
-    GUARD(enclave_payload_policy(&p, net, true));
-    GUARD(enclave_payload_credentials(&p, v, res->address));
-
-    uint8_t id[16];
-    randombytes_buf(id, sizeof(id));
-    sigil_hex_encode(res->key_id, id, sizeof(id));
-    memcpy(res->venue, p.venue, strlen(p.venue) + 1);
-    memcpy(res->network, p.network, strlen(p.network) + 1);
-    memcpy(res->key_type, p.key_type, strlen(p.key_type) + 1);
-    memcpy(res->policy_hash, p.policy.hash, 32);
-    enclave_blob_meta m = {
-        .tenant = p.tenant, .key_id = res->key_id, .venue = p.venue, .network = p.network};
-    memcpy(m.policy_hash, p.policy.hash, 32);
-    int rc = enclave_blob_seal(st, blob, &m, plain.p, plain.len);
+    int rc = enclave_payload_parse(&p, (const char *)plain.p, plain.len, toks);
+    if (rc == 0) {
+        rc = enclave_copy_id(r.tenant, sizeof(r.tenant), a->tenant, a->tenant_len, "tenant");
+        memcpy(r.key_id, p.key_id, sizeof(p.key_id));
+        (void)snprintf(r.venue, sizeof(r.venue), "%s", p.venue);
+        (void)snprintf(r.network, sizeof(r.network), "%s", p.network);
+        (void)snprintf(r.action, sizeof(r.action), "import");
+        sigil_sha256(r.request_hash, a->sealed, a->sealed_len);
+    }
+    if (rc == 0) {
+        rc = import_decide(st, &p, res, blob, &plain, a);
+        memcpy(r.policy_hash, p.policy.hash, sizeof(r.policy_hash));
+        rc = enclave_decision_receipt(st, receipt, &r, rc, blob->data, blob->len);
+    }
     sodium_memzero(toks, sizeof(toks));
+    sodium_memzero(&p, sizeof(p));
     return rc;
 }

@@ -50,6 +50,23 @@ static int require_booted(enclave_state *st)
     return 0;
 }
 
+/* The receipt of the decision this thread's current operation made; the
+ * dispatcher puts it into the error frame of a denial. */
+static _Thread_local uint8_t tl_receipt_mem[SIGIL_RECEIPT_MAX_BYTES + 256];
+static _Thread_local sigil_buf tl_receipt;
+
+static sigil_buf *receipt_buf(void)
+{
+    sigil_buf_init(&tl_receipt, tl_receipt_mem, sizeof(tl_receipt_mem));
+    return &tl_receipt;
+}
+
+static int put_receipt(sigil_buf *out)
+{
+    GUARD(sigil_cbor_put_cstr(out, "receipt"));
+    return sigil_cbor_put_text(out, (const char *)tl_receipt.data, tl_receipt.len);
+}
+
 /* ---- handlers ---- */
 
 typedef int (*op_fn)(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out);
@@ -71,7 +88,9 @@ static int op_ping(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_bu
     pthread_mutex_lock(&st->lock);
     const char *kms = !st->kms_called ? "unknown" : st->kms_ok ? "ok" : "down";
     pthread_mutex_unlock(&st->lock);
-    GUARD(sigil_frame_begin_result(out, v, f->id, 4));
+    GUARD(sigil_frame_begin_result(out, v, f->id, 5));
+    GUARD(sigil_cbor_put_cstr(out, "receipt_seq"));
+    GUARD(sigil_cbor_put_uint(out, enclave_receipt_seq(st)));
     GUARD(sigil_cbor_put_cstr(out, "booted"));
     GUARD(sigil_cbor_put_bool(out, booted));
     GUARD(sigil_cbor_put_cstr(out, "time_ms"));
@@ -151,8 +170,11 @@ static int op_import(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_
                               .tenant_len = a[0].len,
                               .sealed = a[1].p,
                               .sealed_len = a[1].len};
-    GUARD(enclave_import(st, &r, &blob, &ia));
-    GUARD(sigil_frame_begin_result(out, v, f->id, 7));
+    GUARD(enclave_import(st, &r, &blob, receipt_buf(), &ia));
+    GUARD(sigil_frame_begin_result(out, v, f->id, 9));
+    GUARD(put_receipt(out));
+    GUARD(sigil_cbor_put_cstr(out, "version"));
+    GUARD(sigil_cbor_put_uint(out, r.policy_version));
     GUARD(put_text_kv(out, "key_id", r.key_id));
     GUARD(put_text_kv(out, "venue", r.venue));
     GUARD(put_text_kv(out, "network", r.network));
@@ -170,13 +192,18 @@ static int op_sign(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_bu
         {"key_id", SIGIL_FF_TEXT, 0},
         {"blob", SIGIL_FF_BYTES, 0},
         {"request", SIGIL_FF_TEXT, 0},
+        {"client_sig", SIGIL_FF_BYTES_OR_NULL, 0},
+        {"client_ts", SIGIL_FF_UINT, 0},
+        {"client_nonce", SIGIL_FF_TEXT_OR_NULL, 0},
     };
     static _Thread_local uint8_t signed_mem[SIGIL_FRAME_MAX / 2];
-    arg_val a[4];
+    arg_val a[7];
     sigil_buf signed_out;
     const char *action = NULL;
-    GUARD(args_read(f, spec, 4, a));
+    GUARD(args_read(f, spec, 7, a));
     GUARD(require_booted(st));
+    ENSURE((a[4].p == NULL) == (a[6].p == NULL), SIGIL_E_BAD_REQUEST,
+           "client_sig and client_nonce: both or neither");
     sigil_buf_init(&signed_out, signed_mem, sizeof(signed_mem));
     enclave_sign_args sa = {.tenant = (const char *)a[0].p,
                             .tenant_len = a[0].len,
@@ -185,12 +212,54 @@ static int op_sign(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_bu
                             .blob = a[2].p,
                             .blob_len = a[2].len,
                             .request = (const char *)a[3].p,
-                            .request_len = a[3].len};
-    GUARD(enclave_sign(st, &signed_out, &action, &sa));
-    GUARD(sigil_frame_begin_result(out, v, f->id, 2));
+                            .request_len = a[3].len,
+                            .client_sig = a[4].p,
+                            .client_sig_len = a[4].len,
+                            .client_ts = a[5].u,
+                            .client_nonce = (const char *)a[6].p,
+                            .client_nonce_len = a[6].len};
+    GUARD(enclave_sign(st, &signed_out, receipt_buf(), &action, &sa));
+    GUARD(sigil_frame_begin_result(out, v, f->id, 3));
     GUARD(sigil_cbor_put_cstr(out, "signed"));
     GUARD(sigil_cbor_put_text(out, (const char *)signed_out.data, signed_out.len));
+    GUARD(put_receipt(out));
     return put_text_kv(out, "action", action) == 0 ? sigil_frame_finish(out) : -1;
+}
+
+static int op_policy(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
+{
+    static const arg_spec spec[] = {
+        {"tenant", SIGIL_FF_TEXT, 0},
+        {"key_id", SIGIL_FF_TEXT, 0},
+        {"blob", SIGIL_FF_BYTES, 0},
+        {"policy", SIGIL_FF_TEXT, 0},
+        {"policy_signature", SIGIL_FF_BYTES, 0},
+    };
+    static _Thread_local uint8_t blob_mem[128 * 1024];
+    arg_val a[5];
+    sigil_buf blob;
+    enclave_policy_result r;
+    GUARD(args_read(f, spec, 5, a));
+    GUARD(require_booted(st));
+    sigil_buf_init(&blob, blob_mem, sizeof(blob_mem));
+    enclave_policy_args pa = {.tenant = (const char *)a[0].p,
+                              .tenant_len = a[0].len,
+                              .key_id = (const char *)a[1].p,
+                              .key_id_len = a[1].len,
+                              .blob = a[2].p,
+                              .blob_len = a[2].len,
+                              .policy = (const char *)a[3].p,
+                              .policy_len = a[3].len,
+                              .policy_sig = a[4].p,
+                              .policy_sig_len = a[4].len};
+    GUARD(enclave_policy_update(st, &r, &blob, receipt_buf(), &pa));
+    GUARD(sigil_frame_begin_result(out, v, f->id, 4));
+    GUARD(put_bytes_kv(out, "blob", blob.data, blob.len));
+    GUARD(put_bytes_kv(out, "policy_hash", r.policy_hash, sizeof(r.policy_hash)));
+    GUARD(sigil_cbor_put_cstr(out, "version"));
+    GUARD(sigil_cbor_put_uint(out, r.version));
+    GUARD(put_receipt(out));
+    return sigil_frame_finish(out);
 }
 
 static const struct {
@@ -198,13 +267,14 @@ static const struct {
     op_fn fn;
 } OPS[] = {
     {"ping", op_ping},     {"boot", op_boot}, {"attestation", op_attestation},
-    {"import", op_import}, {"sign", op_sign},
+    {"import", op_import}, {"sign", op_sign}, {"policy", op_policy},
 };
 
 int enclave_dispatch(enclave_state *st, uint64_t version, const sigil_frame *f, sigil_buf *out)
 {
     int rc = -1;
     out->len = 0;
+    tl_receipt.len = 0;
     sigil_clear_error();
     for (size_t i = 0; i < SIGIL_ARRAY_LEN(OPS); i++) {
         if (sigil_cbor_text_eq(f->op, f->op_len, OPS[i].name)) {
@@ -221,5 +291,7 @@ int enclave_dispatch(enclave_state *st, uint64_t version, const sigil_frame *f, 
     char msg[512];
     snprintf(msg, sizeof(msg), "%s", sigil_errmsg());
     out->len = 0;
-    return sigil_frame_error(out, version, f->id, code, msg);
+    return sigil_frame_error_receipt(out, version, f->id, code, msg,
+                                     tl_receipt.len > 0 ? (const char *)tl_receipt.data : NULL,
+                                     tl_receipt.len);
 }

@@ -10,16 +10,10 @@
 #include "sigil/venues.h"
 
 static const sigil_json_field PAYLOAD_FIELDS[] = {
-    {"v", true},
-    {"tenant", true},
-    {"venue", true},
-    {"network", true},
-    {"key_type", true},
-    {"credentials", true},
-    {"owner_pubkey", true},
-    {"client_pubkey", false},
-    {"policy", true},
-    {"policy_signature", true},
+    {"v", true},           {"tenant", true},           {"key_id", true},
+    {"venue", true},       {"network", true},          {"key_type", true},
+    {"credentials", true}, {"owner_pubkey", true},     {"client_pubkey", false},
+    {"policy", true},      {"policy_signature", true},
 };
 
 /* key_type names as in the payload, by credential type. */
@@ -84,6 +78,8 @@ int enclave_payload_parse(enclave_payload *p, const char *text, size_t len, sigi
     ENSURE(v == 1, SIGIL_E_BAD_FIELD, "payload.v: version %llu is not supported (expected 1)",
            (unsigned long long)v);
     GUARD(get_plain(&p->doc, 0, "tenant", p->tenant, sizeof(p->tenant)));
+    GUARD(get_plain(&p->doc, 0, "key_id", p->key_id, sizeof(p->key_id)));
+    GUARD(sigil_key_id_valid(p->key_id, strlen(p->key_id)));
     GUARD(get_plain(&p->doc, 0, "venue", p->venue, sizeof(p->venue)));
     GUARD(get_plain(&p->doc, 0, "network", p->network, sizeof(p->network)));
     GUARD(get_plain(&p->doc, 0, "key_type", p->key_type, sizeof(p->key_type)));
@@ -103,7 +99,8 @@ int enclave_payload_policy(enclave_payload *p, sigil_network net, bool at_import
     GUARD(sigil_policy_parse(&p->policy, pol.p, pol.len));
     /* At sign time the blob's AEAD already vouches for what import verified. */
     if (at_import)
-        GUARD(sigil_policy_verify(pol.p, pol.len, p->policy_sig, p->owner_pk));
+        GUARD(
+            sigil_policy_verify(&p->policy, pol.p, pol.len, p->key_id, p->policy_sig, p->owner_pk));
     ENSURE(strcmp(p->policy.tenant, p->tenant) == 0, SIGIL_E_FORBIDDEN,
            "import: the policy is for another tenant");
     ENSURE(strcmp(p->policy.venue, p->venue) == 0, SIGIL_E_BAD_REQUEST,

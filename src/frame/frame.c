@@ -20,10 +20,11 @@ typedef struct {
 static int frame_error_body(sigil_frame *f, sigil_cursor *c)
 {
     size_t n;
-    const char *code = NULL, *msg = NULL;
-    size_t code_len = 0, msg_len = 0;
+    const char *code = NULL, *msg = NULL, *receipt = NULL;
+    size_t code_len = 0, msg_len = 0, receipt_len = 0;
     GUARD(sigil_cbor_get_map(c, &n, "frame error"));
-    ENSURE(n == 2, SIGIL_E_PROTOCOL, "frame: error map must have code and message");
+    ENSURE(n == 2 || n == 3, SIGIL_E_PROTOCOL,
+           "frame: error map must have code, message and optionally receipt");
     for (size_t i = 0; i < n; i++) {
         const char *k;
         size_t klen;
@@ -32,9 +33,15 @@ static int frame_error_body(sigil_frame *f, sigil_cursor *c)
             GUARD(sigil_cbor_get_text(c, &code, &code_len, "frame error code"));
         else if (sigil_cbor_text_eq(k, klen, "message") && msg == NULL)
             GUARD(sigil_cbor_get_text(c, &msg, &msg_len, "frame error message"));
+        else if (sigil_cbor_text_eq(k, klen, "receipt") && receipt == NULL)
+            GUARD(sigil_cbor_get_text(c, &receipt, &receipt_len, "frame error receipt"));
         else
             BAIL(SIGIL_E_PROTOCOL, "frame: unexpected key in error map");
     }
+    ENSURE(code != NULL && msg != NULL, SIGIL_E_PROTOCOL,
+           "frame: error map must have code and message");
+    f->receipt = receipt;
+    f->receipt_len = receipt_len;
     f->err = sigil_err_from_code(code, code_len);
     f->message = msg;
     f->message_len = msg_len;
@@ -173,6 +180,12 @@ int sigil_frame_finish(sigil_buf *b)
 int sigil_frame_error(sigil_buf *b, uint64_t version, uint64_t id, sigil_err code,
                       const char *message)
 {
+    return sigil_frame_error_receipt(b, version, id, code, message, NULL, 0);
+}
+
+int sigil_frame_error_receipt(sigil_buf *b, uint64_t version, uint64_t id, sigil_err code,
+                              const char *message, const char *receipt, size_t receipt_len)
+{
     /* Messages are cut at byte limits upstream and may quote input: never
      * send text the peer's strict parser would refuse. */
     char clean[512];
@@ -187,11 +200,15 @@ int sigil_frame_error(sigil_buf *b, uint64_t version, uint64_t id, sigil_err cod
     message = clean;
     GUARD(frame_begin(b, version, id, 3));
     GUARD(sigil_cbor_put_uint(b, SIGIL_FK_ERROR));
-    GUARD(sigil_cbor_put_map(b, 2));
+    GUARD(sigil_cbor_put_map(b, receipt != NULL ? 3 : 2));
     GUARD(sigil_cbor_put_cstr(b, "code"));
     GUARD(sigil_cbor_put_cstr(b, sigil_err_code(code)));
     GUARD(sigil_cbor_put_cstr(b, "message"));
     GUARD(sigil_cbor_put_cstr(b, message));
+    if (receipt != NULL) {
+        GUARD(sigil_cbor_put_cstr(b, "receipt"));
+        GUARD(sigil_cbor_put_text(b, receipt, receipt_len));
+    }
     return sigil_frame_finish(b);
 }
 

@@ -4,6 +4,7 @@
  * the field; nothing allocates. The sign request's text is passed on as the
  * exact slice the client sent, never re-serialised.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "gateway/gateway.h"
@@ -16,10 +17,42 @@ static int parse_object(sigil_json *doc, sigil_json_tok *toks, uint32_t cap, con
     return sigil_json_expect(doc, 0, SIGIL_JSON_OBJECT, "body", NULL);
 }
 
+/* A hex member of exactly n bytes. */
+static int hex_member(uint8_t *out, size_t n, const sigil_json *doc, uint32_t obj, const char *key,
+                      const char *what)
+{
+    uint32_t t;
+    GUARD(sigil_json_get_str(doc, obj, key, true, &t, what));
+    sigil_slice s = sigil_json_raw(doc, t);
+    ENSURE(sigil_json_str_is_plain(doc, t), SIGIL_E_BAD_FIELD, "%s.%s: expected hex", what, key);
+    char field[64];
+    (void)snprintf(field, sizeof(field), "%s.%s", what, key);
+    return sigil_hex_decode_exact(out, n, s.p, s.len, false, field);
+}
+
+/* {"timestamp": ms, "nonce": "…", "signature": "<128 hex>"} */
+static int parse_client(gw_sign_body *out, const sigil_json *doc, uint32_t obj)
+{
+    static const sigil_json_field FIELDS[] = {
+        {"timestamp", true}, {"nonce", true}, {"signature", true}};
+    uint32_t t;
+    GUARD(sigil_json_expect(doc, obj, SIGIL_JSON_OBJECT, "body", "client"));
+    GUARD(sigil_json_check_fields(doc, obj, FIELDS, SIGIL_ARRAY_LEN(FIELDS), "body.client"));
+    GUARD(sigil_json_get_u64(doc, obj, "timestamp", true, &out->client_ts, NULL, "body.client"));
+    GUARD(sigil_json_get_str(doc, obj, "nonce", true, &t, "body.client"));
+    ENSURE(sigil_json_str_is_plain(doc, t), SIGIL_E_BAD_FIELD,
+           "body.client.nonce: 16..64 of A-Z a-z 0-9 _ -");
+    out->client_nonce = sigil_json_raw(doc, t);
+    GUARD(hex_member(out->client_sig, 64, doc, obj, "signature", "body.client"));
+    out->has_client = true;
+    return 0;
+}
+
 int gw_parse_sign_body(gw_sign_body *out, sigil_json *doc, sigil_json_tok *toks, uint32_t cap,
                        const char *text, size_t len)
 {
-    static const sigil_json_field FIELDS[] = {{"key_id", true}, {"request", true}};
+    static const sigil_json_field FIELDS[] = {
+        {"key_id", true}, {"request", true}, {"client", false}};
     uint32_t kid;
     memset(out, 0, sizeof(*out));
     GUARD(parse_object(doc, toks, cap, text, len));
@@ -33,7 +66,23 @@ int gw_parse_sign_body(gw_sign_body *out, sigil_json *doc, sigil_json_tok *toks,
     uint32_t req = sigil_json_get(doc, 0, "request");
     GUARD(sigil_json_expect(doc, req, SIGIL_JSON_OBJECT, "body", "request"));
     out->request = sigil_json_raw(doc, req);
+    uint32_t client = sigil_json_get(doc, 0, "client");
+    if (client != 0 && sigil_json_type_of(doc, client) != SIGIL_JSON_NULL)
+        GUARD(parse_client(out, doc, client));
     return 0;
+}
+
+int gw_parse_policy_body(gw_policy_body *out, sigil_json *doc, sigil_json_tok *toks, uint32_t cap,
+                         const char *text, size_t len)
+{
+    static const sigil_json_field FIELDS[] = {{"policy", true}, {"policy_signature", true}};
+    memset(out, 0, sizeof(*out));
+    GUARD(parse_object(doc, toks, cap, text, len));
+    GUARD(sigil_json_check_fields(doc, 0, FIELDS, SIGIL_ARRAY_LEN(FIELDS), "body"));
+    uint32_t pol = sigil_json_get(doc, 0, "policy");
+    GUARD(sigil_json_expect(doc, pol, SIGIL_JSON_OBJECT, "body", "policy"));
+    out->policy = sigil_json_raw(doc, pol);
+    return hex_member(out->signature, 64, doc, 0, "policy_signature", "body");
 }
 
 int gw_parse_import_body(sigil_buf *sealed, sigil_json *doc, sigil_json_tok *toks, uint32_t cap,

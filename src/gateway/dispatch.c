@@ -19,6 +19,8 @@ const gw_route GW_ROUTES[] = {
     {"GET", "/v1/keys", gw_h_keys_list, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
     {"DELETE", "/v1/keys/{}", gw_h_keys_delete, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
     {"POST", "/v1/sign", gw_h_sign, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
+    {"PUT", "/v1/keys/{}/policy", gw_h_key_policy, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
+    {"GET", "/v1/audit", gw_h_audit, GW_AUTH_TENANT, GW_LIMIT_API, "since,limit"},
 };
 const size_t GW_NROUTES = SIGIL_ARRAY_LEN(GW_ROUTES);
 /* Metric labels, by route index. */
@@ -32,6 +34,8 @@ const char *const GW_ROUTE_NAMES[] = {
     "GET /v1/keys",
     "DELETE /v1/keys/{key_id}",
     "POST /v1/sign",
+    "PUT /v1/keys/{key_id}/policy",
+    "GET /v1/audit",
     NULL,
 };
 _Static_assert(SIGIL_ARRAY_LEN(GW_ROUTES) < GW_METRIC_ROUTES, "too many routes for the metrics");
@@ -65,16 +69,30 @@ gw_work *gw_work_get(void)
 }
 
 /* ---- pipeline ---- */
+/* Whether name is one of the route's comma-separated query parameters. */
+static bool query_allowed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, ',');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (len == n && memcmp(p, name, n) == 0)
+            return true;
+        p = end != NULL ? end + 1 : NULL;
+    }
+    return false;
+}
+
 static int check_query(const gw_route *r, const gw_req *rq)
 {
     ENSURE(!rq->query_overflow, SIGIL_E_BAD_REQUEST, "query: too many parameters");
     for (size_t i = 0; i < rq->nquery; i++) {
         const char *name = rq->query[i].name;
-        ENSURE(r->query != NULL && strcmp(name, r->query) == 0, SIGIL_E_BAD_REQUEST,
+        ENSURE(query_allowed(r->query, name), SIGIL_E_BAD_REQUEST,
                "query: unknown parameter (allowed: %s)", r->query != NULL ? r->query : "none");
         for (size_t j = 0; j < i; j++)
             ENSURE(strcmp(rq->query[j].name, name) != 0, SIGIL_E_DUPLICATE_KEY,
-                   "query: %s given twice", r->query);
+                   "query: %.32s given twice", name);
     }
     return 0;
 }
@@ -122,7 +140,7 @@ static int run_route(gw_server *g, const gw_route *r, gw_req *rq, gw_resp *rs)
     if (r->auth == GW_AUTH_TENANT)
         GUARD(authenticate(g, rq));
     GUARD(rate_limit(g, r, rq, rs));
-    if (strcmp(rq->method, "POST") != 0)
+    if (strcmp(rq->method, "POST") != 0 && strcmp(rq->method, "PUT") != 0)
         ENSURE(rq->body_len == 0, SIGIL_E_BAD_REQUEST, "body: %s %s takes no body", rq->method,
                r->pattern);
     return r->handler(g, rq, rs);

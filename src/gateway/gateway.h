@@ -121,7 +121,7 @@ typedef struct {
     gw_handler handler;
     gw_auth auth;
     gw_limit limit;
-    const char *query; /* the one query parameter allowed, or NULL */
+    const char *query; /* the query parameters allowed, comma-separated, or NULL */
 } gw_route;
 
 typedef enum {
@@ -139,12 +139,24 @@ gw_match gw_route_match(const gw_route *routes, size_t n, const char *method, co
 typedef struct {
     char key_id[SIGIL_KEY_ID_MAX + 1];
     sigil_slice request; /* exact text of the request object */
+    bool has_client;     /* a client signature (docs/POLICY.md) */
+    uint64_t client_ts;
+    sigil_slice client_nonce;
+    uint8_t client_sig[64];
 } gw_sign_body;
 
-/* {"key_id": "<id>", "request": {…}} */
+/* {"key_id": "<id>", "request": {…}, "client"?: {"timestamp", "nonce", "signature"}} */
 SIGIL_WARN_UNUSED_RESULT int gw_parse_sign_body(gw_sign_body *out, sigil_json *doc,
                                                 sigil_json_tok *toks, uint32_t cap,
                                                 const char *text, size_t len);
+/* PUT /v1/keys/{id}/policy: {"policy": {…}, "policy_signature": "<128 hex>"} */
+typedef struct {
+    sigil_slice policy; /* exact text of the policy object */
+    uint8_t signature[64];
+} gw_policy_body;
+SIGIL_WARN_UNUSED_RESULT int gw_parse_policy_body(gw_policy_body *out, sigil_json *doc,
+                                                  sigil_json_tok *toks, uint32_t cap,
+                                                  const char *text, size_t len);
 /* {"sealed": "<base64>"}: the decoded bytes go to sealed. */
 SIGIL_WARN_UNUSED_RESULT int gw_parse_import_body(sigil_buf *sealed, sigil_json *doc,
                                                   sigil_json_tok *toks, uint32_t cap,
@@ -291,6 +303,7 @@ struct gw_server {
     char ready_msg[512];
     char ready_kms[16];
     uint8_t ready_boot_id[SIGIL_BOOT_ID_LEN];
+    uint64_t ready_receipt_seq; /* the enclave's last receipt of this boot */
 };
 
 extern const gw_route GW_ROUTES[];
@@ -318,6 +331,8 @@ void gw_dispatch(gw_server *g, gw_req *rq, gw_resp *rs, size_t *route);
 unsigned gw_status_for(sigil_err e);
 /* Replaces rs with {"error":{"code","message"}} for the current error. */
 void gw_error_response(gw_resp *rs);
+/* The same with a decision's receipt (strict JSON, inserted verbatim). */
+void gw_error_response_receipt(gw_resp *rs, const char *receipt, size_t receipt_len);
 
 /* ---- handlers (handlers.c, handlers_keys.c) ---- */
 int gw_h_healthz(gw_server *g, gw_req *rq, gw_resp *rs);
@@ -329,6 +344,8 @@ int gw_h_keys_import(gw_server *g, gw_req *rq, gw_resp *rs);
 int gw_h_keys_list(gw_server *g, gw_req *rq, gw_resp *rs);
 int gw_h_keys_delete(gw_server *g, gw_req *rq, gw_resp *rs);
 int gw_h_sign(gw_server *g, gw_req *rq, gw_resp *rs);
+int gw_h_key_policy(gw_server *g, gw_req *rq, gw_resp *rs);
+int gw_h_audit(gw_server *g, gw_req *rq, gw_resp *rs); /* handlers_audit.c */
 
 /* JSON response helpers */
 SIGIL_WARN_UNUSED_RESULT int gw_jw_hex(sigil_jw *w, const char *key, const uint8_t *p, size_t n);

@@ -45,9 +45,10 @@ static void ready_probe(gw_server *g, const gw_req *rq)
     static const gw_field SPEC[] = {{"booted", GW_F_BOOL, 0},
                                     {"time_ms", GW_F_UINT, 0},
                                     {"kms", GW_F_TEXT, 0},
-                                    {"boot_id", GW_F_BYTES_OR_NULL, SIGIL_BOOT_ID_LEN}};
+                                    {"boot_id", GW_F_BYTES_OR_NULL, SIGIL_BOOT_ID_LEN},
+                                    {"receipt_seq", GW_F_UINT, 0}};
     gw_work *w = gw_work_get();
-    gw_value v[4];
+    gw_value v[5];
     sigil_buf frame, in;
     sigil_frame f;
     g->ready_status = 503;
@@ -63,7 +64,7 @@ static void ready_probe(gw_server *g, const gw_req *rq)
     sigil_buf_init(&in, w->in, sizeof(w->in));
     if (gw_enclave_call(g->enclave, "ping", 1, ping_args, NULL, &frame, &in, gw_deadline(g, rq),
                         &f) != 0 ||
-        gw_result_read(&f, SPEC, 4, v) != 0) {
+        gw_result_read(&f, SPEC, 5, v) != 0) {
         snprintf(g->ready_msg, sizeof(g->ready_msg), "%s", sigil_errmsg());
         return;
     }
@@ -78,6 +79,7 @@ static void ready_probe(gw_server *g, const gw_req *rq)
         return;
     }
     memcpy(g->ready_boot_id, v[3].p, SIGIL_BOOT_ID_LEN);
+    g->ready_receipt_seq = v[4].u;
     g->ready_status = 200;
 }
 
@@ -92,6 +94,8 @@ static int ready_body(gw_server *g, gw_resp *rs)
     GUARD(gw_jw_hex(&w, "boot_id", g->ready_boot_id, SIGIL_BOOT_ID_LEN));
     GUARD(sigil_jw_key(&w, "kms"));
     GUARD(sigil_jw_str(&w, g->ready_kms));
+    GUARD(sigil_jw_key(&w, "receipt_seq"));
+    GUARD(sigil_jw_u64(&w, g->ready_receipt_seq));
     GUARD(sigil_jw_key(&w, "enclave_connections"));
     GUARD(sigil_jw_u64(&w, gw_enclave_ready_conns(g->enclave)));
     return sigil_jw_obj_end(&w);
@@ -221,6 +225,8 @@ static int key_json(void *ctx, const sigil_key_record *k)
         GUARD(sigil_jw_str(w, k->address));
     }
     GUARD(gw_jw_hex(w, "policy_hash", k->policy_hash, sizeof(k->policy_hash)));
+    GUARD(sigil_jw_key(w, "policy_version"));
+    GUARD(sigil_jw_u64(w, k->policy_version));
     GUARD(sigil_jw_key(w, "created_at"));
     GUARD(sigil_jw_u64(w, (uint64_t)k->created_ms));
     return sigil_jw_obj_end(w);

@@ -1,6 +1,6 @@
 /*
- * The two handlers that reach a tenant's key material: POST /v1/keys
- * (import a sealed upload) and POST /v1/sign. Untrusted host code: it moves
+ * The handlers that reach a tenant's key material: POST /v1/keys (import a
+ * sealed upload), POST /v1/sign and PUT /v1/keys/{id}/policy. Untrusted host code: it moves
  * sealed bytes and blobs, never plaintext. Every outcome past
  * authentication is written to the audit log before the response leaves;
  * if that write fails the client gets 503 and never the signed output.
@@ -12,6 +12,7 @@
 
 #include "gateway/gateway.h"
 #include "sigil/crypto.h"
+#include "sigil/receipt.h"
 
 typedef struct {
     const char *op;
@@ -20,6 +21,10 @@ typedef struct {
     bool has_request_hash;
     uint8_t output_hash[32];
     bool has_output_hash;
+    /* the enclave's receipt of its decision (JSON), when it made one */
+    char receipt[SIGIL_RECEIPT_MAX_BYTES];
+    size_t receipt_len;
+    bool receipt_allows; /* the receipt's decision */
     /* idempotency */
     char idem_key[SIGIL_IDEM_KEY_MAX + 1];
     bool reserved; /* this request holds the reservation */
@@ -47,18 +52,21 @@ static int finish(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o, int rc)
     if (o->replayed)
         return 0;
     if (rc != 0)
-        gw_error_response(rs);
+        gw_error_response_receipt(rs, o->receipt_len > 0 ? o->receipt : NULL, o->receipt_len);
     sigil_audit_record a = {
         .time_ms = rq->start_ms,
         .tenant = rq->tenant,
         .key_id = rq->key_id[0] != '\0' ? rq->key_id : NULL,
         .op = o->op,
         .action = o->action[0] != '\0' ? o->action : NULL,
-        .decision = decision_of(rc, e),
+        .decision =
+            o->receipt_len > 0 ? (o->receipt_allows ? "allow" : "deny") : decision_of(rc, e),
         .http_status = rs->status,
         .error_code = rc != 0 ? sigil_err_code(e) : NULL,
         .request_hash = o->has_request_hash ? o->request_hash : NULL,
         .output_hash = o->has_output_hash ? o->output_hash : NULL,
+        .receipt = o->receipt_len > 0 ? o->receipt : NULL,
+        .receipt_len = o->receipt_len,
     };
     sigil_idem_outcome idem = {o->idem_key, rs->status, rs->body.data, rs->body.len};
     bool keep = o->reserved && rs->status < 500; /* a 5xx may succeed when retried */
@@ -67,11 +75,63 @@ static int finish(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o, int rc)
         gw_log("audit: record not written (%s); response withheld", sigil_errmsg());
         if (o->reserved)
             (void)st->ops->idem_abort(st, rq->tenant, o->idem_key);
-        BAIL(SIGIL_E_UNAVAILABLE, "audit log unavailable; the result was not released");
+        BAIL(SIGIL_E_AUDIT_UNAVAILABLE, "audit log unavailable; the result was not released");
     }
     if (o->reserved && !keep)
         (void)st->ops->idem_abort(st, rq->tenant, o->idem_key);
     return 0;
+}
+
+/* Keeps the enclave's receipt: from the result (v, when given) or from the
+ * error frame of a denial. It is inserted verbatim into responses, so it
+ * must be one strict JSON object. */
+static int keep_receipt(outcome *o, const sigil_frame *f, const gw_value *v)
+{
+    static _Thread_local sigil_json_tok toks[256];
+    const char *p = v != NULL ? (const char *)v->p : f->receipt;
+    size_t n = v != NULL ? v->len : f->receipt_len;
+    sigil_json doc;
+    if (p == NULL)
+        return 0;
+    ENSURE(n > 0 && n <= sizeof(o->receipt), SIGIL_E_PROTOCOL,
+           "enclave result: receipt has a bad length");
+    if (sigil_json_parse(&doc, p, n, toks, SIGIL_ARRAY_LEN(toks)) != 0 ||
+        sigil_json_type_of(&doc, 0) != SIGIL_JSON_OBJECT)
+        BAIL(SIGIL_E_PROTOCOL, "enclave result: receipt is not a JSON object");
+    memcpy(o->receipt, p, n);
+    o->receipt_len = n;
+    /* The row records the enclave's decision (a later gateway failure shows
+     * in its status and code); a denial names its action only here. */
+    uint32_t d = sigil_json_get(&doc, 0, "decision");
+    o->receipt_allows = d != 0 && sigil_json_str_eq(&doc, d, "allow");
+    uint32_t t = sigil_json_get(&doc, 0, "action");
+    if (o->action[0] == '\0' && t != 0 && sigil_json_type_of(&doc, t) == SIGIL_JSON_STRING) {
+        sigil_slice a = sigil_json_raw(&doc, t);
+        if (sigil_json_str_is_plain(&doc, t) && a.len > 0 && a.len < sizeof(o->action)) {
+            memcpy(o->action, a.p, a.len);
+            o->action[a.len] = '\0';
+        }
+    }
+    return 0;
+}
+
+/* An enclave call whose answer carries a receipt, allowed or denied. */
+static int call_decision(gw_server *g, gw_req *rq, outcome *o, const char *op, size_t nargs,
+                         gw_args_fn args, void *ctx, gw_work *w, sigil_frame *f)
+{
+    sigil_buf frame, in;
+    sigil_buf_init(&frame, w->frame, sizeof(w->frame));
+    sigil_buf_init(&in, w->in, sizeof(w->in));
+    memset(f, 0, sizeof(*f));
+    int rc = gw_enclave_call(g->enclave, op, nargs, args, ctx, &frame, &in, gw_deadline(g, rq), f);
+    if (rc != 0 && f->kind == SIGIL_FRAME_ERROR && f->receipt != NULL) {
+        sigil_err e = sigil_errno();
+        char msg[512];
+        (void)snprintf(msg, sizeof(msg), "%s", sigil_errmsg());
+        GUARD(keep_receipt(o, f, NULL));
+        return sigil_fail(e, "%s", msg);
+    }
+    return rc;
 }
 
 /* ---- POST /v1/keys ---- */
@@ -90,7 +150,18 @@ static int import_args(void *ctx, sigil_buf *b)
     return sigil_cbor_put_bytes(b, ic->sealed, ic->len);
 }
 
-enum { I_KEY_ID, I_VENUE, I_NETWORK, I_KEY_TYPE, I_ADDRESS, I_POLICY, I_BLOB, I_COUNT };
+enum {
+    I_KEY_ID,
+    I_VENUE,
+    I_NETWORK,
+    I_KEY_TYPE,
+    I_ADDRESS,
+    I_POLICY,
+    I_BLOB,
+    I_RECEIPT,
+    I_VERSION,
+    I_COUNT
+};
 
 static int text_field(char *out, size_t cap, const gw_value *v, const char *what)
 {
@@ -119,11 +190,18 @@ static int import_record(sigil_key_record *k, const gw_req *rq, const gw_value *
            "enclave result: blob has a bad length");
     memcpy(k->tenant, rq->tenant, sizeof(k->tenant));
     memcpy(k->policy_hash, v[I_POLICY].p, sizeof(k->policy_hash));
+    k->policy_version = v[I_VERSION].u;
     k->created_ms = rq->start_ms;
     return 0;
 }
 
-static int import_body(gw_resp *rs, const sigil_key_record *k)
+static int put_receipt(sigil_jw *w, const outcome *o)
+{
+    GUARD(sigil_jw_key(w, "receipt"));
+    return sigil_jw_raw(w, o->receipt, o->receipt_len);
+}
+
+static int import_body(gw_resp *rs, const sigil_key_record *k, const outcome *o)
 {
     sigil_jw w;
     rs->status = 201;
@@ -143,6 +221,9 @@ static int import_body(gw_resp *rs, const sigil_key_record *k)
         GUARD(sigil_jw_str(&w, k->address));
     }
     GUARD(gw_jw_hex(&w, "policy_hash", k->policy_hash, sizeof(k->policy_hash)));
+    GUARD(sigil_jw_key(&w, "version"));
+    GUARD(sigil_jw_u64(&w, k->policy_version));
+    GUARD(put_receipt(&w, o));
     return sigil_jw_obj_end(&w);
 }
 
@@ -156,9 +237,11 @@ static int import_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
         [I_ADDRESS] = {"address", GW_F_TEXT_OR_NULL, 0},
         [I_POLICY] = {"policy_hash", GW_F_BYTES, 32},
         [I_BLOB] = {"blob", GW_F_BYTES, 0},
+        [I_RECEIPT] = {"receipt", GW_F_TEXT, 0},
+        [I_VERSION] = {"version", GW_F_UINT, 0},
     };
     gw_work *w = gw_work_get();
-    sigil_buf sealed, frame, in;
+    sigil_buf sealed;
     sigil_frame f;
     gw_value v[I_COUNT];
     sigil_key_record k;
@@ -171,17 +254,15 @@ static int import_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
     sigil_sha256(o->request_hash, sealed.data, sealed.len);
     o->has_request_hash = true;
     import_ctx ic = {rq->tenant, sealed.data, sealed.len};
-    sigil_buf_init(&frame, w->frame, sizeof(w->frame));
-    sigil_buf_init(&in, w->in, sizeof(w->in));
-    GUARD(gw_enclave_call(g->enclave, "import", 2, import_args, &ic, &frame, &in,
-                          gw_deadline(g, rq), &f));
+    GUARD(call_decision(g, rq, o, "import", 2, import_args, &ic, w, &f));
     GUARD(gw_result_read(&f, SPEC, I_COUNT, v));
+    GUARD(keep_receipt(o, &f, &v[I_RECEIPT]));
     GUARD(import_record(&k, rq, v));
     memcpy(rq->key_id, k.key_id, sizeof(rq->key_id));
     sigil_sha256(o->output_hash, v[I_BLOB].p, v[I_BLOB].len);
     o->has_output_hash = true;
     GUARD(g->store->ops->key_put(g->store, &k, v[I_BLOB].p, v[I_BLOB].len));
-    return import_body(rs, &k);
+    return import_body(rs, &k, o);
 }
 
 int gw_h_keys_import(gw_server *g, gw_req *rq, gw_resp *rs)
@@ -197,7 +278,7 @@ typedef struct {
     const char *key_id;
     const uint8_t *blob;
     size_t blob_len;
-    sigil_slice request;
+    const gw_sign_body *body;
 } sign_ctx;
 
 static int sign_args(void *ctx, sigil_buf *b)
@@ -210,7 +291,16 @@ static int sign_args(void *ctx, sigil_buf *b)
     GUARD(sigil_cbor_put_cstr(b, "blob"));
     GUARD(sigil_cbor_put_bytes(b, sc->blob, sc->blob_len));
     GUARD(sigil_cbor_put_cstr(b, "request"));
-    return sigil_cbor_put_text(b, sc->request.p, sc->request.len);
+    GUARD(sigil_cbor_put_text(b, sc->body->request.p, sc->body->request.len));
+    const gw_sign_body *bd = sc->body;
+    GUARD(sigil_cbor_put_cstr(b, "client_sig"));
+    GUARD(sigil_cbor_put_bytes_or_null(b, bd->has_client ? bd->client_sig : NULL, 64));
+    GUARD(sigil_cbor_put_cstr(b, "client_ts"));
+    GUARD(sigil_cbor_put_uint(b, bd->has_client ? bd->client_ts : 0));
+    GUARD(sigil_cbor_put_cstr(b, "client_nonce"));
+    if (!bd->has_client)
+        return sigil_cbor_put_null(b);
+    return sigil_cbor_put_text(b, bd->client_nonce.p, bd->client_nonce.len);
 }
 
 /* Reserves the Idempotency-Key, or fills rs with what it already holds. */
@@ -244,8 +334,7 @@ static int idem_begin(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
     }
 }
 
-static int sign_body(gw_resp *rs, const char *key_id, const gw_value *signed_json,
-                     const char *action)
+static int sign_body(gw_resp *rs, const char *key_id, const gw_value *signed_json, const outcome *o)
 {
     sigil_jw w;
     rs->status = 200;
@@ -255,34 +344,33 @@ static int sign_body(gw_resp *rs, const char *key_id, const gw_value *signed_jso
     GUARD(sigil_jw_key(&w, "key_id"));
     GUARD(sigil_jw_str(&w, key_id));
     GUARD(sigil_jw_key(&w, "action"));
-    GUARD(sigil_jw_str(&w, action));
+    GUARD(sigil_jw_str(&w, o->action));
     GUARD(sigil_jw_key(&w, "signed"));
     GUARD(sigil_jw_raw(&w, (const char *)signed_json->p, signed_json->len));
+    GUARD(put_receipt(&w, o));
     return sigil_jw_obj_end(&w);
 }
 
 static int sign_enclave(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o, gw_work *w, sign_ctx *sc)
 {
-    static const gw_field SPEC[] = {{"signed", GW_F_TEXT, 0}, {"action", GW_F_TEXT, 0}};
-    sigil_buf frame, in;
+    static const gw_field SPEC[] = {
+        {"signed", GW_F_TEXT, 0}, {"receipt", GW_F_TEXT, 0}, {"action", GW_F_TEXT, 0}};
     sigil_frame f;
-    gw_value v[2];
+    gw_value v[3];
     sigil_json doc;
-    sigil_buf_init(&frame, w->frame, sizeof(w->frame));
-    sigil_buf_init(&in, w->in, sizeof(w->in));
-    GUARD(
-        gw_enclave_call(g->enclave, "sign", 4, sign_args, sc, &frame, &in, gw_deadline(g, rq), &f));
-    GUARD(gw_result_read(&f, SPEC, 2, v));
-    ENSURE(v[1].len >= 1 && v[1].len <= SIGIL_ACTION_MAX, SIGIL_E_PROTOCOL,
+    GUARD(call_decision(g, rq, o, "sign", 7, sign_args, sc, w, &f));
+    GUARD(gw_result_read(&f, SPEC, 3, v));
+    GUARD(keep_receipt(o, &f, &v[1]));
+    ENSURE(v[2].len >= 1 && v[2].len <= SIGIL_ACTION_MAX, SIGIL_E_PROTOCOL,
            "enclave result: action has a bad length");
-    memcpy(o->action, v[1].p, v[1].len);
-    o->action[v[1].len] = '\0';
+    memcpy(o->action, v[2].p, v[2].len);
+    o->action[v[2].len] = '\0';
     /* inserted verbatim, so it must be one strict JSON value */
     if (sigil_json_parse(&doc, (const char *)v[0].p, v[0].len, w->toks, GW_JSON_TOKS) != 0)
         BAIL(SIGIL_E_PROTOCOL, "enclave result: signed is not JSON: %s", sigil_errmsg());
     sigil_sha256(o->output_hash, v[0].p, v[0].len);
     o->has_output_hash = true;
-    return sign_body(rs, sc->key_id, &v[0], o->action);
+    return sign_body(rs, sc->key_id, &v[0], o);
 }
 
 /* The key's record and sealed blob, through the read-through cache. */
@@ -331,7 +419,7 @@ static int sign_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
     }
     sigil_buf_init(&blob, w->blob, sizeof(w->blob));
     GUARD(key_load(g, rq->tenant, body.key_id, &k, &blob));
-    sign_ctx sc = {rq->tenant, body.key_id, blob.data, blob.len, body.request};
+    sign_ctx sc = {rq->tenant, body.key_id, blob.data, blob.len, &body};
     return sign_enclave(g, rq, rs, o, w, &sc);
 }
 
@@ -339,5 +427,101 @@ int gw_h_sign(gw_server *g, gw_req *rq, gw_resp *rs)
 {
     outcome o = {.op = "sign"};
     int rc = sign_run(g, rq, rs, &o);
+    return finish(g, rq, rs, &o, rc);
+}
+
+/* ---- PUT /v1/keys/{key_id}/policy ---- */
+typedef struct {
+    const char *tenant;
+    const char *key_id;
+    const uint8_t *blob;
+    size_t blob_len;
+    const gw_policy_body *body;
+} policy_ctx;
+
+static int policy_args(void *ctx, sigil_buf *b)
+{
+    const policy_ctx *pc = ctx;
+    GUARD(sigil_cbor_put_cstr(b, "tenant"));
+    GUARD(sigil_cbor_put_cstr(b, pc->tenant));
+    GUARD(sigil_cbor_put_cstr(b, "key_id"));
+    GUARD(sigil_cbor_put_cstr(b, pc->key_id));
+    GUARD(sigil_cbor_put_cstr(b, "blob"));
+    GUARD(sigil_cbor_put_bytes(b, pc->blob, pc->blob_len));
+    GUARD(sigil_cbor_put_cstr(b, "policy"));
+    GUARD(sigil_cbor_put_text(b, pc->body->policy.p, pc->body->policy.len));
+    GUARD(sigil_cbor_put_cstr(b, "policy_signature"));
+    return sigil_cbor_put_bytes(b, pc->body->signature, sizeof(pc->body->signature));
+}
+
+static int policy_body(gw_resp *rs, const sigil_key_record *k, const outcome *o)
+{
+    sigil_jw w;
+    rs->status = 200;
+    rs->body.len = 0;
+    sigil_jw_init(&w, &rs->body);
+    GUARD(sigil_jw_obj_begin(&w));
+    GUARD(sigil_jw_key(&w, "key_id"));
+    GUARD(sigil_jw_str(&w, k->key_id));
+    GUARD(gw_jw_hex(&w, "policy_hash", k->policy_hash, sizeof(k->policy_hash)));
+    GUARD(sigil_jw_key(&w, "version"));
+    GUARD(sigil_jw_u64(&w, k->policy_version));
+    GUARD(put_receipt(&w, o));
+    return sigil_jw_obj_end(&w);
+}
+
+enum { P_BLOB, P_HASH, P_VERSION, P_RECEIPT, P_COUNT };
+
+static int policy_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
+{
+    static const gw_field SPEC[P_COUNT] = {
+        [P_BLOB] = {"blob", GW_F_BYTES, 0},
+        [P_HASH] = {"policy_hash", GW_F_BYTES, 32},
+        [P_VERSION] = {"version", GW_F_UINT, 0},
+        [P_RECEIPT] = {"receipt", GW_F_TEXT, 0},
+    };
+    gw_work *w = gw_work_get();
+    gw_policy_body body;
+    sigil_json doc;
+    sigil_key_record k;
+    sigil_buf blob;
+    sigil_frame f;
+    gw_value v[P_COUNT];
+    uint8_t old_hash[32];
+    char ck[SIGIL_TENANT_MAX + SIGIL_KEY_ID_MAX + 2];
+    ENSURE(w != NULL, SIGIL_E_NO_MEMORY, "gateway: out of memory");
+    GUARD(sigil_key_id_check(rq->param.p, rq->param.len));
+    memcpy(rq->key_id, rq->param.p, rq->param.len);
+    rq->key_id[rq->param.len] = '\0';
+    GUARD(gw_check_content_type(rq->content_type, rq->content_type ? strlen(rq->content_type) : 0));
+    ENSURE(rq->content_type_count <= 1, SIGIL_E_BAD_REQUEST, "Content-Type: given twice");
+    GUARD(gw_parse_policy_body(&body, &doc, w->toks, GW_JSON_TOKS, rq->body, rq->body_len));
+    sigil_sha256(o->request_hash, body.policy.p, body.policy.len);
+    o->has_request_hash = true;
+    sigil_buf_init(&blob, w->blob, sizeof(w->blob));
+    GUARD(g->store->ops->key_get(g->store, rq->tenant, rq->key_id, &k, &blob));
+    memcpy(old_hash, k.policy_hash, sizeof(old_hash));
+    policy_ctx pc = {rq->tenant, rq->key_id, blob.data, blob.len, &body};
+    GUARD(call_decision(g, rq, o, "policy", 5, policy_args, &pc, w, &f));
+    GUARD(gw_result_read(&f, SPEC, P_COUNT, v));
+    GUARD(keep_receipt(o, &f, &v[P_RECEIPT]));
+    ENSURE(v[P_BLOB].len > 0 && v[P_BLOB].len <= GW_BLOB_MAX, SIGIL_E_PROTOCOL,
+           "enclave result: blob has a bad length");
+    memcpy(k.policy_hash, v[P_HASH].p, sizeof(k.policy_hash));
+    k.policy_version = v[P_VERSION].u;
+    sigil_sha256(o->output_hash, v[P_BLOB].p, v[P_BLOB].len);
+    o->has_output_hash = true;
+    GUARD(g->store->ops->key_update(g->store, rq->tenant, rq->key_id, old_hash, &k, v[P_BLOB].p,
+                                    v[P_BLOB].len));
+    (void)snprintf(ck, sizeof(ck), "%s/%s", rq->tenant, rq->key_id);
+    gw_cache_drop(g->key_cache, ck);
+    return policy_body(rs, &k, o);
+}
+
+int gw_h_key_policy(gw_server *g, gw_req *rq, gw_resp *rs)
+{
+    outcome o = {.op = "policy_update"};
+    (void)snprintf(o.action, sizeof(o.action), "policy_update");
+    int rc = policy_run(g, rq, rs, &o);
     return finish(g, rq, rs, &o, rc);
 }

@@ -30,6 +30,9 @@
 #define SIGIL_KEY_TYPE_MAX 32
 #define SIGIL_ADDRESS_MAX 128
 #define SIGIL_ACTION_MAX 64
+#define SIGIL_AUDIT_RECEIPT_MAX 4096 /* bytes of a wire receipt (SIGIL_RECEIPT_MAX_BYTES) */
+#define SIGIL_AUDIT_ERROR_CODE_MAX 31
+#define SIGIL_AUDIT_HASH_TAG "sigil-audit-v1" /* domain of the row hash (docs/API.md "Audit") */
 
 /* ---- Records (fixed-size fields; blobs and documents go to caller buffers) ---- */
 typedef struct {
@@ -48,24 +51,30 @@ typedef struct {
     char key_type[SIGIL_KEY_TYPE_MAX + 1];
     char address[SIGIL_ADDRESS_MAX + 1]; /* empty = none */
     uint8_t policy_hash[32];
+    uint64_t policy_version; /* of the owner-signed policy in force */
     int64_t created_ms;
     int64_t deleted_ms; /* 0 = live */
 } sigil_key_record;
 
+/* An audit record to append. Optional texts are NULL when absent (never
+ * empty: the store refuses ""). */
 typedef struct {
     int64_t time_ms;
     const char *tenant;
     const char *key_id;   /* NULL when none (e.g. an import the enclave refused) */
-    const char *op;       /* "sign" | "import" */
+    const char *op;       /* "sign" | "import" | "policy_update" */
     const char *action;   /* NULL when unknown */
     const char *decision; /* "allow" | "deny" | "error" */
     unsigned http_status;
     const char *error_code;      /* NULL on success */
     const uint8_t *request_hash; /* 32 bytes or NULL */
     const uint8_t *output_hash;  /* 32 bytes or NULL */
+    const char *receipt;         /* the enclave's wire receipt (JSON text), NULL when none */
+    size_t receipt_len;          /* 1..SIGIL_AUDIT_RECEIPT_MAX when receipt is set */
 } sigil_audit_record;
 
-/* An audit row read back (tests, `sigil audit`). */
+/* An audit row read back (the audit route, `sigil audit verify`). Absent
+ * texts are "". */
 typedef struct {
     uint64_t seq;
     int64_t time_ms;
@@ -75,11 +84,19 @@ typedef struct {
     char action[SIGIL_ACTION_MAX + 1];
     char decision[16];
     unsigned http_status;
-    char error_code[32];
+    char error_code[SIGIL_AUDIT_ERROR_CODE_MAX + 1];
     uint8_t request_hash[32];
     bool has_request_hash;
     uint8_t output_hash[32];
     bool has_output_hash;
+    char receipt[SIGIL_AUDIT_RECEIPT_MAX + 1];
+    size_t receipt_len; /* 0 = none */
+    uint8_t prev[32];   /* the previous row's hash (zeros for seq 1) */
+    uint8_t hash[32];   /* sigil_audit_hash of this row */
+    /* A column holds what the store never writes (wrong size or type, a NUL
+     * in a text, an empty text, over a limit): the row was altered outside
+     * the store. The fields above then hold what could be read. */
+    bool malformed;
 } sigil_audit_row;
 
 typedef struct {
@@ -136,6 +153,13 @@ typedef struct {
                    sigil_buf *blob);
     int (*key_list)(sigil_store *s, const char *tenant, sigil_store_key_fn fn, void *ctx);
     int (*key_delete)(sigil_store *s, const char *tenant, const char *key_id, int64_t now_ms);
+    /* Replaces a live key's blob, policy_hash and policy_version (from k)
+     * if its stored policy_hash still equals old_policy_hash (else
+     * SIGIL_E_CONFLICT "key changed concurrently"); unknown, deleted or
+     * another tenant's: SIGIL_E_NOT_FOUND. */
+    int (*key_update)(sigil_store *s, const char *tenant, const char *key_id,
+                      const uint8_t old_policy_hash[32], const sigil_key_record *k,
+                      const uint8_t *blob, size_t blob_len);
 
     /* Idempotency. begin reserves (tenant, key) for request_hash, or reports
      * what is there; a DONE record's status and body are copied out. Records
@@ -148,10 +172,18 @@ typedef struct {
 
     /* Appends an audit record durably and, when idem is not NULL, completes
      * that idempotency reservation with the response, in one transaction:
-     * either both are stored or neither. */
+     * either both are stored or neither. The row is chained (seq, prev,
+     * hash) in commit order inside that transaction. A record with a bad
+     * field (unknown op or decision, empty or oversized text) is
+     * SIGIL_E_INTERNAL. */
     int (*record_outcome)(sigil_store *s, const sigil_audit_record *a,
                           const sigil_idem_outcome *idem, uint64_t *seq);
-    int (*audit_list)(sigil_store *s, uint64_t after_seq, sigil_store_audit_fn fn, void *ctx);
+    /* Rows with seq > after_seq in seq order, of one tenant (NULL: all), at
+     * most limit of them (0: no limit). fn must not call the store. */
+    int (*audit_list)(sigil_store *s, const char *tenant, uint64_t after_seq, size_t limit,
+                      sigil_store_audit_fn fn, void *ctx);
+    /* The last row's seq and hash; 0 and zeros when the log is empty. */
+    int (*audit_head)(sigil_store *s, uint64_t *seq, uint8_t hash[32]);
 
     /* Boot documents (archived by boot id) and the enclave seed ciphertext.
      * boot_put of a known boot id is a no-op. */
@@ -184,6 +216,17 @@ int sigil_store_sqlite_schema_version(void);
  * "./var"; creates it (mode 0700) if missing; writes "<dir>/sigil.db" to
  * db_path. */
 SIGIL_WARN_UNUSED_RESULT int sigil_store_home(char *db_path, size_t cap, const char *dir);
+
+/* ---- The audit hash chain (store_audit.c; docs/API.md "Audit") ---- */
+/* Checks a record before it is appended: tenant, op and decision set and
+ * known, optional texts absent or 1..their limit bytes, receipt without a
+ * NUL. SIGIL_E_INTERNAL naming the field. */
+SIGIL_WARN_UNUSED_RESULT int sigil_audit_record_check(const sigil_audit_record *a);
+/* hash = SHA-256(tag 0x00 || prev || seq || every column, length-prefixed). */
+SIGIL_WARN_UNUSED_RESULT int sigil_audit_hash(uint8_t hash[32], const uint8_t prev[32],
+                                              uint64_t seq, const sigil_audit_record *a);
+/* The record a row was written from (pointers into row). */
+void sigil_audit_row_record(sigil_audit_record *out, const sigil_audit_row *row);
 
 /* ---- Names and tokens (store_token.c) ---- */
 SIGIL_WARN_UNUSED_RESULT int sigil_tenant_name_check(const char *name, size_t len);

@@ -25,29 +25,47 @@
  * gateway that stopped mid-request; a retry may take them over. */
 #define IDEM_STALE_MS (5ll * 60 * 1000)
 
-/* ---- Migrations: append only; never edit a released step. ---- */
-static const char *const MIGRATIONS[] = {
+typedef struct sq_store sq_store;
+static int audit_backfill_chain(sq_store *s);
+
+/* ---- Migrations: append only; never edit a released step. Each is SQL
+ * and, where SQL cannot do it, a C step run in the same transaction. ---- */
+typedef struct {
+    const char *sql;
+    int (*after)(sq_store *s);
+} migration;
+
+static const migration MIGRATIONS[] = {
     /* 1: initial schema */
-    "CREATE TABLE tenants (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL);"
-    "CREATE TABLE tokens (id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(name),"
-    " secret_hash BLOB NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER);"
-    "CREATE INDEX tokens_tenant ON tokens(tenant);"
-    "CREATE TABLE keys (key_id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(name),"
-    " venue TEXT NOT NULL, network TEXT NOT NULL, key_type TEXT NOT NULL, address TEXT,"
-    " policy_hash BLOB NOT NULL, blob BLOB NOT NULL, created_at INTEGER NOT NULL,"
-    " deleted_at INTEGER);"
-    "CREATE INDEX keys_tenant ON keys(tenant);"
-    "CREATE TABLE idempotency (tenant TEXT NOT NULL, idem_key TEXT NOT NULL,"
-    " request_hash BLOB NOT NULL, status INTEGER NOT NULL DEFAULT 0, response BLOB,"
-    " created_at INTEGER NOT NULL, PRIMARY KEY (tenant, idem_key));"
-    "CREATE INDEX idempotency_created ON idempotency(created_at);"
-    "CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL,"
-    " tenant TEXT NOT NULL, key_id TEXT, op TEXT NOT NULL, action TEXT, decision TEXT NOT NULL,"
-    " http_status INTEGER NOT NULL, error_code TEXT, request_hash BLOB, output_hash BLOB);"
-    "CREATE TABLE boots (boot_id BLOB PRIMARY KEY, document BLOB NOT NULL,"
-    " measurement BLOB NOT NULL, created_at INTEGER NOT NULL);"
-    "CREATE TABLE enclave_state (id INTEGER PRIMARY KEY CHECK (id = 1),"
-    " seed_ciphertext BLOB NOT NULL);",
+    {"CREATE TABLE tenants (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL);"
+     "CREATE TABLE tokens (id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(name),"
+     " secret_hash BLOB NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER);"
+     "CREATE INDEX tokens_tenant ON tokens(tenant);"
+     "CREATE TABLE keys (key_id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(name),"
+     " venue TEXT NOT NULL, network TEXT NOT NULL, key_type TEXT NOT NULL, address TEXT,"
+     " policy_hash BLOB NOT NULL, blob BLOB NOT NULL, created_at INTEGER NOT NULL,"
+     " deleted_at INTEGER);"
+     "CREATE INDEX keys_tenant ON keys(tenant);"
+     "CREATE TABLE idempotency (tenant TEXT NOT NULL, idem_key TEXT NOT NULL,"
+     " request_hash BLOB NOT NULL, status INTEGER NOT NULL DEFAULT 0, response BLOB,"
+     " created_at INTEGER NOT NULL, PRIMARY KEY (tenant, idem_key));"
+     "CREATE INDEX idempotency_created ON idempotency(created_at);"
+     "CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL,"
+     " tenant TEXT NOT NULL, key_id TEXT, op TEXT NOT NULL, action TEXT, decision TEXT NOT NULL,"
+     " http_status INTEGER NOT NULL, error_code TEXT, request_hash BLOB, output_hash BLOB);"
+     "CREATE TABLE boots (boot_id BLOB PRIMARY KEY, document BLOB NOT NULL,"
+     " measurement BLOB NOT NULL, created_at INTEGER NOT NULL);"
+     "CREATE TABLE enclave_state (id INTEGER PRIMARY KEY CHECK (id = 1),"
+     " seed_ciphertext BLOB NOT NULL);",
+     NULL},
+    /* 2: receipts and the hash chain in the audit log (rows written before
+     * are chained by the C step), policy versions of keys */
+    {"ALTER TABLE audit ADD COLUMN receipt TEXT;"
+     "ALTER TABLE audit ADD COLUMN prev BLOB;"
+     "ALTER TABLE audit ADD COLUMN hash BLOB;"
+     "CREATE INDEX audit_tenant ON audit(tenant, seq);"
+     "ALTER TABLE keys ADD COLUMN policy_version INTEGER NOT NULL DEFAULT 0;",
+     audit_backfill_chain},
 };
 
 enum {
@@ -63,6 +81,8 @@ enum {
     Q_KEY_GET,
     Q_KEY_LIST,
     Q_KEY_DELETE,
+    Q_KEY_POLICY,
+    Q_KEY_UPDATE,
     Q_IDEM_PURGE,
     Q_IDEM_GET,
     Q_IDEM_INSERT,
@@ -71,6 +91,9 @@ enum {
     Q_IDEM_FINISH,
     Q_AUDIT_ADD,
     Q_AUDIT_LIST,
+    Q_AUDIT_LIST_TENANT,
+    Q_AUDIT_NEXT,
+    Q_AUDIT_HEAD,
     Q_BOOT_PUT,
     Q_BOOT_GET,
     Q_SEED_GET,
@@ -80,6 +103,10 @@ enum {
     Q_ROLLBACK,
     Q_COUNT_
 };
+
+#define AUDIT_COLUMNS                                                                              \
+    "seq, time_ms, tenant, key_id, op, action, decision, http_status, error_code,"                 \
+    " request_hash, output_hash, receipt, prev, hash"
 
 static const char *const QUERIES[Q_COUNT_] = {
     [Q_TENANT_ADD] = "INSERT INTO tenants (name, created_at) VALUES (?1, ?2)",
@@ -94,15 +121,20 @@ static const char *const QUERIES[Q_COUNT_] = {
                             " WHERE tenant = ?1 ORDER BY created_at, id",
     [Q_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
     [Q_KEY_PUT] = "INSERT INTO keys (key_id, tenant, venue, network, key_type, address,"
-                  " policy_hash, blob, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                  " policy_hash, blob, created_at, policy_version)"
+                  " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
     [Q_KEY_GET] = "SELECT key_id, tenant, venue, network, key_type, address, policy_hash,"
-                  " created_at, deleted_at, blob FROM keys"
+                  " created_at, deleted_at, policy_version, blob FROM keys"
                   " WHERE key_id = ?1 AND tenant = ?2 AND deleted_at IS NULL",
     [Q_KEY_LIST] = "SELECT key_id, tenant, venue, network, key_type, address, policy_hash,"
-                   " created_at, deleted_at FROM keys WHERE tenant = ?1 AND deleted_at IS NULL"
-                   " ORDER BY created_at, key_id",
+                   " created_at, deleted_at, policy_version FROM keys"
+                   " WHERE tenant = ?1 AND deleted_at IS NULL ORDER BY created_at, key_id",
     [Q_KEY_DELETE] = "UPDATE keys SET deleted_at = ?3 WHERE key_id = ?1 AND tenant = ?2"
                      " AND deleted_at IS NULL",
+    [Q_KEY_POLICY] = "SELECT policy_hash FROM keys WHERE key_id = ?1 AND tenant = ?2"
+                     " AND deleted_at IS NULL",
+    [Q_KEY_UPDATE] = "UPDATE keys SET blob = ?3, policy_hash = ?4, policy_version = ?5"
+                     " WHERE key_id = ?1 AND tenant = ?2 AND deleted_at IS NULL",
     [Q_IDEM_PURGE] = "DELETE FROM idempotency WHERE created_at < ?1",
     [Q_IDEM_GET] = "SELECT request_hash, status, response, created_at FROM idempotency"
                    " WHERE tenant = ?1 AND idem_key = ?2",
@@ -115,11 +147,17 @@ static const char *const QUERIES[Q_COUNT_] = {
     [Q_IDEM_FINISH] = "UPDATE idempotency SET status = ?3, response = ?4"
                       " WHERE tenant = ?1 AND idem_key = ?2 AND status = 0",
     [Q_AUDIT_ADD] = "INSERT INTO audit (time_ms, tenant, key_id, op, action, decision,"
-                    " http_status, error_code, request_hash, output_hash)"
-                    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-    [Q_AUDIT_LIST] = "SELECT seq, time_ms, tenant, key_id, op, action, decision, http_status,"
-                     " error_code, request_hash, output_hash FROM audit WHERE seq > ?1"
-                     " ORDER BY seq",
+                    " http_status, error_code, request_hash, output_hash, receipt, seq, prev,"
+                    " hash) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+    [Q_AUDIT_LIST] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    [Q_AUDIT_LIST_TENANT] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE seq > ?1 AND tenant = ?3"
+                            " ORDER BY seq LIMIT ?2",
+    /* The next seq continues AUTOINCREMENT's counter, so rows cut from the
+     * tail leave a gap once the next row is written. */
+    [Q_AUDIT_NEXT] = "SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'audit'),"
+                     " (SELECT seq FROM audit ORDER BY seq DESC LIMIT 1),"
+                     " (SELECT hash FROM audit ORDER BY seq DESC LIMIT 1)",
+    [Q_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     [Q_BOOT_PUT] = "INSERT OR IGNORE INTO boots (boot_id, document, measurement, created_at)"
                    " VALUES (?1, ?2, ?3, ?4)",
     [Q_BOOT_GET] = "SELECT measurement, created_at, document FROM boots WHERE boot_id = ?1",
@@ -145,7 +183,7 @@ typedef struct commit_req {
     struct commit_req *next;
 } commit_req;
 
-typedef struct sq_store {
+struct sq_store {
     sigil_store base;
     sqlite3 *db;
     pthread_mutex_t mu;
@@ -165,7 +203,7 @@ typedef struct sq_store {
     sqlite3 *ckpt_db;
     pthread_t checkpointer;
     bool checkpointer_running, checkpointer_stop;
-} sq_store;
+};
 
 static int exec(sq_store *s, const char *sql, const char *what);
 
@@ -456,6 +494,7 @@ static int sq_key_put(sigil_store *base, const sigil_key_record *k, const uint8_
     (void)bind_blob(st, 7, k->policy_hash, sizeof(k->policy_hash));
     (void)bind_blob(st, 8, blob, blob_len);
     (void)sqlite3_bind_int64(st, 9, k->created_ms);
+    (void)sqlite3_bind_int64(st, 10, (sqlite3_int64)k->policy_version);
     return unlock_ret(s, step_done(s, st, "key"));
 }
 
@@ -471,6 +510,7 @@ static int key_from_row(sqlite3_stmt *st, sigil_key_record *out)
     GUARD(col_fixed(st, 6, out->policy_hash, sizeof(out->policy_hash), "policy hash"));
     out->created_ms = sqlite3_column_int64(st, 7);
     out->deleted_ms = sqlite3_column_int64(st, 8);
+    out->policy_version = (uint64_t)sqlite3_column_int64(st, 9);
     return 0;
 }
 
@@ -485,7 +525,7 @@ static int key_get_locked(sq_store *s, const char *tenant, const char *key_id,
     ENSURE(r == 1, SIGIL_E_NOT_FOUND, "key_id: no such key");
     r = key_from_row(st, out);
     if (r == 0 && blob != NULL)
-        r = col_buf(st, 9, blob, "key blob");
+        r = col_buf(st, 10, blob, "key blob");
     (void)sqlite3_reset(st);
     return r;
 }
@@ -533,6 +573,44 @@ static int sq_key_delete(sigil_store *base, const char *tenant, const char *key_
     (void)sqlite3_bind_int64(st, 3, now_ms);
     int rc = step_done(s, st, "key delete");
     return unlock_ret(s, changed_one(s, rc, "key_id: no such key"));
+}
+
+/* The policy-update compare-and-swap, inside a write transaction. */
+static int key_update_tx(sq_store *s, const char *tenant, const char *key_id, const uint8_t *old,
+                         const sigil_key_record *k, const uint8_t *blob, size_t blob_len)
+{
+    uint8_t stored[32];
+    sqlite3_stmt *st = stmt(s, Q_KEY_POLICY);
+    (void)bind_text(st, 1, key_id);
+    (void)bind_text(st, 2, tenant);
+    int r = step_row(s, st, "key lookup");
+    GUARD(r < 0 ? -1 : 0);
+    ENSURE(r == 1, SIGIL_E_NOT_FOUND, "key_id: no such key");
+    r = col_fixed(st, 0, stored, sizeof(stored), "policy hash");
+    (void)sqlite3_reset(st);
+    GUARD(r);
+    ENSURE(sigil_store_ct_eq(stored, old, sizeof(stored)), SIGIL_E_CONFLICT,
+           "key_id: key changed concurrently");
+    st = stmt(s, Q_KEY_UPDATE);
+    (void)bind_text(st, 1, key_id);
+    (void)bind_text(st, 2, tenant);
+    (void)bind_blob(st, 3, blob, blob_len);
+    (void)bind_blob(st, 4, k->policy_hash, sizeof(k->policy_hash));
+    (void)sqlite3_bind_int64(st, 5, (sqlite3_int64)k->policy_version);
+    return changed_one(s, step_done(s, st, "key update"), "key_id: no such key");
+}
+
+static int sq_key_update(sigil_store *base, const char *tenant, const char *key_id,
+                         const uint8_t old_policy_hash[32], const sigil_key_record *k,
+                         const uint8_t *blob, size_t blob_len)
+{
+    sq_store *s = sq(base);
+    ENSURE(blob != NULL && blob_len > 0, SIGIL_E_INTERNAL, "store: key without a blob");
+    lock(s);
+    if (tx(s, Q_BEGIN) != 0)
+        return unlock_ret(s, -1);
+    int rc = key_update_tx(s, tenant, key_id, old_policy_hash, k, blob, blob_len);
+    return unlock_ret(s, tx_end(s, rc));
 }
 
 /* ---- idempotency ---- */
@@ -629,8 +707,45 @@ static int sq_idem_abort(sigil_store *base, const char *tenant, const char *idem
 }
 
 /* ---- audit ---- */
-static int audit_insert(sq_store *s, const sigil_audit_record *a, uint64_t *seq)
+/* The chain as the current write transaction sees it: the next row's seq
+ * and the hash it links to. Read inside every write transaction, never
+ * cached across them, so gateways sharing one database file (each with its
+ * own group commit) still build one chain. */
+typedef struct {
+    uint64_t next_seq;
+    uint8_t prev[32];
+} chain_head;
+
+static int chain_head_read(sq_store *s, chain_head *h)
 {
+    sqlite3_stmt *st = stmt(s, Q_AUDIT_NEXT);
+    int r = step_row(s, st, "audit chain head");
+    GUARD(r < 0 ? -1 : 0);
+    ENSURE(r == 1, SIGIL_E_UNAVAILABLE, "store: audit chain head unreadable");
+    uint64_t counter = (uint64_t)sqlite3_column_int64(st, 0);
+    uint64_t last = (uint64_t)sqlite3_column_int64(st, 1);
+    h->next_seq = (counter > last ? counter : last) + 1;
+    memset(h->prev, 0, sizeof(h->prev));
+    /* a last hash altered out of shape links as zeros: verify reports both */
+    if (sqlite3_column_bytes(st, 2) == (int)sizeof(h->prev) &&
+        sqlite3_column_type(st, 2) == SQLITE_BLOB)
+        memcpy(h->prev, sqlite3_column_blob(st, 2), sizeof(h->prev));
+    (void)sqlite3_reset(st);
+    return 0;
+}
+
+static int bind_receipt(sqlite3_stmt *st, int i, const sigil_audit_record *a)
+{
+    if (a->receipt == NULL)
+        return sqlite3_bind_null(st, i);
+    return sqlite3_bind_text(st, i, a->receipt, (int)a->receipt_len, SQLITE_STATIC);
+}
+
+/* Appends one row linked to h, and advances h past it. */
+static int audit_insert(sq_store *s, const sigil_audit_record *a, chain_head *h, uint64_t *seq)
+{
+    uint8_t hash[32];
+    GUARD(sigil_audit_hash(hash, h->prev, h->next_seq, a));
     sqlite3_stmt *st = stmt(s, Q_AUDIT_ADD);
     (void)sqlite3_bind_int64(st, 1, a->time_ms);
     (void)bind_text(st, 2, a->tenant);
@@ -642,9 +757,15 @@ static int audit_insert(sq_store *s, const sigil_audit_record *a, uint64_t *seq)
     (void)bind_text(st, 8, a->error_code);
     (void)bind_blob(st, 9, a->request_hash, 32);
     (void)bind_blob(st, 10, a->output_hash, 32);
+    (void)bind_receipt(st, 11, a);
+    (void)sqlite3_bind_int64(st, 12, (sqlite3_int64)h->next_seq);
+    (void)bind_blob(st, 13, h->prev, sizeof(h->prev));
+    (void)bind_blob(st, 14, hash, sizeof(hash));
     GUARD(step_done(s, st, "audit append"));
     if (seq != NULL)
-        *seq = (uint64_t)sqlite3_last_insert_rowid(s->db);
+        *seq = h->next_seq;
+    h->next_seq++;
+    memcpy(h->prev, hash, sizeof(hash));
     return 0;
 }
 
@@ -672,9 +793,12 @@ static void commit_fail(commit_req *r)
  * that one bad record does not take the others down. */
 static void commit_alone(sq_store *s, commit_req *r)
 {
+    chain_head h;
     int rc = tx(s, Q_BEGIN);
     if (rc == 0) {
-        rc = audit_insert(s, r->a, &r->seq);
+        rc = chain_head_read(s, &h);
+        if (rc == 0)
+            rc = audit_insert(s, r->a, &h, &r->seq);
         if (rc == 0 && r->idem != NULL)
             rc = idem_finish(s, r->a, r->idem);
         rc = tx_end(s, rc);
@@ -684,15 +808,19 @@ static void commit_alone(sq_store *s, commit_req *r)
         commit_fail(r);
 }
 
-/* Writes a batch in one transaction (one fsync) and fills each record's
- * outcome; if anything in it fails, the batch is rolled back and each
- * record is written alone. Called by the leader without cq_mu held. */
+/* Writes a batch in one transaction (one fsync), chaining its rows in
+ * queue order, and fills each record's outcome; if anything in it fails,
+ * the batch is rolled back (the chain head with it) and each record is
+ * written alone. Called by the leader without cq_mu held. */
 static void commit_batch(sq_store *s, commit_req *batch)
 {
+    chain_head h;
     lock(s);
     int rc = tx(s, Q_BEGIN);
+    if (rc == 0)
+        rc = chain_head_read(s, &h);
     for (commit_req *r = batch; r != NULL && rc == 0; r = r->next) {
-        rc = audit_insert(s, r->a, &r->seq);
+        rc = audit_insert(s, r->a, &h, &r->seq);
         if (rc == 0 && r->idem != NULL)
             rc = idem_finish(s, r->a, r->idem);
     }
@@ -738,8 +866,7 @@ static int sq_record_outcome(sigil_store *base, const sigil_audit_record *a,
                              const sigil_idem_outcome *idem, uint64_t *seq)
 {
     sq_store *s = sq(base);
-    ENSURE(a->tenant != NULL && a->op != NULL && a->decision != NULL, SIGIL_E_INTERNAL,
-           "store: incomplete audit record");
+    GUARD(sigil_audit_record_check(a));
     commit_req r = {.a = a, .idem = idem};
     ENSURE(sem_init(&r.sem, 0, 0) == 0, SIGIL_E_INTERNAL, "store: semaphore");
     (void)pthread_mutex_lock(&s->cq_mu);
@@ -769,35 +896,93 @@ static int sq_record_outcome(sigil_store *base, const sigil_audit_record *a,
     return 0;
 }
 
-static int audit_from_row(sqlite3_stmt *st, sigil_audit_row *r)
+/* Row readers: they never fail; a column the store would not have written
+ * (wrong type or size, a NUL, an empty or oversized text) marks the row
+ * malformed and keeps what can be read. */
+static void row_text(sqlite3_stmt *st, int i, char *out, size_t cap, bool nullable,
+                     sigil_audit_row *r)
 {
-    memset(r, 0, sizeof(*r));
-    r->seq = (uint64_t)sqlite3_column_int64(st, 0);
-    r->time_ms = sqlite3_column_int64(st, 1);
-    GUARD(col_text(st, 2, r->tenant, sizeof(r->tenant), "audit tenant"));
-    GUARD(col_text(st, 3, r->key_id, sizeof(r->key_id), "audit key id"));
-    GUARD(col_text(st, 4, r->op, sizeof(r->op), "audit op"));
-    GUARD(col_text(st, 5, r->action, sizeof(r->action), "audit action"));
-    GUARD(col_text(st, 6, r->decision, sizeof(r->decision), "audit decision"));
-    r->http_status = (unsigned)sqlite3_column_int64(st, 7);
-    GUARD(col_text(st, 8, r->error_code, sizeof(r->error_code), "audit error code"));
-    r->has_request_hash = sqlite3_column_type(st, 9) != SQLITE_NULL;
-    if (r->has_request_hash)
-        GUARD(col_fixed(st, 9, r->request_hash, 32, "audit request hash"));
-    r->has_output_hash = sqlite3_column_type(st, 10) != SQLITE_NULL;
-    if (r->has_output_hash)
-        GUARD(col_fixed(st, 10, r->output_hash, 32, "audit output hash"));
-    return 0;
+    const unsigned char *t = sqlite3_column_text(st, i);
+    size_t n = (size_t)sqlite3_column_bytes(st, i);
+    out[0] = '\0';
+    if (sqlite3_column_type(st, i) == SQLITE_NULL) {
+        r->malformed |= !nullable;
+        return;
+    }
+    if (sqlite3_column_type(st, i) != SQLITE_TEXT || t == NULL || n == 0 || n >= cap ||
+        memchr(t, '\0', n) != NULL)
+        r->malformed = true;
+    if (t == NULL)
+        return;
+    n = n < cap ? n : cap - 1;
+    memcpy(out, t, n);
+    out[n] = '\0';
 }
 
-static int audit_list_locked(sq_store *s, uint64_t after, sigil_store_audit_fn fn, void *ctx)
+static void row_hash(sqlite3_stmt *st, int i, uint8_t out[32], bool nullable, bool *present,
+                     sigil_audit_row *r)
 {
-    sqlite3_stmt *st = stmt(s, Q_AUDIT_LIST);
+    const void *p = sqlite3_column_blob(st, i);
+    bool null = sqlite3_column_type(st, i) == SQLITE_NULL;
+    memset(out, 0, 32);
+    if (present != NULL)
+        *present = false;
+    if (null) {
+        r->malformed |= !nullable;
+        return;
+    }
+    if (sqlite3_column_type(st, i) != SQLITE_BLOB || p == NULL ||
+        sqlite3_column_bytes(st, i) != 32) {
+        r->malformed = true;
+        return;
+    }
+    memcpy(out, p, 32);
+    if (present != NULL)
+        *present = true;
+}
+
+static int64_t row_int(sqlite3_stmt *st, int i, sigil_audit_row *r)
+{
+    r->malformed |= sqlite3_column_type(st, i) != SQLITE_INTEGER;
+    return sqlite3_column_int64(st, i);
+}
+
+/* Columns in AUDIT_COLUMNS order. */
+static void audit_from_row(sqlite3_stmt *st, sigil_audit_row *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->seq = (uint64_t)row_int(st, 0, r);
+    r->time_ms = row_int(st, 1, r);
+    row_text(st, 2, r->tenant, sizeof(r->tenant), false, r);
+    row_text(st, 3, r->key_id, sizeof(r->key_id), true, r);
+    row_text(st, 4, r->op, sizeof(r->op), false, r);
+    row_text(st, 5, r->action, sizeof(r->action), true, r);
+    row_text(st, 6, r->decision, sizeof(r->decision), false, r);
+    int64_t status = row_int(st, 7, r);
+    r->malformed |= status < 0 || status > 999;
+    r->http_status = (unsigned)status;
+    row_text(st, 8, r->error_code, sizeof(r->error_code), true, r);
+    row_hash(st, 9, r->request_hash, true, &r->has_request_hash, r);
+    row_hash(st, 10, r->output_hash, true, &r->has_output_hash, r);
+    row_text(st, 11, r->receipt, sizeof(r->receipt), true, r);
+    r->receipt_len = strlen(r->receipt);
+    row_hash(st, 12, r->prev, false, NULL, r);
+    row_hash(st, 13, r->hash, false, NULL, r);
+}
+
+static int audit_list_conn(sq_store *s, const char *tenant, uint64_t after, size_t limit,
+                           sigil_store_audit_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, tenant == NULL ? Q_AUDIT_LIST : Q_AUDIT_LIST_TENANT);
     sigil_audit_row row;
     int r;
     (void)sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+    (void)sqlite3_bind_int64(st, 2, limit == 0 ? -1 : (sqlite3_int64)limit); /* -1: no limit */
+    if (tenant != NULL)
+        (void)bind_text(st, 3, tenant);
     while ((r = step_row(s, st, "audit list")) == 1) {
-        if (audit_from_row(st, &row) != 0 || fn(ctx, &row) != 0) {
+        audit_from_row(st, &row);
+        if (fn(ctx, &row) != 0) {
             (void)sqlite3_reset(st);
             return -1;
         }
@@ -805,11 +990,84 @@ static int audit_list_locked(sq_store *s, uint64_t after, sigil_store_audit_fn f
     return r;
 }
 
-static int sq_audit_list(sigil_store *base, uint64_t after_seq, sigil_store_audit_fn fn, void *ctx)
+/* Lists on this thread's read connection (a snapshot that never waits
+ * behind a commit), or on the writer when there is none. */
+static int sq_audit_list(sigil_store *base, const char *tenant, uint64_t after_seq, size_t limit,
+                         sigil_store_audit_fn fn, void *ctx)
 {
     sq_store *s = sq(base);
+    sq_store *r = reader(s);
+    if (r != NULL)
+        return audit_list_conn(r, tenant, after_seq, limit, fn, ctx);
     lock(s);
-    return unlock_ret(s, audit_list_locked(s, after_seq, fn, ctx));
+    return unlock_ret(s, audit_list_conn(s, tenant, after_seq, limit, fn, ctx));
+}
+
+static int audit_head_conn(sq_store *s, uint64_t *seq, uint8_t hash[32])
+{
+    sqlite3_stmt *st = stmt(s, Q_AUDIT_HEAD);
+    int r = step_row(s, st, "audit head");
+    GUARD(r < 0 ? -1 : 0);
+    *seq = 0;
+    memset(hash, 0, 32);
+    if (r == 0)
+        return 0;
+    *seq = (uint64_t)sqlite3_column_int64(st, 0);
+    if (sqlite3_column_type(st, 1) == SQLITE_BLOB && sqlite3_column_bytes(st, 1) == 32)
+        memcpy(hash, sqlite3_column_blob(st, 1), 32);
+    (void)sqlite3_reset(st);
+    return 0;
+}
+
+static int sq_audit_head(sigil_store *base, uint64_t *seq, uint8_t hash[32])
+{
+    sq_store *s = sq(base);
+    sq_store *r = reader(s);
+    if (r != NULL)
+        return audit_head_conn(r, seq, hash);
+    lock(s);
+    return unlock_ret(s, audit_head_conn(s, seq, hash));
+}
+
+/* Migration 2: chains the rows written before the chain existed, in seq
+ * order, inside the migration's transaction. */
+static int backfill_rows(sq_store *s, sqlite3_stmt *rd, sqlite3_stmt *up)
+{
+    uint8_t prev[32] = {0}, hash[32];
+    sigil_audit_row row;
+    sigil_audit_record a;
+    int rc;
+    while ((rc = sqlite3_step(rd)) == SQLITE_ROW) {
+        audit_from_row(rd, &row);
+        sigil_audit_row_record(&a, &row);
+        GUARD(sigil_audit_hash(hash, prev, row.seq, &a));
+        (void)sqlite3_reset(up);
+        (void)sqlite3_bind_int64(up, 1, (sqlite3_int64)row.seq);
+        (void)bind_blob(up, 2, prev, sizeof(prev));
+        (void)bind_blob(up, 3, hash, sizeof(hash));
+        ENSURE(sqlite3_step(up) == SQLITE_DONE, SIGIL_E_IO, "store: audit backfill failed: %s",
+               sqlite3_errmsg(s->db));
+        memcpy(prev, hash, sizeof(hash));
+    }
+    ENSURE(rc == SQLITE_DONE, SIGIL_E_IO, "store: audit backfill failed: %s",
+           sqlite3_errmsg(s->db));
+    return 0;
+}
+
+static int audit_backfill_chain(sq_store *s)
+{
+    sqlite3_stmt *rd = NULL, *up = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(s->db, "SELECT " AUDIT_COLUMNS " FROM audit ORDER BY seq", -1, &rd,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "UPDATE audit SET prev = ?2, hash = ?3 WHERE seq = ?1", -1, &up,
+                           NULL) != SQLITE_OK)
+        (void)sigil_fail(SIGIL_E_IO, "store: audit backfill: %s", sqlite3_errmsg(s->db));
+    else
+        rc = backfill_rows(s, rd, up);
+    (void)sqlite3_finalize(rd);
+    (void)sqlite3_finalize(up);
+    return rc;
 }
 
 /* ---- boots and the seed ---- */
@@ -954,10 +1212,12 @@ static const sigil_store_ops SQLITE_OPS = {
     .key_get = sq_key_get,
     .key_list = sq_key_list,
     .key_delete = sq_key_delete,
+    .key_update = sq_key_update,
     .idem_begin = sq_idem_begin,
     .idem_abort = sq_idem_abort,
     .record_outcome = sq_record_outcome,
     .audit_list = sq_audit_list,
+    .audit_head = sq_audit_head,
     .boot_put = sq_boot_put,
     .boot_get = sq_boot_get,
     .seed_get = sq_seed_get,
@@ -1061,8 +1321,9 @@ static int migrate(sq_store *s)
     for (int v = version; v < sigil_store_sqlite_schema_version(); v++) {
         snprintf(bump, sizeof(bump), "INSERT INTO schema_version (version) VALUES (%d)", v + 1);
         GUARD(exec(s, "BEGIN IMMEDIATE", "migration"));
-        if (exec(s, MIGRATIONS[v], "migration") != 0 || exec(s, bump, "migration") != 0 ||
-            exec(s, "COMMIT", "migration") != 0) {
+        if (exec(s, MIGRATIONS[v].sql, "migration") != 0 ||
+            (MIGRATIONS[v].after != NULL && MIGRATIONS[v].after(s) != 0) ||
+            exec(s, bump, "migration") != 0 || exec(s, "COMMIT", "migration") != 0) {
             (void)exec(s, "ROLLBACK", "rollback");
             return -1;
         }

@@ -1,13 +1,17 @@
 /*
- * RFC 8785 JSON Canonicalization Scheme for the subset Sigil signs (policies,
- * receipts): members sorted by the UTF-16 code units of their keys, no
- * whitespace, JCS string escaping, integers only. Untrusted input; parsed by
- * the strict reader first, so everything here walks validated tokens. No
- * allocation: per-thread arenas sized for SIGIL_CANON_MAX_* at start.
+ * RFC 8785 JSON Canonicalization Scheme: members sorted by the UTF-16 code
+ * units of their keys, no whitespace, JCS string escaping. Two number modes
+ * over one walker: integers only (what Sigil signs: policies, receipts) or
+ * any number as ECMAScript prints its double (request hashes). Untrusted
+ * input; parsed by the strict reader first, so everything here walks
+ * validated tokens. No allocation: per-thread arenas sized at start.
  */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "sigil/policy.h"
+#include "policy/policy_internal.h"
 
 typedef struct {
     uint32_t key; /* key token */
@@ -24,6 +28,7 @@ typedef struct {
     sigil_buf *out;
     size_t nmembers; /* members in use (a stack: objects nest) */
     sigil_buf keys;  /* decoded keys (a stack too) */
+    bool any_number; /* full RFC 8785 numbers, not integers only */
 } canon;
 
 /* ---- ordering: UTF-16 code units of the decoded keys ---- */
@@ -99,7 +104,7 @@ static int put_escaped_byte(sigil_buf *out, uint8_t ch)
     return sigil_buf_put(out, u, 6);
 }
 
-static int put_decoded(sigil_buf *out, const uint8_t *p, size_t n)
+int policy_put_jcs_string(sigil_buf *out, const uint8_t *p, size_t n)
 {
     GUARD(sigil_buf_putc(out, '"'));
     for (size_t i = 0; i < n; i++)
@@ -135,8 +140,8 @@ static int put_string_tok(sigil_buf *out, const sigil_json *d, uint32_t t)
     return sigil_buf_putc(out, '"');
 }
 
-/* ---- numbers: integers only, |n| <= 2^53-1, "-0" is "0" ---- */
-static int put_number(sigil_buf *out, const sigil_json *d, uint32_t t)
+/* ---- numbers, integer mode: |n| <= 2^53-1, "-0" is "0" ---- */
+static int put_integer(sigil_buf *out, const sigil_json *d, uint32_t t)
 {
     sigil_slice s = sigil_json_raw(d, t);
     ENSURE(sigil_json_is_integer(d, t), SIGIL_E_BAD_FIELD,
@@ -155,6 +160,145 @@ static int put_number(sigil_buf *out, const sigil_json *d, uint32_t t)
     if (v == 0)
         return sigil_buf_putc(out, '0');
     return sigil_buf_put(out, s.p, s.len);
+}
+
+/* ---- numbers, full mode: ECMAScript Number::toString (RFC 8785 §3.2.2.3)
+ * of the IEEE double. The digits are the shortest that read back as the
+ * same double, the closest such to it; glibc's printf and strtod are exact,
+ * so trying 1..17 digits finds them. Sigil's processes never call
+ * setlocale, so the decimal point is '.'. ---- */
+
+#define NUM_TEXT_MAX 1024 /* longest number text accepted (a double needs 17 digits) */
+#define ES_DIGITS_MAX 17
+
+typedef struct {
+    char digits[ES_DIGITS_MAX + 2]; /* significant digits: no leading or trailing zeros */
+    int k;                          /* how many */
+    int n;                          /* value = 0.digits x 10^n */
+} es_decimal;
+
+static void es_strip_zeros(es_decimal *e)
+{
+    while (e->k > 1 && e->digits[e->k - 1] == '0')
+        e->k--;
+}
+
+/* Reads printf's "%.*e" form of a positive finite double: d[.ddd]e±x. */
+static void es_from_sci(es_decimal *e, const char *sci)
+{
+    const char *p = sci;
+    e->k = 0;
+    for (; *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9' && e->k <= ES_DIGITS_MAX)
+            e->digits[e->k++] = *p;
+    e->n = (int)strtol(p + 1, NULL, 10) + 1;
+    es_strip_zeros(e);
+}
+
+/* The next decimal up with the same number of digits (…9 carries). */
+static void es_bump(es_decimal *e)
+{
+    int i = e->k - 1;
+    while (i >= 0 && e->digits[i] == '9')
+        e->digits[i--] = '0';
+    if (i >= 0) {
+        e->digits[i]++;
+    } else {
+        e->digits[0] = '1';
+        e->k = 1;
+        e->n++;
+    }
+    es_strip_zeros(e);
+}
+
+static bool es_reads_back(const es_decimal *e, double v)
+{
+    char text[ES_DIGITS_MAX + 16];
+    (void)snprintf(text, sizeof(text), "0.%.*se%d", e->k, e->digits, e->n);
+    return strtod(text, NULL) == v;
+}
+
+/* The nearest k-digit decimal, or, when it misses v's rounding interval on
+ * the narrow side (below a power of two), the next one up. */
+static int es_shortest(es_decimal *e, double v)
+{
+    char sci[40];
+    for (int prec = 1; prec <= ES_DIGITS_MAX; prec++) {
+        (void)snprintf(sci, sizeof(sci), "%.*e", prec - 1, v);
+        es_from_sci(e, sci);
+        if (es_reads_back(e, v))
+            return 0;
+        es_bump(e);
+        if (es_reads_back(e, v))
+            return 0;
+    }
+    BAIL(SIGIL_E_INTERNAL, "json: no shortest form for a double");
+}
+
+static void es_put_zeros(char *t, size_t *i, int count)
+{
+    for (int z = 0; z < count; z++)
+        t[(*i)++] = '0';
+}
+
+static void es_put_digits(char *t, size_t *i, const char *digits, int count)
+{
+    memcpy(t + *i, digits, (size_t)count);
+    *i += (size_t)count;
+}
+
+/* Number::toString's layout rules for digits d (k of them) and point n. */
+static int es_put(sigil_buf *out, bool neg, const es_decimal *e)
+{
+    char t[48];
+    size_t i = 0;
+    int k = e->k, n = e->n;
+    if (neg)
+        t[i++] = '-';
+    if (k <= n && n <= 21) { /* integer: digits, then zeros */
+        es_put_digits(t, &i, e->digits, k);
+        es_put_zeros(t, &i, n - k);
+    } else if (0 < n && n < k) { /* point inside the digits (k <= 17) */
+        es_put_digits(t, &i, e->digits, n);
+        t[i++] = '.';
+        es_put_digits(t, &i, e->digits + n, k - n);
+    } else if (-6 < n && n <= 0) { /* 0.000ddd */
+        t[i++] = '0';
+        t[i++] = '.';
+        es_put_zeros(t, &i, -n);
+        es_put_digits(t, &i, e->digits, k);
+    } else { /* d.ddde±x */
+        t[i++] = e->digits[0];
+        if (k > 1) {
+            t[i++] = '.';
+            es_put_digits(t, &i, e->digits + 1, k - 1);
+        }
+        i += (size_t)snprintf(t + i, sizeof(t) - i, "e%c%d", n - 1 < 0 ? '-' : '+', abs(n - 1));
+    }
+    return sigil_buf_put(out, t, i);
+}
+
+static int put_es_number(sigil_buf *out, const sigil_json *d, uint32_t t)
+{
+    char text[NUM_TEXT_MAX + 1];
+    sigil_slice s = sigil_json_raw(d, t);
+    es_decimal e;
+    ENSURE(s.len <= NUM_TEXT_MAX, SIGIL_E_TOO_LARGE, "json: number at byte %u is over %d bytes",
+           d->toks[t].start, NUM_TEXT_MAX);
+    memcpy(text, s.p, s.len);
+    text[s.len] = '\0';
+    double v = strtod(text, NULL); /* the strict parser checked the grammar */
+    ENSURE(isfinite(v), SIGIL_E_OUT_OF_RANGE, "json: number at byte %u is beyond a double",
+           d->toks[t].start);
+    if (v == 0)
+        return sigil_buf_putc(out, '0'); /* -0 too */
+    GUARD(es_shortest(&e, fabs(v)));
+    return es_put(out, v < 0, &e);
+}
+
+static int put_number(const canon *c, uint32_t t)
+{
+    return c->any_number ? put_es_number(c->out, c->d, t) : put_integer(c->out, c->d, t);
 }
 
 static int put_value(canon *c, uint32_t t);
@@ -179,7 +323,7 @@ static int put_object(canon *c, uint32_t obj)
         if (i > 0)
             rc = sigil_buf_putc(c->out, ',');
         if (rc == 0)
-            rc = put_decoded(c->out, c->keys.data + m->off, m->len);
+            rc = policy_put_jcs_string(c->out, c->keys.data + m->off, m->len);
         if (rc == 0)
             rc = sigil_buf_putc(c->out, ':');
         if (rc == 0)
@@ -215,7 +359,7 @@ static int put_value(canon *c, uint32_t t)
     case SIGIL_JSON_STRING:
         return put_string_tok(c->out, c->d, t);
     case SIGIL_JSON_NUMBER:
-        return put_number(c->out, c->d, t);
+        return put_number(c, t);
     case SIGIL_JSON_TRUE:
         return sigil_buf_put(c->out, "true", 4);
     case SIGIL_JSON_FALSE:
@@ -227,13 +371,13 @@ static int put_value(canon *c, uint32_t t)
     }
 }
 
-int sigil_json_canonicalize(sigil_buf *out, const char *json, size_t len)
+static int canonicalize_json(sigil_buf *out, const char *json, size_t len, bool any_number)
 {
     sigil_json d;
     ENSURE(len <= (size_t)SIGIL_CANON_MAX_BYTES, SIGIL_E_TOO_LARGE, "json: larger than %d bytes",
            SIGIL_CANON_MAX_BYTES);
     GUARD(sigil_json_parse(&d, json, len, tl_toks, SIGIL_CANON_MAX_TOKENS));
-    canon c = {.d = &d, .out = out, .nmembers = 0};
+    canon c = {.d = &d, .out = out, .nmembers = 0, .any_number = any_number};
     sigil_buf_init(&c.keys, tl_keys, sizeof(tl_keys));
     size_t mark = out->len;
     if (put_value(&c, 0) != 0) {
@@ -241,4 +385,14 @@ int sigil_json_canonicalize(sigil_buf *out, const char *json, size_t len)
         return -1;
     }
     return 0;
+}
+
+int sigil_json_canonicalize(sigil_buf *out, const char *json, size_t len)
+{
+    return canonicalize_json(out, json, len, false);
+}
+
+int sigil_json_canonicalize_any(sigil_buf *out, const char *json, size_t len)
+{
+    return canonicalize_json(out, json, len, true);
 }

@@ -39,88 +39,97 @@ int sigil_action_parse(sigil_action *out, const char *name, size_t n)
 
 /* ---- the signed message ---- */
 
-static _Thread_local uint8_t tl_msg[SIGIL_POLICY_SIG_PREFIX_LEN + (size_t)SIGIL_POLICY_MAX_BYTES];
+static _Thread_local uint8_t
+    tl_msg[SIGIL_POLICY_SIG_PREFIX_LEN + (size_t)2 * (4 + 64) + 8 + (size_t)SIGIL_POLICY_MAX_BYTES];
 
-int policy_signed_message(sigil_slice *msg, const char *json, size_t len)
+static int put_u32_str(sigil_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    GUARD(sigil_buf_put(b, len, sizeof(len)));
+    return sigil_buf_put(b, s, n);
+}
+
+int policy_signed_message(sigil_slice *msg, const sigil_policy *p, const char *json, size_t len,
+                          const char *key_id)
 {
     sigil_buf b;
+    uint8_t ver[8];
     ENSURE(len <= (size_t)SIGIL_POLICY_MAX_BYTES, SIGIL_E_TOO_LARGE, "policy: larger than %d bytes",
            SIGIL_POLICY_MAX_BYTES);
+    GUARD(sigil_key_id_valid(key_id, strlen(key_id)));
+    for (unsigned i = 0; i < 8; i++)
+        ver[i] = (uint8_t)(p->version >> (56 - 8 * i));
     sigil_buf_init(&b, tl_msg, sizeof(tl_msg));
     GUARD(sigil_buf_put(&b, SIGIL_POLICY_SIG_PREFIX, SIGIL_POLICY_SIG_PREFIX_LEN));
+    GUARD(put_u32_str(&b, p->tenant));
+    GUARD(put_u32_str(&b, key_id));
+    GUARD(sigil_buf_put(&b, ver, sizeof(ver)));
     GUARD(sigil_json_canonicalize(&b, json, len));
     msg->p = (const char *)b.data;
     msg->len = b.len;
     return 0;
 }
 
-/* ---- schema: one parser per field ---- */
+static _Thread_local uint8_t tl_canon[SIGIL_POLICY_MAX_BYTES];
 
-typedef int (*field_parse_fn)(sigil_policy *p, const sigil_json *d, uint32_t v);
-
-typedef struct {
-    const char *name;
-    bool required;
-    field_parse_fn parse;
-} policy_field;
-
-static int get_uint(uint64_t *out, const sigil_json *d, uint32_t v, const char *field, uint64_t min)
-{
-    char what[48];
-    (void)snprintf(what, sizeof(what), "policy.%s", field);
-    GUARD(sigil_json_tok_u64(d, v, out, what));
-    ENSURE(*out >= min && *out <= SIGIL_JSON_MAX_SAFE_INT, SIGIL_E_OUT_OF_RANGE,
-           "%s: must be in [%" PRIu64 ", 2^53-1]", what, min);
-    return 0;
-}
-
-/* A string member decoded into dst (NUL-terminated, at most cap - 1 bytes). */
-static int get_str(char *dst, size_t cap, const sigil_json *d, uint32_t v, const char *field)
+int policy_canonical(sigil_slice *out, const char *json, size_t len)
 {
     sigil_buf b;
-    GUARD(sigil_json_expect(d, v, SIGIL_JSON_STRING, "policy", field));
-    sigil_buf_init(&b, dst, cap - 1);
-    if (sigil_json_str(d, v, &b) != 0)
-        BAIL(SIGIL_E_BAD_FIELD, "policy.%s: longer than %zu bytes", field, cap - 1);
-    dst[b.len] = '\0';
-    ENSURE(b.len > 0, SIGIL_E_BAD_FIELD, "policy.%s: empty", field);
-    ENSURE(memchr(dst, '\0', b.len) == NULL, SIGIL_E_BAD_FIELD, "policy.%s: contains NUL", field);
+    sigil_buf_init(&b, tl_canon, sizeof(tl_canon));
+    GUARD(sigil_json_canonicalize(&b, json, len));
+    out->p = (const char *)b.data;
+    out->len = b.len;
     return 0;
 }
 
-static int parse_version(sigil_policy *p, const sigil_json *d, uint32_t v)
+int sigil_key_id_valid(const char *key_id, size_t len)
 {
-    return get_uint(&p->version, d, v, "version", 1);
+    bool ok = len == SIGIL_KEY_ID_HEX;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (key_id[i] >= '0' && key_id[i] <= '9') || (key_id[i] >= 'a' && key_id[i] <= 'f');
+    ENSURE(ok, SIGIL_E_BAD_FIELD, "key_id: must be %d lowercase hex digits", SIGIL_KEY_ID_HEX);
+    return 0;
 }
 
-static int parse_tenant(sigil_policy *p, const sigil_json *d, uint32_t v)
+/* ---- schema: one parser per member ---- */
+
+static int parse_version(void *ctx, const sigil_json *d, uint32_t v, const char *path)
 {
-    GUARD(get_str(p->tenant, sizeof(p->tenant), d, v, "tenant"));
+    return policy_get_uint(&((sigil_policy *)ctx)->version, d, v, path, 1, SIGIL_JSON_MAX_SAFE_INT);
+}
+
+static int parse_tenant(void *ctx, const sigil_json *d, uint32_t v, const char *path)
+{
+    sigil_policy *p = ctx;
+    GUARD(policy_get_str(p->tenant, sizeof(p->tenant), d, v, path));
     for (const char *c = p->tenant; *c != '\0'; c++) {
         bool ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-';
-        ENSURE(ok, SIGIL_E_BAD_FIELD, "policy.tenant: only a-z, 0-9, '_' and '-' are allowed");
+        ENSURE(ok, SIGIL_E_BAD_FIELD, "%s: only a-z, 0-9, '_' and '-' are allowed", path);
     }
     return 0;
 }
 
-static int parse_venue(sigil_policy *p, const sigil_json *d, uint32_t v)
+static int parse_venue(void *ctx, const sigil_json *d, uint32_t v, const char *path)
 {
-    GUARD(sigil_json_expect(d, v, SIGIL_JSON_STRING, "policy", "venue"));
-    bool ok = get_str(p->venue, sizeof(p->venue), d, v, "venue") == 0 &&
+    sigil_policy *p = ctx;
+    GUARD(sigil_json_expect(d, v, SIGIL_JSON_STRING, path, NULL));
+    bool ok = policy_get_str(p->venue, sizeof(p->venue), d, v, path) == 0 &&
               sigil_policy_venue_known(p->venue);
-    ENSURE(ok, SIGIL_E_UNKNOWN_VENUE, "policy.venue: unknown venue");
+    ENSURE(ok, SIGIL_E_UNKNOWN_VENUE, "%s: unknown venue", path);
     return 0;
 }
 
-static int parse_network(sigil_policy *p, const sigil_json *d, uint32_t v)
+static int parse_network(void *ctx, const sigil_json *d, uint32_t v, const char *path)
 {
-    GUARD(sigil_json_expect(d, v, SIGIL_JSON_STRING, "policy", "network"));
+    sigil_policy *p = ctx;
+    GUARD(sigil_json_expect(d, v, SIGIL_JSON_STRING, path, NULL));
     if (sigil_json_str_eq(d, v, "mainnet"))
         p->network = SIGIL_NET_MAINNET;
     else if (sigil_json_str_eq(d, v, "testnet"))
         p->network = SIGIL_NET_TESTNET;
     else
-        BAIL(SIGIL_E_BAD_FIELD, "policy.network: expected \"mainnet\" or \"testnet\"");
+        BAIL(SIGIL_E_BAD_FIELD, "%s: expected \"mainnet\" or \"testnet\"", path);
     return 0;
 }
 
@@ -149,82 +158,106 @@ static int parse_action_item(uint32_t *mask, bool *star, const sigil_json *d, ui
     return 0;
 }
 
-static int parse_actions(sigil_policy *p, const sigil_json *d, uint32_t v)
+static int parse_actions(void *ctx, const sigil_json *d, uint32_t v, const char *path)
 {
+    sigil_policy *p = ctx;
     uint32_t mask = 0;
     bool star = false;
-    GUARD(sigil_json_expect(d, v, SIGIL_JSON_ARRAY, "policy", "actions"));
+    GUARD(sigil_json_expect(d, v, SIGIL_JSON_ARRAY, path, NULL));
     uint32_t n = d->toks[v].size;
     ENSURE(n >= 1 && n <= SIGIL_POLICY_MAX_ACTIONS, SIGIL_E_BAD_FIELD,
-           "policy.actions: expected 1 to %d actions", SIGIL_POLICY_MAX_ACTIONS);
+           "%s: expected 1 to %d actions", path, SIGIL_POLICY_MAX_ACTIONS);
     unsigned idx = 0;
     for (uint32_t t = sigil_json_first(d, v); t != 0; t = sigil_json_sibling(d, v, t))
         GUARD(parse_action_item(&mask, &star, d, t, idx++));
-    ENSURE(!star || n == 1, SIGIL_E_BAD_FIELD,
-           "policy.actions: \"*\" must be the only entry when given");
+    ENSURE(!star || n == 1, SIGIL_E_BAD_FIELD, "%s: \"*\" must be the only entry when given", path);
     p->actions = star ? SIGIL_ACTIONS_ALL : mask;
     return 0;
 }
 
-static int parse_not_before(sigil_policy *p, const sigil_json *d, uint32_t v)
+static int parse_not_before(void *ctx, const sigil_json *d, uint32_t v, const char *path)
 {
-    return get_uint(&p->not_before, d, v, "not_before", 0);
+    return policy_get_uint(&((sigil_policy *)ctx)->not_before, d, v, path, 0,
+                           SIGIL_JSON_MAX_SAFE_INT);
 }
 
-static int parse_not_after(sigil_policy *p, const sigil_json *d, uint32_t v)
+static int parse_not_after(void *ctx, const sigil_json *d, uint32_t v, const char *path)
 {
-    return get_uint(&p->not_after, d, v, "not_after", 1);
+    return policy_get_uint(&((sigil_policy *)ctx)->not_after, d, v, path, 1,
+                           SIGIL_JSON_MAX_SAFE_INT);
 }
 
-/* The schema. A later rule is one line here and one parser above. */
-static const policy_field FIELDS[] = {
-    {"version", true, parse_version},     {"tenant", true, parse_tenant},
-    {"venue", true, parse_venue},         {"network", true, parse_network},
-    {"actions", true, parse_actions},     {"not_before", false, parse_not_before},
+static int parse_skew(void *ctx, const sigil_json *d, uint32_t v, const char *path)
+{
+    return policy_get_uint(&((sigil_policy *)ctx)->skew_ms, d, v, path, 100,
+                           SIGIL_POLICY_MAX_SKEW_MS);
+}
+
+/* The schema. A later rule is one line here and one parser. */
+static const policy_member FIELDS[] = {
+    {"version", true, parse_version},
+    {"tenant", true, parse_tenant},
+    {"venue", true, parse_venue},
+    {"network", true, parse_network},
+    {"actions", true, parse_actions},
+    {"not_before", false, parse_not_before},
     {"not_after", true, parse_not_after},
+    {"skew_ms", false, parse_skew},
+    {"http", false, policy_parse_http},
+    {"symbols", false, policy_parse_symbols},
+    {"destinations", false, policy_parse_destinations},
+    {"agents", false, policy_parse_agents},
+    {"hyperliquid", false, policy_parse_hyperliquid},
+    {"limits", false, policy_parse_limits},
 };
+
+/* Venues whose requests have no HTTP method and path. */
+static bool venue_has_paths(const char *venue)
+{
+    static const char *const NO_PATHS[] = {"hyperliquid", "eip712", "eip191"};
+    for (size_t i = 0; i < SIGIL_ARRAY_LEN(NO_PATHS); i++)
+        if (strcmp(venue, NO_PATHS[i]) == 0)
+            return false;
+    return true;
+}
+
+/* Rules that depend on more than one member. */
+static int check_cross(const sigil_policy *p)
+{
+    ENSURE(p->not_before < p->not_after, SIGIL_E_BAD_FIELD,
+           "policy.not_before: must be earlier than not_after");
+    ENSURE(!p->has_http || venue_has_paths(p->venue), SIGIL_E_BAD_FIELD,
+           "policy.http: %s requests have no HTTP method or path", p->venue);
+    ENSURE(!p->has_hyperliquid || strcmp(p->venue, "hyperliquid") == 0, SIGIL_E_BAD_FIELD,
+           "policy.hyperliquid: only for venue hyperliquid");
+    return 0;
+}
 
 static _Thread_local sigil_json_tok tl_toks[SIGIL_CANON_MAX_TOKENS];
 
-static int parse_members(sigil_policy *p, const sigil_json *d)
-{
-    uint64_t seen = 0;
-    for (uint32_t k = sigil_json_first(d, 0); k != 0; k = sigil_json_sibling(d, 0, k)) {
-        size_t i = 0;
-        while (i < SIGIL_ARRAY_LEN(FIELDS) && !sigil_json_str_eq(d, k, FIELDS[i].name))
-            i++;
-        if (i == SIGIL_ARRAY_LEN(FIELDS)) {
-            char name[48];
-            sigil_json_key_for_message(d, k, name, sizeof(name));
-            BAIL(SIGIL_E_UNKNOWN_FIELD, "policy.%s: unknown field", name);
-        }
-        GUARD(FIELDS[i].parse(p, d, sigil_json_value(k)));
-        seen |= 1ull << i;
-    }
-    for (size_t i = 0; i < SIGIL_ARRAY_LEN(FIELDS); i++)
-        ENSURE(!FIELDS[i].required || (seen >> i & 1), SIGIL_E_MISSING_FIELD,
-               "policy.%s: required field missing", FIELDS[i].name);
-    return 0;
-}
-
-int sigil_policy_parse(sigil_policy *p, const char *json, size_t len)
+static int parse_into(sigil_policy *p, const char *json, size_t len)
 {
     sigil_json d;
-    sigil_policy tmp;
-    sigil_slice msg;
-    memset(&tmp, 0, sizeof(tmp));
+    sigil_slice canon;
     ENSURE(len <= (size_t)SIGIL_POLICY_MAX_BYTES, SIGIL_E_TOO_LARGE, "policy: larger than %d bytes",
            SIGIL_POLICY_MAX_BYTES);
     GUARD(sigil_json_parse(&d, json, len, tl_toks, SIGIL_CANON_MAX_TOKENS));
-    GUARD(sigil_json_expect(&d, 0, SIGIL_JSON_OBJECT, "policy", NULL));
-    GUARD(parse_members(&tmp, &d));
-    ENSURE(tmp.not_before < tmp.not_after, SIGIL_E_BAD_FIELD,
-           "policy.not_before: must be earlier than not_after");
-    GUARD(policy_signed_message(&msg, json, len));
-    sigil_sha256(tmp.hash, msg.p + SIGIL_POLICY_SIG_PREFIX_LEN,
-                 msg.len - SIGIL_POLICY_SIG_PREFIX_LEN);
-    *p = tmp;
+    GUARD(policy_parse_object(p, &d, 0, FIELDS, SIGIL_ARRAY_LEN(FIELDS), "policy"));
+    GUARD(check_cross(p));
+    GUARD(policy_canonical(&canon, json, len));
+    sigil_sha256(p->hash, canon.p, canon.len);
     return 0;
+}
+
+/* Parsed in place (the struct is large: no copy); zeroed on failure. */
+int sigil_policy_parse(sigil_policy *p, const char *json, size_t len)
+{
+    memset(p, 0, sizeof(*p));
+    p->methods = SIGIL_METHODS_ALL;
+    if (parse_into(p, json, len) == 0)
+        return 0;
+    memset(p, 0, sizeof(*p));
+    return -1;
 }
 
 /* ---- evaluation: every rule must allow; the first that does not names itself ---- */

@@ -41,7 +41,7 @@ int policy_request_parse(sigil_json *d, const char *req, size_t len)
 
 typedef struct {
     const sigil_json *d;
-    char method[8];
+    uint8_t method; /* SIGIL_METHOD_* bit, 0 when not one of the four */
     char path[PATH_MAX_BYTES];
     size_t path_len;
 } cex_req;
@@ -67,33 +67,21 @@ static int member_str(char *dst, size_t cap, size_t *n, const sigil_json *d, uin
  * might normalise to another one (percent-escapes, empty or dot segments,
  * ';' parameters, backslashes) is refused rather than guessed at. One
  * trailing '/' is ignored. */
-static int normalise_path(cex_req *r)
+static int normalise_path(char *path, size_t *path_len)
 {
     static const char *const BAD[] = {"%", "//", "/./", "/../", ";", "\\"};
-    ENSURE(r->path_len > 0 && r->path[0] == '/', SIGIL_E_BAD_FIELD,
-           "request.path: must start with '/'");
+    ENSURE(*path_len > 0 && path[0] == '/', SIGIL_E_BAD_FIELD, "request.path: must start with '/'");
     for (size_t i = 0; i < SIGIL_ARRAY_LEN(BAD); i++)
-        ENSURE(strstr(r->path, BAD[i]) == NULL, SIGIL_E_BAD_REQUEST,
+        ENSURE(strstr(path, BAD[i]) == NULL, SIGIL_E_BAD_REQUEST,
                "request.path: not in normal form (percent-escapes, empty or dot segments, ';' "
                "and '\\' are refused)");
-    size_t n = r->path_len;
-    bool dot_end = (n >= 2 && memcmp(r->path + n - 2, "/.", 2) == 0) ||
-                   (n >= 3 && memcmp(r->path + n - 3, "/..", 3) == 0);
+    size_t n = *path_len;
+    bool dot_end = (n >= 2 && memcmp(path + n - 2, "/.", 2) == 0) ||
+                   (n >= 3 && memcmp(path + n - 3, "/..", 3) == 0);
     ENSURE(!dot_end, SIGIL_E_BAD_REQUEST, "request.path: not in normal form (dot segment)");
-    if (n > 1 && r->path[n - 1] == '/')
-        r->path[--r->path_len] = '\0';
+    if (n > 1 && path[n - 1] == '/')
+        path[--*path_len] = '\0';
     return 0;
-}
-
-static int cex_read(cex_req *r, const sigil_json *d)
-{
-    size_t n;
-    r->d = d;
-    GUARD(member_str(r->method, sizeof(r->method), &n, d, 0, "method"));
-    GUARD(member_str(r->path, sizeof(r->path), &r->path_len, d, 0, "path"));
-    ENSURE(n > 0, SIGIL_E_MISSING_FIELD, "request.method: required field missing");
-    ENSURE(r->path_len > 0, SIGIL_E_MISSING_FIELD, "request.path: required field missing");
-    return normalise_path(r);
 }
 
 /* ---- endpoint tables ---- */
@@ -119,6 +107,26 @@ static unsigned method_bit(const char *m)
         if (strcmp(m, METHODS[i].name) == 0)
             return METHODS[i].bit;
     return 0;
+}
+
+int policy_request_endpoint(uint8_t *method, char *path, size_t cap, size_t *path_len,
+                            const sigil_json *d)
+{
+    char m[8];
+    size_t n;
+    GUARD(member_str(m, sizeof(m), &n, d, 0, "method"));
+    GUARD(member_str(path, cap, path_len, d, 0, "path"));
+    ENSURE(n > 0, SIGIL_E_MISSING_FIELD, "request.method: required field missing");
+    ENSURE(*path_len > 0, SIGIL_E_MISSING_FIELD, "request.path: required field missing");
+    GUARD(normalise_path(path, path_len));
+    *method = (uint8_t)method_bit(m);
+    return 0;
+}
+
+static int cex_read(cex_req *r, const sigil_json *d)
+{
+    r->d = d;
+    return policy_request_endpoint(&r->method, r->path, sizeof(r->path), &r->path_len, d);
 }
 
 /* Case-insensitive: a venue that routes paths case-insensitively must not
@@ -148,7 +156,7 @@ static bool path_matches(const char *path, size_t n, const path_rule *rule)
 static int classify_path(sigil_action *out, const cex_req *r, const path_rule *rules, size_t n,
                          sigil_action get_fallback)
 {
-    unsigned m = method_bit(r->method);
+    unsigned m = r->method;
     ENSURE(m != 0, SIGIL_E_BAD_FIELD, "request.method: expected GET, POST, PUT or DELETE");
     for (size_t i = 0; i < n; i++) {
         if ((rules[i].methods & m) && path_matches(r->path, r->path_len, &rules[i])) {
@@ -287,6 +295,7 @@ static const path_rule BITGET_PATHS[] = {
     R(M_WRITE, CONTAINS, "modify", MODIFY),
     R(M_WRITE, CONTAINS, "cancel", CANCEL),
     R(M_WRITE, CONTAINS, "place", ORDER),
+    R(M_WRITE, CONTAINS, "batch-orders", ORDER),
     R(M_WRITE, CONTAINS, "close-position", ORDER),
     R(M_WRITE, CONTAINS, "backhand", ORDER),
     R(M_WRITE, CONTAINS, "/order/", ORDER),
@@ -335,8 +344,8 @@ static const path_rule DERIBIT_PATHS[] = {
     DERIBIT(PREFIX, "get_", READ),
     DERIBIT(PREFIX, "simulate_", READ),
     MONEY_RULES(M_ANY),
-    DERIBIT(CONTAINS, "api_key", AGENT),
-    DERIBIT(CONTAINS, "subaccount", AGENT),
+    R(M_ANY, CONTAINS, "api_key", AGENT),
+    R(M_ANY, CONTAINS, "subaccount", AGENT),
     DERIBIT(EXACT, "buy", ORDER),
     DERIBIT(EXACT, "sell", ORDER),
     DERIBIT(EXACT, "close_position", ORDER),
@@ -702,7 +711,7 @@ static int classify_bybit(sigil_action *out, const sigil_json *d)
     sigil_action by;
     GUARD(cex_read(&r, d));
     GUARD(classify_path(&by, &r, BYBIT_PATHS, SIGIL_ARRAY_LEN(BYBIT_PATHS), SIGIL_ACTION_READ));
-    if (method_bit(r.method) == M_GET) {
+    if (r.method == M_GET) {
         uint32_t q;
         GUARD(sigil_json_get_str(d, 0, "query", false, &q, "request"));
         bool empty = q == 0 || d->toks[q].end == d->toks[q].start;

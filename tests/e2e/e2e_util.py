@@ -8,10 +8,12 @@ Each test file is run by CTest as `python3 FILE <bin-dir> <tests-dir>`.
 import base64
 import ctypes
 import ctypes.util
+import hashlib
 import http.client
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -53,20 +55,57 @@ def canonical(obj):
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def policy_signature(policy, seed):
+def _lp(b):
+    return struct.pack(">I", len(b)) + b
+
+
+def policy_message(policy, tenant, key_id):
+    """docs/POLICY.md: the v2 owner-signature message."""
+    return (b"sigil-policy-v2\0" + _lp(tenant.encode()) + _lp(key_id.encode())
+            + struct.pack(">Q", policy["version"]) + canonical(policy))
+
+
+def policy_signature(policy, seed, key_id, tenant=None):
     _, sk = ed25519_keypair(seed)
-    return ed25519_sign(sk, b"sigil-policy-v1\0" + canonical(policy))
+    return ed25519_sign(sk, policy_message(policy, tenant or policy["tenant"], key_id))
+
+
+def new_key_id():
+    return os.urandom(16).hex()
 
 
 def payload(tenant, venue, network, key_type, credentials, policy, owner_seed,
-            client_pubkey=None, signature=None):
+            client_pubkey=None, signature=None, key_id=None):
     """The provisioning payload of docs/PROVISIONING.md, key order as documented."""
+    key_id = key_id or new_key_id()
     owner_pk, _ = ed25519_keypair(owner_seed)
-    sig = signature if signature is not None else policy_signature(policy, owner_seed)
-    doc = {"v": 1, "tenant": tenant, "venue": venue, "network": network, "key_type": key_type,
-           "credentials": credentials, "owner_pubkey": owner_pk.hex(),
+    sig = signature if signature is not None else policy_signature(policy, owner_seed, key_id,
+                                                                     tenant)
+    doc = {"v": 1, "tenant": tenant, "key_id": key_id, "venue": venue, "network": network,
+           "key_type": key_type, "credentials": credentials, "owner_pubkey": owner_pk.hex(),
            "client_pubkey": client_pubkey, "policy": policy, "policy_signature": sig.hex()}
     return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def client_message(key_id, request, timestamp, nonce):
+    """docs/POLICY.md "Client-signed requests" (request: the object; its JCS form is hashed)."""
+    h = hashlib.sha256(canonical(request)).digest()
+    return (b"sigil-request-v1\0" + _lp(key_id.encode()) + h + struct.pack(">Q", timestamp)
+            + _lp(nonce.encode()))
+
+
+def client_signed(seed, key_id, request, timestamp=None, nonce=None):
+    """The /v1/sign body with a client signature."""
+    _, sk = ed25519_keypair(seed)
+    ts = timestamp if timestamp is not None else now_ms()
+    nonce = nonce or base64.urlsafe_b64encode(os.urandom(24)).decode().rstrip("=")
+    sig = ed25519_sign(sk, client_message(key_id, request, ts, nonce))
+    return {"key_id": key_id, "request": request,
+            "client": {"timestamp": ts, "nonce": nonce, "signature": sig.hex()}}
+
+
+def ed25519_verify(pk, msg, sig):
+    return _sodium.crypto_sign_verify_detached(sig, msg, ctypes.c_ulonglong(len(msg)), pk) == 0
 
 
 # ---- HTTP --------------------------------------------------------------------
@@ -161,7 +200,9 @@ class TempStack(DevStack):
         return Http(self.gateway["url"], self.token if token is ... else token)
 
     def seal(self, venue, network, credentials_file, policy_file, owner_key, token=None,
-             check=True, extra=()):
+             check=True, extra=(), client=False):
+        if not client and "--client-key" not in extra:
+            extra = ("--no-client-key", *extra)
         r = self.sigil("seal", "--gateway", self.gateway["url"], "--token", token or self.token,
                        "--venue", venue, "--network", network,
                        "--credentials", credentials_file, "--policy", policy_file,

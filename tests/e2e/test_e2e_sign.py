@@ -131,7 +131,8 @@ def run(st, t):
     token_b = json.loads(out)["token"] if out.startswith("{") else out
     pf = st.path("policy-binance.json")
     r = st.seal("binance", "mainnet", creds["binance"], pf, owner, token=token_b, check=False)
-    err = json.loads(r.stderr.decode() or "{}").get("error", {})
+    lines = [json.loads(x) for x in r.stderr.decode().splitlines() if x.strip()]
+    err = next((x["error"] for x in lines if "error" in x), {})
     t.check("payload sealed for tenant A refused with tenant B's token",
             r.returncode != 0 and err.get("code") == "forbidden", r.stderr)
 
@@ -150,9 +151,10 @@ def run(st, t):
 
     # A policy signed by another key than the sealed owner key.
     other_seed = bytes(range(1, 33))
-    from e2e_util import policy_signature
-    bad = payload("default", "binance", "mainnet", "hmac", BINANCE, pol, seed,
-                  signature=policy_signature(pol, other_seed))
+    from e2e_util import new_key_id, policy_signature
+    kid = new_key_id()
+    bad = payload("default", "binance", "mainnet", "hmac", BINANCE, pol, seed, key_id=kid,
+                  signature=policy_signature(pol, other_seed, kid))
     status, _, body = h.request("POST", "/v1/keys",
                                 {"sealed": base64.b64encode(box_seal(sealing_pk, bad)).decode()})
     t.check("policy not signed by the sealed owner key → refused (bad_signature)",

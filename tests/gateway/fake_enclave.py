@@ -38,6 +38,15 @@ def error(fid, code, msg):
     return {0: 1, 1: fid, 5: {"code": code, "message": msg}}
 
 
+def receipt(decision, action):
+    """A receipt-shaped JSON object (the gateway relays it without verifying)."""
+    with lock:
+        state["seq"] = state.get("seq", 0) + 1
+        seq = state["seq"]
+    return ('{"action":"%s","decision":"%s","seq":%d,"signature":"%s"}'
+            % (action, decision, seq, "00" * 64))
+
+
 def handle(op, args, fid, count_file):
     if op == "hello":
         return result(fid, {"version": 1, "mode": "dev"})
@@ -53,7 +62,7 @@ def handle(op, args, fid, count_file):
                             "receipt_key": RECEIPT, "measurement": MEASUREMENT})
     if op == "ping":
         return result(fid, {"booted": True, "time_ms": int(time.time() * 1000), "kms": "ok",
-                            "boot_id": BOOT_ID})
+                            "boot_id": BOOT_ID, "receipt_seq": state.get("seq", 0)})
     if op == "attestation":
         return result(fid, {"document": b"att:" + args["nonce"], "boot_id": BOOT_ID,
                             "sealing_key": SEALING, "receipt_key": RECEIPT,
@@ -64,7 +73,8 @@ def handle(op, args, fid, count_file):
         kid = "k" + os.urandom(6).hex()
         return result(fid, {"key_id": kid, "venue": "binance", "network": "mainnet",
                             "key_type": "hmac", "address": None, "policy_hash": b"\x07" * 32,
-                            "blob": b"blob:" + args["tenant"].encode() + b":" + kid.encode()})
+                            "blob": b"blob:" + args["tenant"].encode() + b":" + kid.encode(),
+                            "version": 1, "receipt": receipt("allow", "import")})
     if op == "sign":
         req = args["request"]
         with lock:
@@ -74,12 +84,15 @@ def handle(op, args, fid, count_file):
         if args["blob"] != b"blob:" + args["tenant"].encode() + b":" + args["key_id"].encode():
             return error(fid, "forbidden", "blob does not belong to this tenant and key")
         if "deny" in req:
-            return error(fid, "policy_denied", "symbol not allowed")
+            e = error(fid, "policy_denied", "symbol not allowed")
+            e[5]["receipt"] = receipt("deny", "order")
+            return e
         if "hang" in req:
             return None
         if "drop" in req:
             raise ConnectionError("drop")
-        return result(fid, {"signed": '{"echo":' + req + "}", "action": "order"})
+        return result(fid, {"signed": '{"echo":' + req + "}", "action": "order",
+                            "receipt": receipt("allow", "order")})
     return error(fid, "bad_request", "unknown op")
 
 

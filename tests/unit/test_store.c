@@ -1,7 +1,9 @@
 /*
  * Unit tests for the gateway store (src/gateway/store*.c): migrations,
- * tenants, tokens, keys, idempotency, audit, boots and the seed, against a
- * fresh SQLite file per test. Another tenant's key must be invisible.
+ * tenants, tokens, keys, idempotency, audit (and its hash chain, under
+ * concurrency and across two store handles on one file), boots and the
+ * seed, against a fresh SQLite file per test. Another tenant's key must be
+ * invisible.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "gateway/store.h"
+#include "sigil/crypto.h"
 
 typedef struct {
     char dir[256];
@@ -304,6 +309,49 @@ static void test_keys_round_trip_and_isolation(void **state)
     FAILS(f->s->ops->key_put(f->s, &ghost, BLOB, 1), SIGIL_E_CONFLICT);
 }
 
+/* Policy updates: a compare-and-swap on the stored policy hash. */
+static void test_key_update(void **state)
+{
+    fixture *f = *state;
+    static const uint8_t BLOB[] = {1, 2, 3}, BLOB2[] = {9, 8, 7, 6};
+    uint8_t mem[64], old[32];
+    sigil_buf blob;
+    sigil_key_record k = key_rec("k1", "acme"), got;
+    OK(f->s->ops->tenant_add(f->s, "acme", 1));
+    OK(f->s->ops->tenant_add(f->s, "beta", 1));
+    k.policy_version = 1;
+    OK(f->s->ops->key_put(f->s, &k, BLOB, sizeof(BLOB)));
+    OK(f->s->ops->key_get(f->s, "acme", "k1", &got, NULL));
+    assert_int_equal(got.policy_version, 1);
+    memcpy(old, k.policy_hash, 32);
+    sigil_key_record upd = k;
+    memset(upd.policy_hash, 0xcd, 32);
+    upd.policy_version = 2;
+    OK(f->s->ops->key_update(f->s, "acme", "k1", old, &upd, BLOB2, sizeof(BLOB2)));
+    sigil_buf_init(&blob, mem, sizeof(mem));
+    OK(f->s->ops->key_get(f->s, "acme", "k1", &got, &blob));
+    assert_int_equal(got.policy_version, 2);
+    assert_memory_equal(got.policy_hash, upd.policy_hash, 32);
+    assert_int_equal(blob.len, sizeof(BLOB2));
+    assert_memory_equal(blob.data, BLOB2, sizeof(BLOB2));
+    assert_string_equal(got.venue, "binance"); /* the rest is kept */
+    /* a second update from the same old hash lost the race */
+    upd.policy_version = 3;
+    FAILS(f->s->ops->key_update(f->s, "acme", "k1", old, &upd, BLOB, sizeof(BLOB)),
+          SIGIL_E_CONFLICT);
+    assert_string_equal(sigil_errmsg(), "key_id: key changed concurrently");
+    OK(f->s->ops->key_get(f->s, "acme", "k1", &got, NULL));
+    assert_int_equal(got.policy_version, 2);
+    /* another tenant's, unknown, deleted: not found */
+    FAILS(f->s->ops->key_update(f->s, "beta", "k1", upd.policy_hash, &upd, BLOB, 3),
+          SIGIL_E_NOT_FOUND);
+    FAILS(f->s->ops->key_update(f->s, "acme", "k9", upd.policy_hash, &upd, BLOB, 3),
+          SIGIL_E_NOT_FOUND);
+    OK(f->s->ops->key_delete(f->s, "acme", "k1", 7));
+    FAILS(f->s->ops->key_update(f->s, "acme", "k1", upd.policy_hash, &upd, BLOB, 3),
+          SIGIL_E_NOT_FOUND);
+}
+
 /* ---- idempotency ---- */
 static void test_idempotency(void **state)
 {
@@ -405,7 +453,7 @@ static void test_audit(void **state)
     OK(f->s->ops->record_outcome(f->s, &ok, NULL, &s1));
     OK(f->s->ops->record_outcome(f->s, &deny, NULL, &s2));
     assert_true(s2 > s1);
-    OK(f->s->ops->audit_list(f->s, 0, audit_cb, &rows));
+    OK(f->s->ops->audit_list(f->s, NULL, 0, 0, audit_cb, &rows));
     assert_int_equal(rows.n, 2);
     assert_int_equal(rows.rows[0].seq, s1);
     assert_string_equal(rows.rows[0].action, "order");
@@ -417,10 +465,260 @@ static void test_audit(void **state)
     assert_false(rows.rows[1].has_output_hash);
     assert_true(rows.rows[1].has_request_hash);
     rows.n = 0;
-    OK(f->s->ops->audit_list(f->s, s1, audit_cb, &rows));
+    OK(f->s->ops->audit_list(f->s, NULL, s1, 0, audit_cb, &rows));
     assert_int_equal(rows.n, 1);
     sigil_audit_record bad = {.tenant = "acme"};
     FAILS(f->s->ops->record_outcome(f->s, &bad, NULL, NULL), SIGIL_E_INTERNAL);
+}
+
+/* Records the store refuses: they would not read back as written. */
+static void test_audit_record_checks(void **state)
+{
+    fixture *f = *state;
+    static const char LONG[] = "0123456789012345678901234567890123456789012345678901234567890123X";
+    const sigil_audit_record good = {
+        .time_ms = 1, .tenant = "acme", .op = "sign", .decision = "allow", .http_status = 200};
+    sigil_audit_record a;
+    char nul[4] = {'{', '\0', '}', '\0'};
+    OK(f->s->ops->record_outcome(f->s, &good, NULL, NULL));
+    a = good, a.op = "delete";
+    FAILS(f->s->ops->record_outcome(f->s, &a, NULL, NULL), SIGIL_E_INTERNAL);
+    a = good, a.decision = "maybe";
+    FAILS(f->s->ops->record_outcome(f->s, &a, NULL, NULL), SIGIL_E_INTERNAL);
+    a = good, a.key_id = "";
+    FAILS(f->s->ops->record_outcome(f->s, &a, NULL, NULL), SIGIL_E_INTERNAL);
+    a = good, a.action = LONG;
+    FAILS(f->s->ops->record_outcome(f->s, &a, NULL, NULL), SIGIL_E_INTERNAL);
+    a = good, a.receipt = "{}", a.receipt_len = 0;
+    FAILS(f->s->ops->record_outcome(f->s, &a, NULL, NULL), SIGIL_E_INTERNAL);
+    a = good, a.receipt = nul, a.receipt_len = 3;
+    FAILS(f->s->ops->record_outcome(f->s, &a, NULL, NULL), SIGIL_E_INTERNAL);
+    a = good, a.receipt = LONG, a.receipt_len = SIGIL_AUDIT_RECEIPT_MAX + 1;
+    FAILS(f->s->ops->record_outcome(f->s, &a, NULL, NULL), SIGIL_E_INTERNAL);
+    a = good, a.op = "policy_update", a.receipt = "{}", a.receipt_len = 2;
+    OK(f->s->ops->record_outcome(f->s, &a, NULL, NULL));
+}
+
+/* ---- the hash chain ---- */
+/* Checks what `sigil audit verify` checks on a whole table: seqs 1..n
+ * without gaps, each prev the previous hash, each hash recomputed. */
+typedef struct {
+    uint64_t n, last_seq;
+    uint8_t last_hash[32];
+    int bad;
+    char why[128];
+} chain_check;
+
+static int chain_cb(void *ctx, const sigil_audit_row *r)
+{
+    chain_check *c = ctx;
+    sigil_audit_record a;
+    uint8_t h[32];
+    sigil_audit_row_record(&a, r);
+    if (sigil_audit_hash(h, r->prev, r->seq, &a) != 0 || memcmp(h, r->hash, 32) != 0)
+        snprintf(c->why, sizeof(c->why), "row %llu: hash", (unsigned long long)r->seq);
+    else if (r->seq != c->last_seq + 1)
+        snprintf(c->why, sizeof(c->why), "row %llu: gap", (unsigned long long)r->seq);
+    else if (memcmp(r->prev, c->last_hash, 32) != 0)
+        snprintf(c->why, sizeof(c->why), "row %llu: prev", (unsigned long long)r->seq);
+    else if (r->malformed)
+        snprintf(c->why, sizeof(c->why), "row %llu: malformed", (unsigned long long)r->seq);
+    else
+        goto good;
+    c->bad++;
+good:
+    c->n++;
+    c->last_seq = r->seq;
+    memcpy(c->last_hash, r->hash, 32);
+    return 0;
+}
+
+static chain_check chain_verify(sigil_store *s)
+{
+    chain_check c = {0};
+    uint64_t head_seq;
+    uint8_t head[32];
+    OK(s->ops->audit_list(s, NULL, 0, 0, chain_cb, &c));
+    if (c.bad != 0)
+        fail_msg("chain: %d bad rows, first %s", c.bad, c.why);
+    OK(s->ops->audit_head(s, &head_seq, head));
+    assert_int_equal(head_seq, c.last_seq);
+    assert_memory_equal(head, c.last_hash, 32);
+    return c;
+}
+
+/* The encoding, written out by hand (docs/API.md "Audit"), so a change to
+ * it cannot go unnoticed. */
+static void put_be(uint8_t **p, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--)
+        *(*p)++ = (uint8_t)(v >> (8 * i));
+}
+
+static void put_f(uint8_t **p, const void *v, size_t n)
+{
+    put_be(p, n, 4);
+    memcpy(*p, v, n);
+    *p += n;
+}
+
+static void test_audit_hash_encoding(void **state)
+{
+    (void)state;
+    uint8_t prev[32], rh[32], mem[512], *p = mem, want[32], got[32];
+    memset(prev, 0x5a, sizeof(prev));
+    memset(rh, 0x01, sizeof(rh));
+    const sigil_audit_record a = {.time_ms = 1700000000123,
+                                  .tenant = "acme",
+                                  .key_id = "k1",
+                                  .op = "sign",
+                                  .decision = "deny",
+                                  .http_status = 422,
+                                  .error_code = "policy_denied",
+                                  .request_hash = rh,
+                                  .receipt = "{\"v\":1}",
+                                  .receipt_len = 7};
+    memcpy(p, "sigil-audit-v1", 15); /* with its NUL */
+    p += 15;
+    memcpy(p, prev, 32);
+    p += 32;
+    put_be(&p, 8, 4), put_be(&p, 42, 8);
+    put_be(&p, 8, 4), put_be(&p, 1700000000123ull, 8);
+    put_f(&p, "acme", 4);
+    put_f(&p, "k1", 2);
+    put_f(&p, "sign", 4);
+    put_f(&p, "", 0); /* action absent */
+    put_f(&p, "deny", 4);
+    put_be(&p, 8, 4), put_be(&p, 422, 8);
+    put_f(&p, "policy_denied", 13);
+    put_f(&p, rh, 32);
+    put_f(&p, "", 0); /* output_hash absent */
+    put_f(&p, "{\"v\":1}", 7);
+    sigil_sha256(want, mem, (size_t)(p - mem));
+    OK(sigil_audit_hash(got, prev, 42, &a));
+    assert_memory_equal(got, want, 32);
+    /* every field counts */
+    sigil_audit_record b = a;
+    b.receipt_len = 6;
+    OK(sigil_audit_hash(want, prev, 42, &b));
+    assert_memory_not_equal(got, want, 32);
+    OK(sigil_audit_hash(want, prev, 43, &a));
+    assert_memory_not_equal(got, want, 32);
+}
+
+static void test_audit_chain_and_head(void **state)
+{
+    fixture *f = *state;
+    static const char RECEIPT[] = "{\"seq\":1,\"signature\":\"00\"}";
+    uint64_t seq = 0, head_seq = 9;
+    uint8_t head[32], zero[32] = {0};
+    audit_rows rows = {0};
+    OK(f->s->ops->audit_head(f->s, &head_seq, head));
+    assert_int_equal(head_seq, 0);
+    assert_memory_equal(head, zero, 32);
+    sigil_audit_record a = {.time_ms = 5,
+                            .tenant = "acme",
+                            .key_id = "k1",
+                            .op = "policy_update",
+                            .action = "policy_update",
+                            .decision = "allow",
+                            .http_status = 200,
+                            .receipt = RECEIPT,
+                            .receipt_len = strlen(RECEIPT)};
+    OK(f->s->ops->record_outcome(f->s, &a, NULL, &seq));
+    assert_int_equal(seq, 1);
+    a.receipt = NULL, a.receipt_len = 0, a.op = "sign";
+    OK(f->s->ops->record_outcome(f->s, &a, NULL, &seq));
+    assert_int_equal(seq, 2);
+    OK(f->s->ops->audit_list(f->s, NULL, 0, 0, audit_cb, &rows));
+    assert_int_equal(rows.n, 2);
+    assert_memory_equal(rows.rows[0].prev, zero, 32);
+    assert_int_equal(rows.rows[0].receipt_len, strlen(RECEIPT));
+    assert_string_equal(rows.rows[0].receipt, RECEIPT);
+    assert_string_equal(rows.rows[0].op, "policy_update");
+    assert_false(rows.rows[0].malformed);
+    assert_memory_equal(rows.rows[1].prev, rows.rows[0].hash, 32);
+    assert_int_equal(rows.rows[1].receipt_len, 0);
+    chain_check c = chain_verify(f->s);
+    assert_int_equal(c.n, 2);
+}
+
+/* Rows altered outside the store read back flagged, never as errors. */
+static void test_audit_malformed_row(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db;
+    audit_rows rows = {0};
+    sigil_audit_record a = {
+        .time_ms = 5, .tenant = "acme", .op = "sign", .decision = "allow", .http_status = 200};
+    OK(f->s->ops->record_outcome(f->s, &a, NULL, NULL));
+    OK(f->s->ops->record_outcome(f->s, &a, NULL, NULL));
+    OK(f->s->ops->record_outcome(f->s, &a, NULL, NULL));
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE audit SET request_hash = x'0102' WHERE seq = 1;"
+                                  "UPDATE audit SET key_id = '' WHERE seq = 2;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    OK(f->s->ops->audit_list(f->s, NULL, 0, 0, audit_cb, &rows));
+    assert_int_equal(rows.n, 3);
+    assert_true(rows.rows[0].malformed);
+    assert_true(rows.rows[1].malformed);
+    assert_false(rows.rows[2].malformed);
+}
+
+/* Rows cut from the tail leave a gap once the next row is written. */
+static void test_audit_tail_cut_leaves_gap(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db;
+    uint64_t seq;
+    sigil_audit_record a = {
+        .time_ms = 5, .tenant = "acme", .op = "sign", .decision = "allow", .http_status = 200};
+    for (int i = 0; i < 3; i++)
+        OK(f->s->ops->record_outcome(f->s, &a, NULL, NULL));
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM audit WHERE seq = 3", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    OK(f->s->ops->record_outcome(f->s, &a, NULL, &seq));
+    assert_int_equal(seq, 4);
+}
+
+static void test_audit_tenant_and_limit(void **state)
+{
+    fixture *f = *state;
+    audit_rows rows = {0};
+    static const char *const TENANTS[] = {"acme", "beta", "acme", "acme", "beta"};
+    for (size_t i = 0; i < SIGIL_ARRAY_LEN(TENANTS); i++) {
+        sigil_audit_record a = {.time_ms = (int64_t)i,
+                                .tenant = TENANTS[i],
+                                .op = "sign",
+                                .decision = "allow",
+                                .http_status = 200};
+        OK(f->s->ops->record_outcome(f->s, &a, NULL, NULL));
+    }
+    OK(f->s->ops->audit_list(f->s, "acme", 0, 0, audit_cb, &rows));
+    assert_int_equal(rows.n, 3);
+    assert_int_equal(rows.rows[0].seq, 1);
+    assert_int_equal(rows.rows[1].seq, 3);
+    assert_int_equal(rows.rows[2].seq, 4);
+    rows.n = 0;
+    OK(f->s->ops->audit_list(f->s, "acme", 1, 1, audit_cb, &rows));
+    assert_int_equal(rows.n, 1);
+    assert_int_equal(rows.rows[0].seq, 3);
+    rows.n = 0;
+    OK(f->s->ops->audit_list(f->s, "beta", 2, 10, audit_cb, &rows));
+    assert_int_equal(rows.n, 1);
+    assert_int_equal(rows.rows[0].seq, 5);
+    rows.n = 0;
+    OK(f->s->ops->audit_list(f->s, NULL, 1, 3, audit_cb, &rows));
+    assert_int_equal(rows.n, 3);
+    assert_int_equal(rows.rows[2].seq, 4);
+    rows.n = 0;
+    OK(f->s->ops->audit_list(f->s, "nobody", 0, 0, audit_cb, &rows));
+    assert_int_equal(rows.n, 0);
 }
 
 /* Concurrent writers on one store: every record lands once. */
@@ -429,11 +727,13 @@ typedef struct {
     int id;
 } writer_arg;
 
+#define WRITES 50
+
 static void *writer(void *p)
 {
     writer_arg *w = p;
     char key[32];
-    for (int i = 0; i < 50; i++) {
+    for (int i = 0; i < WRITES; i++) {
         uint8_t h[32] = {(uint8_t)w->id, (uint8_t)i};
         sigil_idem_state st;
         unsigned status;
@@ -444,8 +744,16 @@ static void *writer(void *p)
         if (w->s->ops->idem_begin(w->s, "acme", key, h, 1, &st, &status, &body) != 0 ||
             st != SIGIL_IDEM_NEW)
             return (void *)1;
-        sigil_audit_record a = {
-            .time_ms = 1, .tenant = "acme", .op = "sign", .decision = "allow", .http_status = 200};
+        char receipt[64];
+        int n = snprintf(receipt, sizeof(receipt), "{\"writer\":%d,\"i\":%d}", w->id, i);
+        sigil_audit_record a = {.time_ms = 1,
+                                .tenant = "acme",
+                                .op = "sign",
+                                .decision = "allow",
+                                .http_status = 200,
+                                .request_hash = h,
+                                .receipt = receipt,
+                                .receipt_len = (size_t)n};
         sigil_idem_outcome o = {key, 200, (const uint8_t *)"{}", 2};
         if (w->s->ops->record_outcome(w->s, &a, &o, NULL) != 0)
             return (void *)1;
@@ -453,23 +761,98 @@ static void *writer(void *p)
     return NULL;
 }
 
+/* Writers on two store handles over one file (two gateway processes, each
+ * with its own group commit) build one chain without gaps. */
+#define WRITERS 8
+
 static void test_concurrent_writers(void **state)
 {
     fixture *f = *state;
-    pthread_t th[4];
-    writer_arg args[4];
-    audit_rows rows = {0};
-    for (int i = 0; i < 4; i++) {
-        args[i] = (writer_arg){f->s, i};
+    sigil_store *other;
+    pthread_t th[WRITERS];
+    writer_arg args[WRITERS];
+    OK(sigil_store_open_sqlite(&other, f->db));
+    for (int i = 0; i < WRITERS; i++) {
+        args[i] = (writer_arg){i % 2 ? other : f->s, i};
         assert_int_equal(pthread_create(&th[i], NULL, writer, &args[i]), 0);
     }
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < WRITERS; i++) {
         void *rc;
         assert_int_equal(pthread_join(th[i], &rc), 0);
         assert_null(rc);
     }
-    OK(f->s->ops->audit_list(f->s, 0, audit_cb, &rows));
-    assert_int_equal(rows.n, 200);
+    chain_check c = chain_verify(f->s);
+    assert_int_equal(c.n, WRITERS * WRITES);
+    assert_int_equal(c.last_seq, WRITERS * WRITES);
+    c = chain_verify(other);
+    assert_int_equal(c.n, WRITERS * WRITES);
+    other->ops->close(other);
+}
+
+/* The schema of version 1, as released (migration 1 verbatim). */
+static const char V1_SCHEMA[] =
+    "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+    "CREATE TABLE tenants (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL);"
+    "CREATE TABLE tokens (id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(name),"
+    " secret_hash BLOB NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER);"
+    "CREATE INDEX tokens_tenant ON tokens(tenant);"
+    "CREATE TABLE keys (key_id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(name),"
+    " venue TEXT NOT NULL, network TEXT NOT NULL, key_type TEXT NOT NULL, address TEXT,"
+    " policy_hash BLOB NOT NULL, blob BLOB NOT NULL, created_at INTEGER NOT NULL,"
+    " deleted_at INTEGER);"
+    "CREATE INDEX keys_tenant ON keys(tenant);"
+    "CREATE TABLE idempotency (tenant TEXT NOT NULL, idem_key TEXT NOT NULL,"
+    " request_hash BLOB NOT NULL, status INTEGER NOT NULL DEFAULT 0, response BLOB,"
+    " created_at INTEGER NOT NULL, PRIMARY KEY (tenant, idem_key));"
+    "CREATE INDEX idempotency_created ON idempotency(created_at);"
+    "CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, time_ms INTEGER NOT NULL,"
+    " tenant TEXT NOT NULL, key_id TEXT, op TEXT NOT NULL, action TEXT, decision TEXT NOT NULL,"
+    " http_status INTEGER NOT NULL, error_code TEXT, request_hash BLOB, output_hash BLOB);"
+    "CREATE TABLE boots (boot_id BLOB PRIMARY KEY, document BLOB NOT NULL,"
+    " measurement BLOB NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE TABLE enclave_state (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " seed_ciphertext BLOB NOT NULL);"
+    "INSERT INTO schema_version (version) VALUES (1);"
+    "INSERT INTO tenants VALUES ('acme', 1);"
+    "INSERT INTO keys (key_id, tenant, venue, network, key_type, policy_hash, blob, created_at)"
+    " VALUES ('k1', 'acme', 'binance', 'mainnet', 'hmac', zeroblob(32), x'01', 2);"
+    "INSERT INTO audit (time_ms, tenant, key_id, op, action, decision, http_status,"
+    " request_hash, output_hash) VALUES (3, 'acme', 'k1', 'sign', 'order', 'allow', 200,"
+    " zeroblob(32), zeroblob(32));"
+    "INSERT INTO audit (time_ms, tenant, op, decision, http_status, error_code)"
+    " VALUES (4, 'acme', 'import', 'error', 400, 'bad_request');";
+
+/* A database written by the first release migrates forward: its audit
+ * rows are chained, its keys get policy version 0, new rows continue the
+ * chain. */
+static void test_migration_from_v1(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db;
+    sigil_key_record k;
+    uint64_t seq;
+    f->s->ops->close(f->s);
+    f->s = NULL;
+    (void)unlink(f->db);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, V1_SCHEMA, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    OK(sigil_store_open_sqlite(&f->s, f->db));
+    chain_check c = chain_verify(f->s);
+    assert_int_equal(c.n, 2);
+    OK(f->s->ops->key_get(f->s, "acme", "k1", &k, NULL));
+    assert_int_equal(k.policy_version, 0);
+    sigil_audit_record a = {
+        .time_ms = 5, .tenant = "acme", .op = "sign", .decision = "allow", .http_status = 200};
+    OK(f->s->ops->record_outcome(f->s, &a, NULL, &seq));
+    assert_int_equal(seq, 3);
+    c = chain_verify(f->s);
+    assert_int_equal(c.n, 3);
+    /* and reopening migrates nothing twice */
+    f->s->ops->close(f->s);
+    OK(sigil_store_open_sqlite(&f->s, f->db));
+    c = chain_verify(f->s);
+    assert_int_equal(c.n, 3);
 }
 
 /* ---- boots and seed ---- */
@@ -518,13 +901,21 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrations_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_needs_tenant, setup, teardown),
         cmocka_unit_test(test_token_parse),
         cmocka_unit_test_setup_teardown(test_keys_round_trip_and_isolation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_record_checks, setup, teardown),
+        cmocka_unit_test(test_audit_hash_encoding),
+        cmocka_unit_test_setup_teardown(test_audit_chain_and_head, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_malformed_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_tail_cut_leaves_gap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_tenant_and_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boots_and_seed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_home_default, setup, teardown),

@@ -1,0 +1,455 @@
+#!/usr/bin/env python3
+"""`sigil seal` against a stand-in gateway: the payload it seals, the key id
+and the client key it binds.
+
+sigil-launch runs a small script as the enclave: it holds an X25519 key, asks
+the launcher's NSM for real dev attestation documents (our nonce, a boot
+binding naming its key) and serves GET /v1/attestation and POST /v1/keys on
+loopback, opening each sealed payload (libsodium through ctypes) and saving it
+for the checks here: member order, key_id, client_pubkey, and the v2 policy
+signature over the message rebuilt from docs/POLICY.md.
+Usage: test_seal_cli.py <path-to-sigil> <tests-dir>
+"""
+import glob
+import hashlib
+import json
+import os
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+SIGIL = os.path.abspath(sys.argv[1])
+TESTS = os.path.abspath(sys.argv[2])
+E2E = os.path.join(TESTS, "e2e")
+LAUNCH = os.path.join(os.path.dirname(SIGIL), "sigil-launch")
+sys.path.insert(0, E2E)
+from e2e_util import _sodium  # noqa: E402
+
+DEADLINE_S = 30  # for slow machines, not a timing assertion
+NOW = int(time.time())
+PAYLOAD_MEMBERS = ["v", "tenant", "key_id", "venue", "network", "key_type", "credentials",
+                   "owner_pubkey", "client_pubkey", "policy", "policy_signature"]
+failures = []
+
+# The stand-in enclave and gateway. argv: WORKDIR E2E_DIR --nsm-fd N.
+# WORKDIR/mode (optional) selects a misbehaviour for POST /v1/keys.
+STANDIN = r'''#!%(python)s
+import base64, ctypes, ctypes.util, hashlib, json, os, socket, struct, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+args = sys.argv[1:]
+work, e2e = args[0], args[1]
+sys.path.insert(0, e2e)
+import cbor_min
+na = ctypes.CDLL(ctypes.util.find_library("sodium") or "libsodium.so.23")
+assert na.sodium_init() >= 0
+pk, sk = ctypes.create_string_buffer(32), ctypes.create_string_buffer(32)
+na.crypto_box_keypair(pk, sk)
+binding = cbor_min.encode({"sigil": "boot-v1", "boot_id": os.urandom(16),
+                           "sealing_key": pk.raw, "receipt_key": os.urandom(32)})
+nsm = socket.socket(fileno=int(args[args.index("--nsm-fd") + 1]))
+lock = threading.Lock()
+count = [0]
+
+def recv(n):
+    b = b""
+    while len(b) < n:
+        c = nsm.recv(n - len(b))
+        if not c:
+            sys.exit(3)
+        b += c
+    return b
+
+def attest(nonce):
+    req = cbor_min.encode({"Attestation": {"user_data": binding, "nonce": nonce,
+                                           "public_key": None}})
+    with lock:
+        nsm.sendall(struct.pack(">I", len(req)) + req)
+        resp = recv(struct.unpack(">I", recv(4))[0])
+    return cbor_min.decode(resp)[0]["Attestation"]["document"]
+
+def canonical(o):
+    return json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def reply(self, status, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        u = urlparse(self.path)
+        nonce = bytes.fromhex(parse_qs(u.query)["nonce"][0])
+        doc = attest(nonce)
+        self.reply(200, {"document": base64.b64encode(doc).decode(), "sealing_key": pk.raw.hex(),
+                         "mode": "dev"})
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        sealed = base64.b64decode(body["sealed"])
+        out = ctypes.create_string_buffer(len(sealed) - 48)
+        ok = na.crypto_box_seal_open(out, sealed, ctypes.c_ulonglong(len(sealed)), pk, sk) == 0
+        count[0] += 1
+        with open(os.path.join(work, "payload-%%d.json" %% count[0]), "wb") as f:
+            f.write(out.raw if ok else b"")
+        p = json.loads(out.raw)
+        mode = open(os.path.join(work, "mode")).read().strip() if os.path.exists(
+            os.path.join(work, "mode")) else "ok"
+        if mode == "error":
+            return self.reply(503, {"error": {"code": "unavailable", "message": "enclave busy"}})
+        resp = {"key_id": p["key_id"] if mode != "wrong_key_id" else "0" * 32,
+                "venue": p["venue"], "network": p["network"], "key_type": p["key_type"],
+                "policy_hash": hashlib.sha256(canonical(p["policy"])).hexdigest()
+                if mode != "wrong_hash" else "00" * 32}
+        self.reply(201, resp)
+
+srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+tmp = os.path.join(work, "port.tmp")
+with open(tmp, "w") as f:
+    f.write(str(srv.server_address[1]))
+os.rename(tmp, os.path.join(work, "port"))
+srv.serve_forever()
+'''
+
+
+def check(cond, what, detail=""):
+    if cond:
+        print("ok  ", what)
+    else:
+        failures.append(what)
+        print("FAIL", what, detail)
+
+
+def run(*args, cwd=None):
+    p = subprocess.run([SIGIL, *args], capture_output=True, cwd=cwd, timeout=120)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def error_of(err):
+    for line in err.splitlines():
+        try:
+            return json.loads(line)["error"]
+        except (ValueError, KeyError, TypeError):
+            continue
+    return {"code": None, "message": err}
+
+
+def wait_for(pred, what):
+    end = time.monotonic() + DEADLINE_S
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise SystemExit("timed out waiting for " + what)
+
+
+def read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def jcs(v):
+    """RFC 8785 for the policy subset (integers, ASCII strings)."""
+    return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def v2_message(policy, key_id):
+    t, k = policy["tenant"].encode(), key_id.encode()
+    return (b"sigil-policy-v2\0" + struct.pack(">I", len(t)) + t + struct.pack(">I", len(k)) + k +
+            struct.pack(">Q", policy["version"]) + jcs(policy).encode())
+
+
+def verify(pk, msg, sig):
+    return _sodium.crypto_sign_verify_detached(sig, msg, len(msg), pk) == 0
+
+
+class Stand:
+    """The stand-in's files and one `sigil seal` invocation."""
+
+    def __init__(self, tmp, work, port, ready):
+        self.tmp, self.work = tmp, work
+        self.url = "http://127.0.0.1:%s" % port
+        self.measurement, self.root = ready["measurement"], ready["root"]
+        self.policy = {"version": 1, "tenant": "acme", "venue": "binance", "network": "mainnet",
+                       "actions": ["order", "cancel", "read"], "not_after": NOW + 30 * 86400}
+        self.policy_file = os.path.join(tmp, "policy.json")
+        with open(self.policy_file, "w") as f:
+            json.dump(self.policy, f, indent=2)
+        self.creds = os.path.join(tmp, "creds.json")
+        with open(self.creds, "w") as f:
+            json.dump({"api_key": "k" * 16, "secret": "s" * 32}, f)
+        os.chmod(self.creds, 0o600)
+        self.owner = os.path.join(tmp, "owner.json")
+        rc, out, err = run("keygen", "--out", self.owner)
+        assert rc == 0, err
+        self.owner_pk = bytes.fromhex(json.loads(out)["public_key"])
+
+    def set_mode(self, mode):
+        with open(os.path.join(self.work, "mode"), "w") as f:
+            f.write(mode)
+
+    def payloads(self):
+        return sorted(glob.glob(os.path.join(self.work, "payload-*.json")),
+                      key=lambda p: int(p.rsplit("-", 1)[1].split(".")[0]))
+
+    def last_payload(self):
+        with open(self.payloads()[-1], "rb") as f:
+            raw = f.read()
+        return raw, json.loads(raw)
+
+    def seal(self, *extra, cwd=None, measurement=None):
+        return run("seal", "--gateway", self.url, "--token", "t0ken", "--venue", "binance",
+                   "--network", "mainnet", "--credentials", self.creds,
+                   "--policy", self.policy_file, "--owner-key", self.owner,
+                   "--measurement", measurement or self.measurement,
+                   "--trust-dev-root", self.root, *extra, cwd=cwd)
+
+
+def fresh_dir(tmp, name):
+    d = os.path.join(tmp, name)
+    os.mkdir(d)
+    return d
+
+
+def client_files(d):
+    return glob.glob(os.path.join(d, "sigil-client-*.json"))
+
+
+def check_payload(st, out, what):
+    """The payload of docs/PROVISIONING.md; returns it."""
+    raw, p = st.last_payload()
+    check(list(p) == PAYLOAD_MEMBERS, what + ": payload members in order", list(p))
+    check(b" " not in raw and b"\n" not in raw, what + ": compact payload")
+    check(p["v"] == 1 and p["tenant"] == "acme" and p["venue"] == "binance" and
+          p["key_type"] == "hmac", what + ": tenant, venue, key type")
+    kid = p["key_id"]
+    check(len(kid) == 32 and all(c in "0123456789abcdef" for c in kid),
+          what + ": key_id is 32 lowercase hex", kid)
+    check(out.get("key_id") == kid, what + ": stdout key_id is the sealed one")
+    check(p["policy"] == st.policy and json.dumps(p["policy"], separators=(",", ":")) in
+          raw.decode(), what + ": policy as in the file, whitespace removed")
+    check(bytes.fromhex(p["owner_pubkey"]) == st.owner_pk, what + ": owner_pubkey")
+    sig = bytes.fromhex(p["policy_signature"])
+    check(verify(st.owner_pk, v2_message(st.policy, kid), sig),
+          what + ": v2 policy signature verifies for the key id")
+    check(not verify(st.owner_pk, v2_message(st.policy, "0" * 32), sig),
+          what + ": the signature does not fit another key id")
+    return p
+
+
+def test_default_client_key(st):
+    d = fresh_dir(st.tmp, "default")
+    rc, out, err = st.seal(cwd=d)
+    check(rc == 0 and err == "", "default: seal succeeds without a warning", err)
+    if rc != 0:
+        return
+    check(out.count("\n") == 1, "default: one line")
+    o = json.loads(out)
+    p = check_payload(st, o, "default")
+    name = "./sigil-client-%s.json" % p["key_id"]
+    check(o.get("client_key_file") == name and list(o)[-1] == "client_key_file",
+          "default: client_key_file is ./sigil-client-<key_id>.json", o)
+    check(list(o)[:4] == ["key_id", "venue", "network", "key_type"],
+          "default: the gateway's members first, as sent")
+    path = os.path.join(d, name)
+    check(os.path.exists(path) and stat.S_IMODE(os.stat(path).st_mode) == 0o600,
+          "default: client key file created 0600")
+    k = read_json(path) or {}
+    check(list(k) == ["type", "public_key", "secret_key"] and k["type"] == "ed25519",
+          "default: keygen file format", k)
+    check(p["client_pubkey"] == k.get("public_key"), "default: client_pubkey is the file's key")
+    check(k.get("secret_key", "x") not in out + err, "default: the secret is never printed")
+
+    # The file serves sign-request for the key; the signature verifies under
+    # the bound client key.
+    proc = subprocess.run([SIGIL, "sign-request", "--key-id", p["key_id"], "--client-key", path],
+                          input=b'{"a":1}', capture_output=True)
+    if proc.returncode == 0:
+        c = json.loads(proc.stdout)["client"]
+        h = hashlib.sha256(b'{"a":1}').digest()
+        kid, n = p["key_id"].encode(), c["nonce"].encode()
+        msg = (b"sigil-request-v1\0" + struct.pack(">I", 32) + kid + h +
+               struct.pack(">Q", c["timestamp"]) + struct.pack(">I", len(n)) + n)
+        check(verify(bytes.fromhex(p["client_pubkey"]), msg, bytes.fromhex(c["signature"])),
+              "default: sign-request with the file signs for the bound key")
+    else:
+        check(False, "default: sign-request with the file", proc.stderr)
+
+    # A second seal makes another key id and another file; none is overwritten.
+    before = open(path).read()
+    rc, out2, err = st.seal(cwd=d)
+    o2 = json.loads(out2) if rc == 0 else {}
+    check(rc == 0 and o2.get("key_id") != o["key_id"] and len(client_files(d)) == 2,
+          "default: each seal has its own key id and file", err)
+    check(open(path).read() == before, "default: the first file is untouched")
+
+
+def test_client_key_out(st):
+    d = fresh_dir(st.tmp, "out")
+    target = os.path.join(d, "mine.json")
+    rc, out, err = st.seal("--client-key-out", target, cwd=d)
+    check(rc == 0, "--client-key-out: seal succeeds", err)
+    if rc == 0:
+        o = json.loads(out)
+        _, p = st.last_payload()
+        k = read_json(target) or {}
+        check(o["client_key_file"] == target and p["client_pubkey"] == k.get("public_key"),
+              "--client-key-out: the file named, its key bound")
+        check(stat.S_IMODE(os.stat(target).st_mode) == 0o600, "--client-key-out: 0600")
+        check(client_files(d) == [], "--client-key-out: no default file")
+    # Never overwritten, and nothing is uploaded.
+    n = len(st.payloads())
+    with open(target, "w") as f:
+        f.write("precious")
+    rc, out, err = st.seal("--client-key-out", target, cwd=d)
+    e = error_of(err)
+    check(rc == 2 and out == "" and e["code"] == "io_error" and "exists" in e["message"],
+          "--client-key-out: an existing file is refused", err)
+    check(open(target).read() == "precious", "--client-key-out: the existing file is untouched")
+    check(len(st.payloads()) == n, "--client-key-out: nothing uploaded after the refusal")
+    link = os.path.join(d, "link.json")
+    os.symlink(os.path.join(d, "elsewhere.json"), link)
+    rc, _, err = st.seal("--client-key-out", link, cwd=d)
+    check(rc == 2 and not os.path.exists(os.path.join(d, "elsewhere.json")),
+          "--client-key-out: a symlink is refused", err)
+
+
+def test_no_client_key(st):
+    d = fresh_dir(st.tmp, "none")
+    rc, out, err = st.seal("--no-client-key", cwd=d)
+    check(rc == 0, "--no-client-key: seal succeeds", err)
+    if rc != 0:
+        return
+    lines = err.strip().splitlines()
+    w = json.loads(lines[0]).get("warning", {}) if len(lines) == 1 else {}
+    check(w.get("code") == "no_client_key" and
+          "any request the policy allows" in w.get("message", ""),
+          "--no-client-key: one warning line on stderr", err)
+    o = json.loads(out)
+    p = check_payload(st, o, "--no-client-key")
+    check(p["client_pubkey"] is None and o["client_key_file"] is None,
+          "--no-client-key: client_pubkey and client_key_file null")
+    check(client_files(d) == [], "--no-client-key: no file written")
+
+
+def test_given_client_key(st):
+    d = fresh_dir(st.tmp, "given")
+    key = os.path.join(d, "client.json")
+    rc, kout, err = run("keygen", "--out", key)
+    assert rc == 0, err
+    pk = json.loads(kout)["public_key"]
+    pub_line = os.path.join(d, "client.pub")
+    with open(pub_line, "w") as f:
+        f.write(kout)
+    for what, path in (("keygen file", key), ("public key line", pub_line)):
+        rc, out, err = st.seal("--client-key", path, cwd=d)
+        check(rc == 0 and err == "", f"--client-key {what}: seal succeeds", err)
+        if rc != 0:
+            continue
+        o = json.loads(out)
+        p = check_payload(st, o, f"--client-key {what}")
+        check(p["client_pubkey"] == pk and o["client_key_file"] == path,
+              f"--client-key {what}: the given key is bound")
+    check(client_files(d) == [], "--client-key: no new file")
+    bad = os.path.join(d, "bad.json")
+    with open(bad, "w") as f:
+        f.write('{"public_key":"abcd"}')
+    rc, _, err = st.seal("--client-key", bad, cwd=d)
+    check(rc == 2 and "--client-key" in error_of(err)["message"],
+          "--client-key: a malformed key file is refused", err)
+
+
+def test_usage(st):
+    d = fresh_dir(st.tmp, "usage")
+    key = os.path.join(st.tmp, "owner.json")
+    for what, extra in (("--client-key with --no-client-key",
+                         ["--client-key", key, "--no-client-key"]),
+                        ("--client-key with --client-key-out",
+                         ["--client-key", key, "--client-key-out", "x.json"]),
+                        ("--client-key-out with --no-client-key",
+                         ["--client-key-out", "x.json", "--no-client-key"]),
+                        ("--no-client-key twice", ["--no-client-key", "--no-client-key"])):
+        rc, _, err = st.seal(*extra, cwd=d)
+        check(rc == 2 and error_of(err)["code"] == "usage", "usage: " + what, err)
+    check(client_files(d) == [] and not os.path.exists(os.path.join(d, "x.json")),
+          "usage: no file written")
+
+
+def test_failures(st):
+    d = fresh_dir(st.tmp, "fail")
+    # Before the upload: the new file is removed (nothing can be bound to it).
+    n = len(st.payloads())
+    rc, _, err = st.seal(cwd=d, measurement="00" * 48)
+    check(rc == 2 and error_of(err)["code"] == "attestation_failed",
+          "failure: wrong measurement refused", err)
+    check(client_files(d) == [] and len(st.payloads()) == n,
+          "failure before upload: client key file removed, nothing uploaded")
+    # After the upload was sent: the file is kept and the error names it.
+    st.set_mode("error")
+    rc, out, err = st.seal(cwd=d)
+    e = error_of(err)
+    files = client_files(d)
+    check(rc == 2 and out == "" and e["code"] == "unavailable" and len(files) == 1 and
+          os.path.basename(files[0]) in e["message"] and "kept" in e["message"],
+          "failure after upload: the file is kept and named", err)
+    # A response for another key id or policy is refused.
+    for mode in ("wrong_key_id", "wrong_hash"):
+        st.set_mode(mode)
+        rc, out, err = st.seal("--no-client-key", cwd=d)
+        check(rc == 2 and out == "" and error_of(err)["code"] == "protocol_error",
+              "failure: gateway response " + mode, err)
+    st.set_mode("ok")
+
+
+def main():
+    if not os.path.exists(LAUNCH):
+        print("skip: no sigil-launch next to", SIGIL)
+        return 0
+    with tempfile.TemporaryDirectory(prefix="sigil-seal-cli-") as tmp:
+        work = fresh_dir(tmp, "standin")
+        script = os.path.join(tmp, "standin.py")
+        with open(script, "w") as f:
+            f.write(STANDIN % {"python": sys.executable})
+        os.chmod(script, 0o755)
+        ready_file = os.path.join(tmp, "ready.json")
+        proc = subprocess.Popen([LAUNCH, "--enclave", script, "--state", os.path.join(tmp, "state"),
+                                 "--ready-file", ready_file, "--", work, E2E],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            ready = wait_for(lambda: read_json(ready_file), "the launcher")
+            port = wait_for(lambda: open(os.path.join(work, "port")).read()
+                            if os.path.exists(os.path.join(work, "port")) else None,
+                            "the stand-in gateway")
+            st = Stand(tmp, work, port, ready)
+            test_default_client_key(st)
+            test_client_key_out(st)
+            test_no_client_key(st)
+            test_given_client_key(st)
+            test_usage(st)
+            test_failures(st)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=DEADLINE_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    if failures:
+        print("%d failure(s)" % len(failures))
+        return 1
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
