@@ -160,6 +160,7 @@ SIGIL_WARN_UNUSED_RESULT int enclave_import(enclave_state *st, enclave_import_re
                                             sigil_buf *blob, sigil_buf *receipt,
                                             const enclave_import_args *a);
 
+/* A stored key as the host presents it: whose, which, and its blob. */
 typedef struct {
     const char *tenant;
     size_t tenant_len;
@@ -167,6 +168,16 @@ typedef struct {
     size_t key_id_len;
     const uint8_t *blob;
     size_t blob_len;
+} enclave_key_ref;
+
+/* Opens a key's blob into plain (locked) and parses its payload into p;
+ * r gets tenant, key id, venue and network, and the policy is parsed. */
+SIGIL_WARN_UNUSED_RESULT int enclave_open_key(enclave_state *st, const enclave_key_ref *k,
+                                              sigil_secret *plain, enclave_payload *p,
+                                              sigil_receipt *r, sigil_json_tok *toks);
+
+typedef struct {
+    enclave_key_ref key;
     const char *request;
     size_t request_len;
     /* client signature (NULL when the request carries none) */
@@ -189,12 +200,7 @@ uint64_t enclave_skew_ms(const enclave_state *st, const sigil_policy *p);
 
 /* policy_update.c: a new owner-signed policy for a key, re-sealed. */
 typedef struct {
-    const char *tenant;
-    size_t tenant_len;
-    const char *key_id;
-    size_t key_id_len;
-    const uint8_t *blob;
-    size_t blob_len;
+    enclave_key_ref key;
     const char *policy;
     size_t policy_len;
     const uint8_t *policy_sig;

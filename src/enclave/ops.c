@@ -185,6 +185,17 @@ static int op_import(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_
     return sigil_frame_finish(out);
 }
 
+/* args 0..2 of sign and policy: tenant, key_id, blob. */
+static enclave_key_ref key_ref(const arg_val *a)
+{
+    return (enclave_key_ref){.tenant = (const char *)a[0].p,
+                             .tenant_len = a[0].len,
+                             .key_id = (const char *)a[1].p,
+                             .key_id_len = a[1].len,
+                             .blob = a[2].p,
+                             .blob_len = a[2].len};
+}
+
 static int op_sign(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
 {
     static const arg_spec spec[] = {
@@ -205,12 +216,7 @@ static int op_sign(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_bu
     ENSURE((a[4].p == NULL) == (a[6].p == NULL), SIGIL_E_BAD_REQUEST,
            "client_sig and client_nonce: both or neither");
     sigil_buf_init(&signed_out, signed_mem, sizeof(signed_mem));
-    enclave_sign_args sa = {.tenant = (const char *)a[0].p,
-                            .tenant_len = a[0].len,
-                            .key_id = (const char *)a[1].p,
-                            .key_id_len = a[1].len,
-                            .blob = a[2].p,
-                            .blob_len = a[2].len,
+    enclave_sign_args sa = {.key = key_ref(a),
                             .request = (const char *)a[3].p,
                             .request_len = a[3].len,
                             .client_sig = a[4].p,
@@ -242,12 +248,7 @@ static int op_policy(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_
     GUARD(args_read(f, spec, 5, a));
     GUARD(require_booted(st));
     sigil_buf_init(&blob, blob_mem, sizeof(blob_mem));
-    enclave_policy_args pa = {.tenant = (const char *)a[0].p,
-                              .tenant_len = a[0].len,
-                              .key_id = (const char *)a[1].p,
-                              .key_id_len = a[1].len,
-                              .blob = a[2].p,
-                              .blob_len = a[2].len,
+    enclave_policy_args pa = {.key = key_ref(a),
                               .policy = (const char *)a[3].p,
                               .policy_len = a[3].len,
                               .policy_sig = a[4].p,

@@ -14,8 +14,6 @@
 #include "enclave/enclave.h"
 #include "sigil/crypto.h"
 
-#define POLICY_PLAIN_MAX ((size_t)72 * 1024)
-
 /* Payload members in their order (docs/PROVISIONING.md); the two policy
  * members are replaced, the others copied as they are. */
 static const char *const MEMBERS[] = {
@@ -108,27 +106,16 @@ int enclave_policy_update(enclave_state *st, enclave_policy_result *res, sigil_b
     static _Thread_local sigil_json_tok toks[ENCLAVE_PAYLOAD_TOKENS];
     static _Thread_local enclave_payload p;
     static _Thread_local sigil_receipt r;
-    sigil_network net;
     SIGIL_SECRET(plain);
     memset(&r, 0, sizeof(r));
     memset(res, 0, sizeof(*res));
     receipt->len = 0;
-    GUARD(enclave_copy_id(r.tenant, sizeof(r.tenant), a->tenant, a->tenant_len, "tenant"));
-    GUARD(enclave_copy_id(r.key_id, sizeof(r.key_id), a->key_id, a->key_id_len, "key_id"));
-    ENSURE(a->blob_len <= POLICY_PLAIN_MAX, SIGIL_E_TOO_LARGE, "blob: too large");
-    GUARD(sigil_secret_alloc(&plain, a->blob_len));
-    GUARD(enclave_blob_open(st, &plain, r.tenant, r.key_id, a->blob, a->blob_len));
-    GUARD(enclave_payload_parse(&p, (const char *)plain.p, plain.len, toks));
-    ENSURE(strcmp(p.key_id, r.key_id) == 0, SIGIL_E_FORBIDDEN,
-           "key: the blob holds another key id");
-    GUARD(sigil_network_parse(&net, p.network));
-    GUARD(enclave_payload_policy(&p, net, false));
-    (void)snprintf(r.venue, sizeof(r.venue), "%s", p.venue);
-    (void)snprintf(r.network, sizeof(r.network), "%s", p.network);
+    GUARD(enclave_open_key(st, &a->key, &plain, &p, &r, toks));
     (void)snprintf(r.action, sizeof(r.action), "policy_update");
     sigil_sha256(r.request_hash, a->policy, a->policy_len);
     int rc = update(st, &p, res, blob, a);
-    memcpy(r.policy_hash, rc == 0 ? res->policy_hash : p.policy.hash, 32);
+    if (rc == 0)
+        memcpy(r.policy_hash, res->policy_hash, 32);
     rc = enclave_decision_receipt(st, receipt, &r, rc, blob->data, blob->len);
     sodium_memzero(&p, sizeof(p));
     sodium_memzero(toks, sizeof(toks));

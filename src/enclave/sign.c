@@ -101,20 +101,24 @@ static int decide(enclave_state *st, const enclave_payload *p, const sigil_venue
     return sign_with(p, v, net, out, a);
 }
 
-static int open_key(enclave_state *st, enclave_payload *p, sigil_secret *plain, sigil_receipt *r,
-                    const enclave_sign_args *a, sigil_json_tok *toks)
+int enclave_open_key(enclave_state *st, const enclave_key_ref *k, sigil_secret *plain,
+                     enclave_payload *p, sigil_receipt *r, sigil_json_tok *toks)
 {
-    GUARD(enclave_copy_id(r->tenant, sizeof(r->tenant), a->tenant, a->tenant_len, "tenant"));
-    GUARD(enclave_copy_id(r->key_id, sizeof(r->key_id), a->key_id, a->key_id_len, "key_id"));
-    ENSURE(a->blob_len <= SIGN_PLAIN_MAX, SIGIL_E_TOO_LARGE, "blob: larger than %zu bytes",
+    sigil_network net;
+    GUARD(enclave_copy_id(r->tenant, sizeof(r->tenant), k->tenant, k->tenant_len, "tenant"));
+    GUARD(enclave_copy_id(r->key_id, sizeof(r->key_id), k->key_id, k->key_id_len, "key_id"));
+    ENSURE(k->blob_len <= SIGN_PLAIN_MAX, SIGIL_E_TOO_LARGE, "blob: larger than %zu bytes",
            SIGN_PLAIN_MAX);
-    GUARD(sigil_secret_alloc(plain, a->blob_len));
-    GUARD(enclave_blob_open(st, plain, r->tenant, r->key_id, a->blob, a->blob_len));
+    GUARD(sigil_secret_alloc(plain, k->blob_len));
+    GUARD(enclave_blob_open(st, plain, r->tenant, r->key_id, k->blob, k->blob_len));
     GUARD(enclave_payload_parse(p, (const char *)plain->p, plain->len, toks));
     ENSURE(strcmp(p->key_id, r->key_id) == 0, SIGIL_E_FORBIDDEN,
            "key: the blob holds another key id");
     memcpy(r->venue, p->venue, sizeof(p->venue));
     memcpy(r->network, p->network, sizeof(p->network));
+    GUARD(sigil_network_parse(&net, p->network));
+    GUARD(enclave_payload_policy(p, net, false));
+    memcpy(r->policy_hash, p->policy.hash, sizeof(r->policy_hash));
     return 0;
 }
 
@@ -130,12 +134,10 @@ int enclave_sign(enclave_state *st, sigil_buf *out, sigil_buf *receipt, const ch
 
     memset(&r, 0, sizeof(r));
     receipt->len = 0;
-    GUARD(open_key(st, &p, &plain, &r, a, toks));
+    GUARD(enclave_open_key(st, &a->key, &plain, &p, &r, toks));
     const sigil_venue *v = sigil_venue_find(p.venue);
     ENSURE(v != NULL, SIGIL_E_UNKNOWN_VENUE, "key: venue %s is no longer supported", p.venue);
     GUARD(sigil_network_parse(&net, p.network));
-    GUARD(enclave_payload_policy(&p, net, false));
-    memcpy(r.policy_hash, p.policy.hash, sizeof(r.policy_hash));
     GUARD(sigil_request_hash(r.request_hash, a->request, a->request_len));
     GUARD(sigil_request_action(&act, p.venue, a->request, a->request_len));
     *action = sigil_action_name(act);

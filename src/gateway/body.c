@@ -156,3 +156,11 @@ int gw_parse_boot_id(uint8_t out[static SIGIL_BOOT_ID_LEN], const char *hex, siz
            "boot_id: must be %d hex digits", 2 * SIGIL_BOOT_ID_LEN);
     return sigil_hex_decode_exact(out, SIGIL_BOOT_ID_LEN, hex, len, false, "boot_id");
 }
+
+int gw_key_param(gw_req *rq)
+{
+    GUARD(sigil_key_id_check(rq->param.p, rq->param.len));
+    memcpy(rq->key_id, rq->param.p, rq->param.len);
+    rq->key_id[rq->param.len] = '\0';
+    return 0;
+}

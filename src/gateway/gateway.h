@@ -161,6 +161,8 @@ SIGIL_WARN_UNUSED_RESULT int gw_parse_policy_body(gw_policy_body *out, sigil_jso
 SIGIL_WARN_UNUSED_RESULT int gw_parse_import_body(sigil_buf *sealed, sigil_json *doc,
                                                   sigil_json_tok *toks, uint32_t cap,
                                                   const char *text, size_t len);
+/* The {key_id} route segment, checked, into rq->key_id. */
+SIGIL_WARN_UNUSED_RESULT int gw_key_param(gw_req *rq);
 /* Idempotency-Key: 1..128 bytes of visible ASCII (0x21..0x7e). */
 SIGIL_WARN_UNUSED_RESULT int gw_check_idem_key(const char *v, size_t len);
 /* Content-Type of a JSON body: absent, or application/json with an

@@ -245,9 +245,7 @@ int gw_h_keys_list(gw_server *g, gw_req *rq, gw_resp *rs)
 
 int gw_h_keys_delete(gw_server *g, gw_req *rq, gw_resp *rs)
 {
-    GUARD(sigil_key_id_check(rq->param.p, rq->param.len));
-    memcpy(rq->key_id, rq->param.p, rq->param.len);
-    rq->key_id[rq->param.len] = '\0';
+    GUARD(gw_key_param(rq));
     char ck[SIGIL_TENANT_MAX + SIGIL_KEY_ID_MAX + 2];
     snprintf(ck, sizeof(ck), "%s/%s", rq->tenant, rq->key_id);
     gw_cache_drop(g->key_cache, ck);

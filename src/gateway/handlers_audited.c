@@ -134,6 +134,27 @@ static int call_decision(gw_server *g, gw_req *rq, outcome *o, const char *op, s
     return rc;
 }
 
+/* A route with a JSON body: scratch memory and the Content-Type. */
+static int json_body_check(const gw_work *w, const gw_req *rq)
+{
+    ENSURE(w != NULL, SIGIL_E_NO_MEMORY, "gateway: out of memory");
+    GUARD(gw_check_content_type(rq->content_type, rq->content_type ? strlen(rq->content_type) : 0));
+    ENSURE(rq->content_type_count <= 1, SIGIL_E_BAD_REQUEST, "Content-Type: given twice");
+    return 0;
+}
+
+/* tenant, key_id and blob: the first three args of sign and policy. */
+static int put_key_args(sigil_buf *b, const char *tenant, const char *key_id, const uint8_t *blob,
+                        size_t blob_len)
+{
+    GUARD(sigil_cbor_put_cstr(b, "tenant"));
+    GUARD(sigil_cbor_put_cstr(b, tenant));
+    GUARD(sigil_cbor_put_cstr(b, "key_id"));
+    GUARD(sigil_cbor_put_cstr(b, key_id));
+    GUARD(sigil_cbor_put_cstr(b, "blob"));
+    return sigil_cbor_put_bytes(b, blob, blob_len);
+}
+
 /* ---- POST /v1/keys ---- */
 typedef struct {
     const char *tenant;
@@ -246,9 +267,7 @@ static int import_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
     gw_value v[I_COUNT];
     sigil_key_record k;
     sigil_json doc;
-    ENSURE(w != NULL, SIGIL_E_NO_MEMORY, "gateway: out of memory");
-    GUARD(gw_check_content_type(rq->content_type, rq->content_type ? strlen(rq->content_type) : 0));
-    ENSURE(rq->content_type_count <= 1, SIGIL_E_BAD_REQUEST, "Content-Type: given twice");
+    GUARD(json_body_check(w, rq));
     sigil_buf_init(&sealed, w->sealed, sizeof(w->sealed));
     GUARD(gw_parse_import_body(&sealed, &doc, w->toks, GW_JSON_TOKS, rq->body, rq->body_len));
     sigil_sha256(o->request_hash, sealed.data, sealed.len);
@@ -284,12 +303,7 @@ typedef struct {
 static int sign_args(void *ctx, sigil_buf *b)
 {
     const sign_ctx *sc = ctx;
-    GUARD(sigil_cbor_put_cstr(b, "tenant"));
-    GUARD(sigil_cbor_put_cstr(b, sc->tenant));
-    GUARD(sigil_cbor_put_cstr(b, "key_id"));
-    GUARD(sigil_cbor_put_cstr(b, sc->key_id));
-    GUARD(sigil_cbor_put_cstr(b, "blob"));
-    GUARD(sigil_cbor_put_bytes(b, sc->blob, sc->blob_len));
+    GUARD(put_key_args(b, sc->tenant, sc->key_id, sc->blob, sc->blob_len));
     GUARD(sigil_cbor_put_cstr(b, "request"));
     GUARD(sigil_cbor_put_text(b, sc->body->request.p, sc->body->request.len));
     const gw_sign_body *bd = sc->body;
@@ -405,9 +419,7 @@ static int sign_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
     sigil_json doc;
     sigil_key_record k;
     sigil_buf blob;
-    ENSURE(w != NULL, SIGIL_E_NO_MEMORY, "gateway: out of memory");
-    GUARD(gw_check_content_type(rq->content_type, rq->content_type ? strlen(rq->content_type) : 0));
-    ENSURE(rq->content_type_count <= 1, SIGIL_E_BAD_REQUEST, "Content-Type: given twice");
+    GUARD(json_body_check(w, rq));
     GUARD(gw_parse_sign_body(&body, &doc, w->toks, GW_JSON_TOKS, rq->body, rq->body_len));
     memcpy(rq->key_id, body.key_id, sizeof(rq->key_id));
     sigil_sha256(o->request_hash, body.request.p, body.request.len);
@@ -442,12 +454,7 @@ typedef struct {
 static int policy_args(void *ctx, sigil_buf *b)
 {
     const policy_ctx *pc = ctx;
-    GUARD(sigil_cbor_put_cstr(b, "tenant"));
-    GUARD(sigil_cbor_put_cstr(b, pc->tenant));
-    GUARD(sigil_cbor_put_cstr(b, "key_id"));
-    GUARD(sigil_cbor_put_cstr(b, pc->key_id));
-    GUARD(sigil_cbor_put_cstr(b, "blob"));
-    GUARD(sigil_cbor_put_bytes(b, pc->blob, pc->blob_len));
+    GUARD(put_key_args(b, pc->tenant, pc->key_id, pc->blob, pc->blob_len));
     GUARD(sigil_cbor_put_cstr(b, "policy"));
     GUARD(sigil_cbor_put_text(b, pc->body->policy.p, pc->body->policy.len));
     GUARD(sigil_cbor_put_cstr(b, "policy_signature"));
@@ -489,12 +496,8 @@ static int policy_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
     gw_value v[P_COUNT];
     uint8_t old_hash[32];
     char ck[SIGIL_TENANT_MAX + SIGIL_KEY_ID_MAX + 2];
-    ENSURE(w != NULL, SIGIL_E_NO_MEMORY, "gateway: out of memory");
-    GUARD(sigil_key_id_check(rq->param.p, rq->param.len));
-    memcpy(rq->key_id, rq->param.p, rq->param.len);
-    rq->key_id[rq->param.len] = '\0';
-    GUARD(gw_check_content_type(rq->content_type, rq->content_type ? strlen(rq->content_type) : 0));
-    ENSURE(rq->content_type_count <= 1, SIGIL_E_BAD_REQUEST, "Content-Type: given twice");
+    GUARD(gw_key_param(rq));
+    GUARD(json_body_check(w, rq));
     GUARD(gw_parse_policy_body(&body, &doc, w->toks, GW_JSON_TOKS, rq->body, rq->body_len));
     sigil_sha256(o->request_hash, body.policy.p, body.policy.len);
     o->has_request_hash = true;

@@ -14,6 +14,7 @@ import json
 import os
 import sqlite3
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -288,6 +289,36 @@ def check_audit_unavailable(st, h, t):
     t.check("store writable again → signed", s == 200 and "signed" in b, (s, b))
 
 
+def check_concurrent_daily_cap(st, h, t, sealing_pk):
+    """Many clients at once against a daily notional cap: exactly the cap
+    passes (each order is 0.1 x 100 = 10; cap 250 -> 25 orders), whatever
+    the interleaving: the enclave checks and records under one lock."""
+    kid = new_key_id()
+    pol = policy(symbols={"BTCUSDT": {"max_qty": "1"}}, limits={"daily_notional": "250"})
+    s, _, b = provision(st, h, sealing_pk, key_id=kid, pol=pol)
+    t.check("key with daily_notional 250 provisioned", s == 201, (s, b))
+    results = []
+    lock = threading.Lock()
+
+    def worker():
+        c = st.http()
+        for _ in range(10):
+            s, _, b = c.request("POST", "/v1/sign", {"key_id": kid, "request": order(qty="0.1")})
+            with lock:
+                results.append((s, code_of(b) if s != 200 else None))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    allowed = sum(1 for s, _ in results if s == 200)
+    denied = [c for s, c in results if s != 200]
+    t.check("80 concurrent orders against a 250 daily cap: exactly 25 signed",
+            allowed == 25 and len(denied) == 55 and set(denied) == {"policy_denied"},
+            (allowed, sorted(set(denied))))
+
+
 def main():
     bin_dir = sys.argv[1] if os.path.isdir(sys.argv[1]) else os.path.dirname(sys.argv[1])
     t = Checks()
@@ -304,6 +335,7 @@ def main():
         check_receipt_cli(st, t, allow_r, deny_r)
         check_readyz_and_audit(st, h, t, rc)
         check_audit_unavailable(st, h, t)
+        check_concurrent_daily_cap(st, h, t, sealing_pk)
     finally:
         st.cleanup()
     return t.done()
