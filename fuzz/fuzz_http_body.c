@@ -1,10 +1,9 @@
 /*
  * libFuzzer target: the gateway's request-body and header parsers
- * (src/gateway/body.c) for POST /v1/sign and POST /v1/keys, and bearer
- * tokens. The first byte picks the parser. Properties: a sign body's
- * request slice lies inside the input, is itself one strict JSON object,
- * and its key id passes the key-id check; a decoded sealed upload fits its
- * buffer.
+ * (src/gateway/body.c) for POST /v1/sign (with and without a client
+ * signature), POST /v1/keys and PUT /v1/keys/{id}/policy, and bearer tokens. The first byte picks
+ * the parser. Properties: a sign body's request slice lies inside the input, is itself one strict
+ * JSON object, and its key id passes the key-id check; a decoded sealed upload fits its buffer.
  */
 #include <stdint.h>
 #include <string.h>
@@ -27,6 +26,21 @@ static void sign_body(const char *p, size_t n)
         sigil_json_type_of(&d2, 0) != SIGIL_JSON_OBJECT)
         __builtin_trap();
     if (sigil_key_id_check(b.key_id, strlen(b.key_id)) != 0)
+        __builtin_trap();
+    if (b.has_client && (b.client_nonce.p < p || b.client_nonce.p + b.client_nonce.len > p + n))
+        __builtin_trap();
+}
+
+static void policy_body(const char *p, size_t n)
+{
+    gw_policy_body b;
+    sigil_json d, d2;
+    if (gw_parse_policy_body(&b, &d, toks, GW_JSON_TOKS, p, n) != 0)
+        return;
+    if (b.policy.p < p || b.policy.p + b.policy.len > p + n)
+        __builtin_trap();
+    if (sigil_json_parse(&d2, b.policy.p, b.policy.len, toks2, GW_JSON_TOKS) != 0 ||
+        sigil_json_type_of(&d2, 0) != SIGIL_JSON_OBJECT)
         __builtin_trap();
 }
 
@@ -62,12 +76,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const char *p = (const char *)data + 1;
     size_t n = size - 1;
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
     case 0:
         sign_body(p, n);
         break;
     case 1:
         import_body(p, n);
+        break;
+    case 3:
+        policy_body(p, n);
         break;
     default:
         headers(p, n);
