@@ -248,10 +248,10 @@ static void run_case(stats *s, const char *file, const sigil_json *d, uint32_t c
 {
     where w = {file, "", -1};
     char venue[40], network[16];
-    sigil_network net;
+    sigil_network net = SIGIL_NET_MAINNET;
     uint64_t now_ms;
-    const char *pol;
-    size_t pol_len;
+    const char *pol = NULL;
+    size_t pol_len = 0;
 
     if (!str_member(w.name, sizeof(w.name), d, c, "name"))
         fail_msg("%s: a case has no name", file);
@@ -279,8 +279,8 @@ static void run_case(stats *s, const char *file, const sigil_json *d, uint32_t c
     assert_int_equal(sigil_limits_new(&l), 0);
     w.index = 0;
     for (uint32_t r = sigil_json_first(d, reqs); r != 0; r = sigil_json_sibling(d, reqs, r)) {
-        const char *req;
-        size_t len;
+        const char *req = NULL;
+        size_t len = 0;
         uint64_t at = now_ms;
         outcome o;
         if (!input_text(&req, &len, d, r, "request", "request_text"))
