@@ -1,7 +1,8 @@
 # The commands people type. CMake does the building; CTest runs the tests.
 #   make            build (installs missing Debian packages first)
-#   make test       the whole suite: unit, vectors, CLI, differential, sanitizer build
+#   make test       the whole suite: unit, vectors, CLI, differential, registry, sanitizer build
 #   make test-diff  differential tests only (SEED=… CASES=…)
+#   make test-registry  measurement registry contract + its clients, on a local anvil
 #   make bench      benchmarks
 #   make lint       clang-format check, cppcheck, clang-tidy
 #   make run        the dev stack: key service, launcher + enclave, gateway (Ctrl-C stops)
@@ -18,7 +19,7 @@ CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all bootstrap build test test-unit test-asan test-diff bench bench-e2e lint format run clean \
+.PHONY: all bootstrap build test test-unit test-asan test-diff test-registry bench bench-e2e lint format run clean \
 	fuzz fuzz-smoke fuzz-build measure
 
 all: build
@@ -49,7 +50,11 @@ test-diff: build
 	@scripts/bootstrap.sh --all
 	tests/diff/run.sh $(abspath $(BUILD))/bin/sigil $(SEED) $(CASES)
 
-test: test-unit test-diff test-asan fuzz-smoke
+test-registry: build
+	@scripts/bootstrap.sh --all
+	contracts/run.sh $(abspath $(BUILD))/bin
+
+test: test-unit test-diff test-registry test-asan fuzz-smoke
 
 bench: build
 	$(BUILD)/bin/sigil-bench
