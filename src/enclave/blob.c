@@ -103,7 +103,7 @@ int enclave_blob_seal(enclave_state *st, sigil_buf *out, const enclave_blob_meta
 }
 
 int enclave_blob_open(enclave_state *st, sigil_secret *plain, const char *tenant,
-                      const char *key_id, const uint8_t *blob, size_t len)
+                      const char *key_id, const uint8_t *blob, size_t len, uint8_t policy_hash[32])
 {
     static _Thread_local uint8_t aad_mem[ENCLAVE_KMS_BLOB_MAX + 1024];
     sigil_cursor c;
@@ -125,6 +125,7 @@ int enclave_blob_open(enclave_state *st, sigil_secret *plain, const char *tenant
         c.off += l8;
     }
     ENSURE(sigil_cursor_remaining(&c) >= 32, SIGIL_E_BAD_FIELD, "blob: truncated");
+    const uint8_t *header_hash = blob + c.off;
     c.off += 32;
     size_t header_len = c.off;
     ENSURE(sigil_cursor_read(&c, iv, sizeof(iv)) == 0 && sigil_cursor_remaining(&c) >= TAG_BYTES,
@@ -141,5 +142,6 @@ int enclave_blob_open(enclave_state *st, sigil_secret *plain, const char *tenant
     GUARD(enclave_data_key(st, &key, kms_blob, kms_len));
     GUARD(gcm(0, key.p, iv, &aad, ct, ct_len, plain->p, tag));
     plain->len = ct_len;
+    memcpy(policy_hash, header_hash, 32); /* authenticated by the tag above */
     return 0;
 }

@@ -103,10 +103,12 @@ typedef struct {
 SIGIL_WARN_UNUSED_RESULT int enclave_blob_seal(enclave_state *st, sigil_buf *out,
                                                const enclave_blob_meta *m, const uint8_t *plain,
                                                size_t len);
-/* Opens into locked memory; meta fields read from the authenticated header. */
+/* Opens into locked memory; policy_hash receives the hash from the
+ * authenticated header. */
 SIGIL_WARN_UNUSED_RESULT int enclave_blob_open(enclave_state *st, sigil_secret *plain,
                                                const char *tenant, const char *key_id,
-                                               const uint8_t *blob, size_t len);
+                                               const uint8_t *blob, size_t len,
+                                               uint8_t policy_hash[32]);
 
 /* ops.c: the operation table. Each handler reads its args from the frame
  * body and writes a complete response frame into out. */
@@ -127,13 +129,16 @@ typedef struct {
     uint8_t client_pk[32];
     bool has_client_pk;
     uint8_t policy_sig[64];
-    sigil_policy policy;
+    const sigil_policy *policy; /* this thread's policy cache (never NULL) */
 } enclave_payload;
 SIGIL_WARN_UNUSED_RESULT int enclave_payload_parse(enclave_payload *p, const char *text, size_t len,
                                                    sigil_json_tok *toks);
-/* Parses and verifies the owner-signed policy against the payload. */
+/* Parses and verifies the owner-signed policy against the payload. At sign
+ * time header_hash is the policy hash from the blob's authenticated header:
+ * a policy this thread parsed before is taken from its cache (the parsed
+ * form is valid until this thread's next call). */
 SIGIL_WARN_UNUSED_RESULT int enclave_payload_policy(enclave_payload *p, sigil_network net,
-                                                    bool at_import);
+                                                    bool at_import, const uint8_t *header_hash);
 /* Validates the credentials for v (address[0] = 0 unless a wallet key). */
 SIGIL_WARN_UNUSED_RESULT int enclave_payload_credentials(const enclave_payload *p,
                                                          const sigil_venue *v, char address[43]);

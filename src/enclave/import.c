@@ -40,18 +40,18 @@ static int import_decide(enclave_state *st, const enclave_payload *pc, enclave_i
     const sigil_venue *v = sigil_venue_find(p->venue);
     ENSURE(v != NULL, SIGIL_E_UNKNOWN_VENUE, "payload.venue: %s is not supported", p->venue);
     GUARD(sigil_network_parse(&net, p->network));
-    GUARD(enclave_payload_policy(p, net, true));
+    GUARD(enclave_payload_policy(p, net, true, NULL));
     GUARD(enclave_payload_credentials(p, v, res->address));
-    GUARD(sigil_limits_version(st->limits, p->tenant, p->key_id, p->policy.version));
+    GUARD(sigil_limits_version(st->limits, p->tenant, p->key_id, p->policy->version));
     memcpy(res->key_id, p->key_id, sizeof(res->key_id));
     memcpy(res->venue, p->venue, strlen(p->venue) + 1);
     memcpy(res->network, p->network, strlen(p->network) + 1);
     memcpy(res->key_type, p->key_type, strlen(p->key_type) + 1);
-    memcpy(res->policy_hash, p->policy.hash, 32);
-    res->policy_version = p->policy.version;
+    memcpy(res->policy_hash, p->policy->hash, 32);
+    res->policy_version = p->policy->version;
     enclave_blob_meta m = {
         .tenant = p->tenant, .key_id = p->key_id, .venue = p->venue, .network = p->network};
-    memcpy(m.policy_hash, p->policy.hash, 32);
+    memcpy(m.policy_hash, p->policy->hash, 32);
     return enclave_blob_seal(st, blob, &m, plain->p, plain->len);
 }
 
@@ -97,7 +97,7 @@ int enclave_import(enclave_state *st, enclave_import_result *res, sigil_buf *blo
     }
     if (rc == 0) {
         rc = import_decide(st, &p, res, blob, &plain, a);
-        memcpy(r.policy_hash, p.policy.hash, sizeof(r.policy_hash));
+        memcpy(r.policy_hash, p.policy->hash, sizeof(r.policy_hash));
         rc = enclave_decision_receipt(st, receipt, &r, rc, blob->data, blob->len);
     }
     sodium_memzero(toks, sizeof(toks));

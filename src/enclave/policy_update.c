@@ -67,12 +67,12 @@ static int check_new(enclave_state *st, const enclave_payload *old, sigil_policy
     GUARD(sigil_policy_parse(np, a->policy, a->policy_len));
     GUARD(sigil_policy_verify(np, a->policy, a->policy_len, old->key_id, a->policy_sig,
                               old->owner_pk));
-    ENSURE(strcmp(np->tenant, old->policy.tenant) == 0 &&
-               strcmp(np->venue, old->policy.venue) == 0 && np->network == old->policy.network,
+    ENSURE(strcmp(np->tenant, old->policy->tenant) == 0 &&
+               strcmp(np->venue, old->policy->venue) == 0 && np->network == old->policy->network,
            SIGIL_E_BAD_REQUEST, "policy: an update keeps the key's tenant, venue and network");
-    ENSURE(np->version > old->policy.version, SIGIL_E_POLICY_DENIED,
+    ENSURE(np->version > old->policy->version, SIGIL_E_POLICY_DENIED,
            "policy: version %" PRIu64 " is not above the key's version %" PRIu64, np->version,
-           old->policy.version);
+           old->policy->version);
     ENSURE(np->not_after > enclave_now_ms() / 1000u, SIGIL_E_BAD_REQUEST,
            "policy: expired (not_after %" PRIu64 ")", np->not_after);
     return sigil_limits_version(st->limits, old->tenant, old->key_id, np->version);

@@ -60,7 +60,7 @@ static int check_client(const enclave_state *st, const enclave_payload *p, const
                                a->client_nonce_len));
     ENSURE(crypto_sign_verify_detached(a->client_sig, msg.data, msg.len, p->client_pk) == 0,
            SIGIL_E_BAD_SIGNATURE, "client.signature: does not verify under the key's client key");
-    uint64_t skew = enclave_skew_ms(st, &p->policy);
+    uint64_t skew = enclave_skew_ms(st, p->policy);
     GUARD(check_window(a->client_ts, skew, "client.timestamp"));
     sigil_sha256(h, msg.data, msg.len);
     return enclave_replay_check(h, enclave_now_ms(), a->client_ts + skew + 1);
@@ -93,11 +93,10 @@ static int decide(enclave_state *st, const enclave_payload *p, const sigil_venue
                              .action = act,
                              .info = &info,
                              .now_ms = enclave_now_ms()};
-    GUARD(sigil_policy_evaluate(&p->policy, &in, &cost));
+    GUARD(sigil_policy_evaluate(p->policy, &in, &cost));
     GUARD(sigil_request_time_ms(&t, p->venue, a->request, a->request_len));
-    GUARD(check_window(t, enclave_skew_ms(st, &p->policy), "request time"));
-    GUARD(
-        sigil_limits_admit(st->limits, r->tenant, r->key_id, &p->policy, &cost, enclave_now_ms()));
+    GUARD(check_window(t, enclave_skew_ms(st, p->policy), "request time"));
+    GUARD(sigil_limits_admit(st->limits, r->tenant, r->key_id, p->policy, &cost, enclave_now_ms()));
     return sign_with(p, v, net, out, a);
 }
 
@@ -110,15 +109,16 @@ int enclave_open_key(enclave_state *st, const enclave_key_ref *k, sigil_secret *
     ENSURE(k->blob_len <= SIGN_PLAIN_MAX, SIGIL_E_TOO_LARGE, "blob: larger than %zu bytes",
            SIGN_PLAIN_MAX);
     GUARD(sigil_secret_alloc(plain, k->blob_len));
-    GUARD(enclave_blob_open(st, plain, r->tenant, r->key_id, k->blob, k->blob_len));
+    uint8_t header_hash[32];
+    GUARD(enclave_blob_open(st, plain, r->tenant, r->key_id, k->blob, k->blob_len, header_hash));
     GUARD(enclave_payload_parse(p, (const char *)plain->p, plain->len, toks));
     ENSURE(strcmp(p->key_id, r->key_id) == 0, SIGIL_E_FORBIDDEN,
            "key: the blob holds another key id");
     memcpy(r->venue, p->venue, sizeof(p->venue));
     memcpy(r->network, p->network, sizeof(p->network));
     GUARD(sigil_network_parse(&net, p->network));
-    GUARD(enclave_payload_policy(p, net, false));
-    memcpy(r->policy_hash, p->policy.hash, sizeof(r->policy_hash));
+    GUARD(enclave_payload_policy(p, net, false, header_hash));
+    memcpy(r->policy_hash, p->policy->hash, sizeof(r->policy_hash));
     return 0;
 }
 
