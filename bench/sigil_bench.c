@@ -23,6 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/store.h"
+#include "sigil/crypto.h"
+#include "sigil/policy.h"
+#include "sigil/receipt.h"
 #include "sigil/venues.h"
 
 #ifndef SIGIL_BENCH_SCRIPT
@@ -816,6 +820,612 @@ static void print_notes(const ccxt_run *run, const ccxt_result *cx, const venue_
     print_targets(vr, refs);
 }
 
+/* ---- per-request overheads: what POST /v1/sign adds around sigil_sign ----
+ * The enclave re-reads the key's policy from the opened blob, checks the
+ * client's signature, classifies, inspects and evaluates the request, admits
+ * it against the key's limits and signs a receipt; the gateway chains the
+ * audit row. Each row below is one of those steps, called the way
+ * src/enclave/sign.c and src/gateway/store_*.c call them, and checked once
+ * (the evaluation allows, the client signature verifies, the receipt and
+ * the row hash match an independent computation) before it is timed. */
+
+#define OH_TENANT "bench"
+#define OH_KEY_ID "0123456789abcdef0123456789abcdef"
+#define OH_NOT_AFTER "4102444800" /* 2100-01-01: the policies never expire during a run */
+/* High enough never to bind: admit is timed on its full path (buckets and the
+ * day's sum updated), never on a denial. */
+#define OH_LIMITS                                                                                  \
+    "\"limits\":{\"requests_per_minute\":1000000,\"orders_per_minute\":1000000,"                   \
+    "\"daily_notional\":\"1000000000000\"}"
+#define OH_ADDR_A "0x8ba1f109551bd432803012645ac136ddd64dba72"
+#define OH_ADDR_B "0x5e9ee1089755c3435139848e47e6635505d5a13a"
+
+/* docs/POLICY.md's example, grown to a realistic size: BTCUSDT is neither the
+ * first nor the last of eight symbols. */
+static const char OH_BINANCE_POLICY[] =
+    "{\"version\":3,\"tenant\":\"" OH_TENANT "\",\"venue\":\"binance\",\"network\":\"mainnet\","
+    "\"actions\":[\"order\",\"cancel\",\"modify\",\"read\",\"withdraw\"],"
+    "\"not_before\":1700000000,\"not_after\":" OH_NOT_AFTER ",\"skew_ms\":5000,"
+    "\"http\":{\"methods\":[\"GET\",\"POST\",\"DELETE\"],"
+    "\"allow_paths\":[\"/api/v3/\",\"/sapi/v1/capital/withdraw/apply\"],"
+    "\"deny_paths\":[\"/sapi/v1/sub-account/\",\"/api/v3/order/oco\"]},"
+    "\"symbols\":{\"ETHUSDT\":{\"max_qty\":\"10\",\"reduce_only\":true},"
+    "\"SOLUSDT\":{\"max_qty\":\"500\",\"max_notional\":\"100000\"},"
+    "\"BNBUSDT\":{\"max_qty\":\"100\",\"max_notional\":\"100000\"},"
+    "\"BTCUSDT\":{\"max_qty\":\"0.5\",\"max_notional\":\"50000\",\"size_decimals\":5,"
+    "\"sides\":[\"buy\",\"sell\"]},"
+    "\"XRPUSDT\":{\"max_qty\":\"100000\",\"max_notional\":\"100000\"},"
+    "\"DOGEUSDT\":{\"max_qty\":\"1000000\",\"max_notional\":\"100000\"},"
+    "\"ADAUSDT\":{\"max_qty\":\"100000\",\"max_notional\":\"100000\"},"
+    "\"LINKUSDT\":{\"max_qty\":\"10000\",\"max_notional\":\"100000\"}},"
+    "\"destinations\":[\"" OH_ADDR_A "\",\"" OH_ADDR_B "\"]," OH_LIMITS "}";
+
+/* Hyperliquid: asset "0" (BTC) among four, vaults, user actions, agents. */
+static const char OH_HL_POLICY[] =
+    "{\"version\":3,\"tenant\":\"" OH_TENANT "\",\"venue\":\"hyperliquid\",\"network\":\"mainnet\","
+    "\"actions\":[\"order\",\"cancel\",\"modify\",\"transfer\"],"
+    "\"not_after\":" OH_NOT_AFTER ","
+    "\"symbols\":{\"1\":{\"max_qty\":\"100\",\"max_notional\":\"500000\",\"size_decimals\":4},"
+    "\"0\":{\"max_qty\":\"1\",\"max_notional\":\"100000\",\"size_decimals\":5,"
+    "\"sides\":[\"buy\",\"sell\"]},"
+    "\"5\":{\"max_qty\":\"10000\",\"max_notional\":\"100000\",\"size_decimals\":2},"
+    "\"10000\":{\"max_qty\":\"1000\",\"max_notional\":\"100000\"}},"
+    "\"destinations\":[\"" OH_ADDR_B "\"],\"agents\":[\"" OH_ADDR_A "\"],"
+    "\"hyperliquid\":{\"vaults\":[\"" OH_ADDR_A "\"],\"user_actions\":[\"usdSend\"]}," OH_LIMITS
+    "}";
+
+/* RFC 8785 form of BINANCE_REQUEST, written by hand (members sorted): the
+ * client-signature row's independent check hashes these bytes. */
+#define BINANCE_REQUEST_JCS                                                                        \
+    "{\"body\":\"" BINANCE_BODY                                                                    \
+    "\",\"method\":\"POST\",\"path\":\"/api/v3/order\",\"query\":\"\","                            \
+    "\"recv_window\":5000,\"timestamp\":" TS "}"
+#define OH_CLIENT_NONCE "bench-nonce-0000000000000001"
+#define OH_CLIENT_MSG_MAX                                                                          \
+    (SIGIL_REQUEST_SIG_PREFIX_LEN + 4 + SIGIL_KEY_ID_HEX + 32 + 8 + 4 + SIGIL_CLIENT_NONCE_MAX)
+
+typedef enum {
+    OH_POLICY_PARSE,
+    OH_POLICY_PARSE_HL,
+    OH_POLICY_BINANCE,
+    OH_POLICY_HL,
+    OH_LIMITS_ADMIT,
+    OH_CLIENT,
+    OH_RECEIPT,
+    OH_AUDIT,
+    OH_REF_VERIFY,
+    OH_COUNT_,
+} oh_kind;
+
+/* Which rows each request pays for (the two policy rows are alternatives). */
+enum { OH_IN_BINANCE = 1, OH_IN_HL = 2, OH_IN_BOTH = 3 };
+
+static const struct {
+    const char *id; /* for SIGIL_BENCH_ONLY */
+    const char *label;
+    unsigned in_sum;
+} OH_ROWS[OH_COUNT_] = {
+    [OH_POLICY_PARSE] = {"policy-parse",
+                         "policy: parse + canonical hash, binance policy (the enclave re-reads "
+                         "it from the blob per request)",
+                         OH_IN_BINANCE},
+    [OH_POLICY_PARSE_HL] = {"policy-parse-hyperliquid",
+                            "policy: parse + canonical hash, hyperliquid policy", OH_IN_HL},
+    [OH_POLICY_BINANCE] = {"policy-binance",
+                           "policy: classify+inspect+evaluate+time (binance order, policy with "
+                           "http, symbols, destinations, limits)",
+                           OH_IN_BINANCE},
+    [OH_POLICY_HL] = {"policy-hyperliquid",
+                      "policy: the same for a hyperliquid order (symbols, vaults, user actions, "
+                      "agents, limits)",
+                      OH_IN_HL},
+    [OH_LIMITS_ADMIT] = {"limits", "limits admit (rates + daily notional, one key)", OH_IN_BOTH},
+    [OH_CLIENT] = {"client-sig",
+                   "client signature check (JCS request hash + message + Ed25519 verify)",
+                   OH_IN_BOTH},
+    [OH_RECEIPT] = {"receipt", "receipt (canonical + chain hash + Ed25519 sign + wire)",
+                    OH_IN_BOTH},
+    [OH_AUDIT] = {"audit-hash", "audit row (record check + chain hash, with the receipt)",
+                  OH_IN_BOTH},
+    [OH_REF_VERIFY] = {"ref-ed25519-verify", "reference: raw Ed25519 verify (libsodium), 156 B", 0},
+};
+
+typedef struct {
+    sigil_policy policy; /* the binance one; evaluation and limits use it */
+    sigil_policy hl_policy;
+    sigil_policy scratch; /* the parse row's output */
+    sigil_request_info info;
+    sigil_policy_cost cost;
+    const char *venue, *request;
+    size_t request_len;
+    const sigil_policy *evaluated;
+    sigil_limits *limits;
+    uint64_t admitted;
+    /* client signature */
+    uint8_t client_pk[32], client_sig[64];
+    uint64_t client_ts;
+    /* receipt */
+    sigil_receipt receipt;
+    uint8_t receipt_pk[32], receipt_sk[64];
+    uint8_t canon_mem[SIGIL_RECEIPT_MAX_BYTES];
+    uint8_t msg_mem[SIGIL_RECEIPT_SIG_PREFIX_LEN + SIGIL_RECEIPT_MAX_BYTES];
+    uint8_t wire_mem[SIGIL_RECEIPT_MAX_BYTES + 160];
+    sigil_buf canon, wire;
+    /* audit */
+    sigil_audit_record audit;
+    char audit_receipt[SIGIL_RECEIPT_MAX_BYTES + 160]; /* a copy of one wire receipt */
+    uint8_t audit_prev[32], audit_hash[32];
+    uint64_t audit_seq;
+    /* reference */
+    uint8_t ref_pk[32], ref_sig[64];
+} oh_state;
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int oh_policy_parse(void *arg)
+{
+    oh_state *s = arg;
+    return sigil_policy_parse(&s->scratch, OH_BINANCE_POLICY, sizeof(OH_BINANCE_POLICY) - 1);
+}
+
+static int oh_policy_parse_hl(void *arg)
+{
+    oh_state *s = arg;
+    return sigil_policy_parse(&s->scratch, OH_HL_POLICY, sizeof(OH_HL_POLICY) - 1);
+}
+
+/* decide() in src/enclave/sign.c without the client check and the limits:
+ * classification, inspection, every rule, the request's time. */
+static int oh_policy_eval(void *arg)
+{
+    oh_state *s = arg;
+    sigil_action act;
+    uint64_t t;
+    GUARD(sigil_request_action(&act, s->venue, s->request, s->request_len));
+    GUARD(sigil_request_inspect(&s->info, s->venue, act, s->request, s->request_len));
+    sigil_policy_input in = {.venue = s->venue,
+                             .network = SIGIL_NET_MAINNET,
+                             .action = act,
+                             .info = &s->info,
+                             .now_ms = wall_ms()};
+    GUARD(sigil_policy_evaluate(s->evaluated, &in, &s->cost));
+    return sigil_request_time_ms(&t, s->venue, s->request, s->request_len);
+}
+
+/* The clock runs one extra millisecond per call so that the buckets refill
+ * faster than any run drains them (10^6 per minute is the policy maximum). */
+static int oh_limits(void *arg)
+{
+    oh_state *s = arg;
+    return sigil_limits_admit(s->limits, OH_TENANT, OH_KEY_ID, &s->policy, &s->cost,
+                              wall_ms() + s->admitted++);
+}
+
+/* check_client() in src/enclave/sign.c, without the replay cache. */
+static int oh_client(void *arg)
+{
+    oh_state *s = arg;
+    uint8_t h[32], mem[OH_CLIENT_MSG_MAX];
+    sigil_buf msg;
+    GUARD(sigil_request_hash(h, BINANCE_REQUEST, sizeof(BINANCE_REQUEST) - 1));
+    sigil_buf_init(&msg, mem, sizeof(mem));
+    GUARD(sigil_client_message(&msg, OH_KEY_ID, h, s->client_ts, OH_CLIENT_NONCE,
+                               sizeof(OH_CLIENT_NONCE) - 1));
+    return crypto_sign_verify_detached(s->client_sig, msg.data, msg.len, s->client_pk) == 0 ? 0
+                                                                                            : -1;
+}
+
+/* enclave_receipt() in src/enclave/receipts.c: number and chain, sign, wire. */
+static int oh_receipt(void *arg)
+{
+    oh_state *s = arg;
+    sigil_buf msg;
+    uint8_t sig[crypto_sign_BYTES];
+    s->receipt.seq++;
+    s->receipt.time_ms = wall_ms();
+    s->canon.len = 0;
+    GUARD(sigil_receipt_canonical(&s->canon, &s->receipt));
+    sigil_sha256(s->receipt.prev, s->canon.data, s->canon.len);
+    sigil_buf_init(&msg, s->msg_mem, sizeof(s->msg_mem));
+    GUARD(sigil_receipt_message(&msg, s->canon.data, s->canon.len));
+    if (crypto_sign_detached(sig, NULL, msg.data, msg.len, s->receipt_sk) != 0)
+        return -1;
+    s->wire.len = 0;
+    return sigil_receipt_wire(&s->wire, s->canon.data, s->canon.len, sig);
+}
+
+/* What the SQLite store does per row before the INSERT. */
+static int oh_audit(void *arg)
+{
+    oh_state *s = arg;
+    GUARD(sigil_audit_record_check(&s->audit));
+    GUARD(sigil_audit_hash(s->audit_hash, s->audit_prev, ++s->audit_seq, &s->audit));
+    memcpy(s->audit_prev, s->audit_hash, 32);
+    return 0;
+}
+
+static int oh_ref_verify(void *arg)
+{
+    oh_state *s = arg;
+    return crypto_sign_verify_detached(s->ref_sig, (const uint8_t *)REF_MSG, sizeof(REF_MSG) - 1,
+                                       s->ref_pk) == 0
+               ? 0
+               : -1;
+}
+
+static const bench_op OH_OPS[OH_COUNT_] = {
+    [OH_POLICY_PARSE] = oh_policy_parse,
+    [OH_POLICY_PARSE_HL] = oh_policy_parse_hl,
+    [OH_POLICY_BINANCE] = oh_policy_eval,
+    [OH_POLICY_HL] = oh_policy_eval,
+    [OH_LIMITS_ADMIT] = oh_limits,
+    [OH_CLIENT] = oh_client,
+    [OH_RECEIPT] = oh_receipt,
+    [OH_AUDIT] = oh_audit,
+    [OH_REF_VERIFY] = oh_ref_verify,
+};
+
+typedef struct {
+    bool ran, failed;
+    bench_stats st;
+    char error[320];
+} oh_result;
+
+static void oh_fail(oh_result *res, const char *what)
+{
+    res->failed = true;
+    snprintf(res->error, sizeof(res->error), "%s: %s: %s", what, sigil_err_code(sigil_errno()),
+             sigil_errmsg());
+}
+
+/* The evaluation must allow, and price the order as the policy caps it. */
+static int oh_check_eval(oh_state *s, oh_result *res, const char *venue, const char *request,
+                         const sigil_policy *p, const char *want_notional)
+{
+    sigil_dec want;
+    s->venue = venue;
+    s->request = request;
+    s->request_len = strlen(request);
+    s->evaluated = p;
+    if (oh_policy_eval(s) != 0) {
+        oh_fail(res, "evaluation (must allow)");
+        return -1;
+    }
+    if (sigil_dec_parse(&want, want_notional, strlen(want_notional), "notional") != 0 ||
+        s->cost.orders != 1 || !s->cost.has_notional || sigil_dec_cmp(&s->cost.notional, &want)) {
+        res->failed = true;
+        snprintf(res->error, sizeof(res->error), "evaluation: cost is not 1 order of %s",
+                 want_notional);
+        return -1;
+    }
+    return 0;
+}
+
+/* A client signature made with libsodium over the message docs/POLICY.md
+ * describes (hand-written JCS form, hand-built message) must verify through
+ * Sigil's path, and a changed one must not. */
+static int oh_check_client(oh_state *s, oh_result *res)
+{
+    uint8_t seed[32], sk[64], h[32], msg[OH_CLIENT_MSG_MAX];
+    size_t n = 0, klen = sizeof(OH_KEY_ID) - 1, nlen = sizeof(OH_CLIENT_NONCE) - 1;
+    memset(seed, 0x42, sizeof(seed));
+    crypto_sign_seed_keypair(s->client_pk, sk, seed);
+    s->client_ts = 1700000000123u;
+    crypto_hash_sha256(h, (const uint8_t *)BINANCE_REQUEST_JCS, sizeof(BINANCE_REQUEST_JCS) - 1);
+    memcpy(msg, SIGIL_REQUEST_SIG_PREFIX, SIGIL_REQUEST_SIG_PREFIX_LEN);
+    n = SIGIL_REQUEST_SIG_PREFIX_LEN;
+    for (int i = 3; i >= 0; i--)
+        msg[n++] = (uint8_t)(klen >> (8 * i));
+    memcpy(msg + n, OH_KEY_ID, klen);
+    n += klen;
+    memcpy(msg + n, h, 32);
+    n += 32;
+    for (int i = 7; i >= 0; i--)
+        msg[n++] = (uint8_t)(s->client_ts >> (8 * i));
+    for (int i = 3; i >= 0; i--)
+        msg[n++] = (uint8_t)(nlen >> (8 * i));
+    memcpy(msg + n, OH_CLIENT_NONCE, nlen);
+    n += nlen;
+    crypto_sign_detached(s->client_sig, NULL, msg, n, sk);
+    sodium_memzero(sk, sizeof(sk));
+    if (oh_client(s) != 0) {
+        oh_fail(res, "client signature (must verify)");
+        return -1;
+    }
+    s->client_sig[0] ^= 1;
+    bool forged = oh_client(s) == 0;
+    s->client_sig[0] ^= 1;
+    if (forged) {
+        res->failed = true;
+        snprintf(res->error, sizeof(res->error), "client signature: a changed one verifies");
+        return -1;
+    }
+    return 0;
+}
+
+static int oh_receipt_init(oh_state *s)
+{
+    uint8_t seed[32];
+    sigil_receipt *r = &s->receipt;
+    memset(seed, 0x24, sizeof(seed));
+    crypto_sign_seed_keypair(s->receipt_pk, s->receipt_sk, seed);
+    memset(r, 0, sizeof(*r));
+    randombytes_buf(r->boot_id, sizeof(r->boot_id));
+    randombytes_buf(r->measurement, sizeof(r->measurement));
+    snprintf(r->mode, sizeof(r->mode), "dev");
+    snprintf(r->tenant, sizeof(r->tenant), OH_TENANT);
+    snprintf(r->key_id, sizeof(r->key_id), OH_KEY_ID);
+    snprintf(r->venue, sizeof(r->venue), "binance");
+    snprintf(r->network, sizeof(r->network), "mainnet");
+    snprintf(r->action, sizeof(r->action), "order");
+    GUARD(sigil_request_hash(r->request_hash, BINANCE_REQUEST, sizeof(BINANCE_REQUEST) - 1));
+    memcpy(r->policy_hash, s->policy.hash, 32);
+    r->allow = true;
+    sigil_sha256(r->output_hash, "the signed request", 18);
+    sigil_buf_init(&s->canon, s->canon_mem, sizeof(s->canon_mem));
+    sigil_buf_init(&s->wire, s->wire_mem, sizeof(s->wire_mem));
+    return 0;
+}
+
+/* The wire receipt verifies with sigil_receipt_verify, and with libsodium
+ * alone over the prefix and the wire text without its signature member. */
+static int oh_check_receipt(oh_state *s, oh_result *res)
+{
+    static const char member[] = ",\"signature\":\"";
+    static uint8_t m[SIGIL_RECEIPT_SIG_PREFIX_LEN + SIGIL_RECEIPT_MAX_BYTES];
+    sigil_receipt back;
+    uint8_t h[32], sig[64];
+    if (oh_receipt(s) != 0 || sigil_buf_cstr(&s->wire) != 0) {
+        oh_fail(res, "receipt");
+        return -1;
+    }
+    const char *w = (const char *)s->wire.data, *at = strstr(w, member);
+    size_t n = at != NULL ? (size_t)(at - w) : 0;
+    bool ok = at != NULL && n + 1 <= SIGIL_RECEIPT_MAX_BYTES &&
+              sigil_hex_decode_exact(sig, 64, at + sizeof(member) - 1, 128, false, "sig") == 0;
+    if (ok) {
+        memcpy(m, SIGIL_RECEIPT_SIG_PREFIX, SIGIL_RECEIPT_SIG_PREFIX_LEN);
+        memcpy(m + SIGIL_RECEIPT_SIG_PREFIX_LEN, w, n);
+        m[SIGIL_RECEIPT_SIG_PREFIX_LEN + n] = '}';
+        ok = crypto_sign_verify_detached(sig, m, SIGIL_RECEIPT_SIG_PREFIX_LEN + n + 1,
+                                         s->receipt_pk) == 0;
+    }
+    if (!ok || sigil_receipt_verify(&back, h, w, s->wire.len, s->receipt_pk) != 0 ||
+        back.seq != 1 || !back.allow) {
+        res->failed = true;
+        snprintf(res->error, sizeof(res->error), "receipt does not verify: %.200s", w);
+        return -1;
+    }
+    return 0;
+}
+
+/* F(x) of docs/API.md "The hash chain". */
+static void oh_field(crypto_hash_sha256_state *h, const void *p, size_t n)
+{
+    uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    crypto_hash_sha256_update(h, len, 4);
+    crypto_hash_sha256_update(h, p, n);
+}
+
+static void oh_field_u64(crypto_hash_sha256_state *h, uint64_t v)
+{
+    uint8_t be[8];
+    for (int i = 0; i < 8; i++)
+        be[i] = (uint8_t)(v >> (56 - 8 * i));
+    oh_field(h, be, 8);
+}
+
+/* The row hash of seq 1 recomputed from docs/API.md with libsodium. */
+static int oh_check_audit(oh_state *s, oh_result *res)
+{
+    sigil_audit_record *a = &s->audit;
+    crypto_hash_sha256_state h;
+    uint8_t want[32], zero[32] = {0};
+    if (s->wire.len == 0 && oh_receipt(s) != 0) {
+        oh_fail(res, "receipt (for the audit row)");
+        return -1;
+    }
+    memcpy(s->audit_receipt, s->wire.data, s->wire.len);
+    *a = (sigil_audit_record){.time_ms = (int64_t)wall_ms(),
+                              .tenant = OH_TENANT,
+                              .key_id = OH_KEY_ID,
+                              .op = "sign",
+                              .action = "order",
+                              .decision = "allow",
+                              .http_status = 200,
+                              .request_hash = s->receipt.request_hash,
+                              .output_hash = s->receipt.output_hash,
+                              .receipt = s->audit_receipt,
+                              .receipt_len = s->wire.len};
+    crypto_hash_sha256_init(&h);
+    crypto_hash_sha256_update(&h, (const uint8_t *)SIGIL_AUDIT_HASH_TAG,
+                              sizeof(SIGIL_AUDIT_HASH_TAG));
+    crypto_hash_sha256_update(&h, zero, 32);
+    oh_field_u64(&h, 1);
+    oh_field_u64(&h, (uint64_t)a->time_ms);
+    oh_field(&h, OH_TENANT, strlen(OH_TENANT));
+    oh_field(&h, OH_KEY_ID, strlen(OH_KEY_ID));
+    oh_field(&h, "sign", 4);
+    oh_field(&h, "order", 5);
+    oh_field(&h, "allow", 5);
+    oh_field_u64(&h, 200);
+    oh_field(&h, "", 0);
+    oh_field(&h, a->request_hash, 32);
+    oh_field(&h, a->output_hash, 32);
+    oh_field(&h, a->receipt, a->receipt_len);
+    crypto_hash_sha256_final(&h, want);
+    if (oh_audit(s) != 0) {
+        oh_fail(res, "audit row");
+        return -1;
+    }
+    if (memcmp(want, s->audit_hash, 32) != 0) {
+        res->failed = true;
+        snprintf(res->error, sizeof(res->error), "audit row hash differs from docs/API.md's");
+        return -1;
+    }
+    return 0;
+}
+
+/* Parses both policies, makes the keys and the limits table. */
+static int oh_setup(oh_state *s)
+{
+    uint8_t seed[32], sk[64];
+    memset(s, 0, sizeof(*s));
+    GUARD(sigil_policy_parse(&s->policy, OH_BINANCE_POLICY, sizeof(OH_BINANCE_POLICY) - 1));
+    GUARD(sigil_policy_parse(&s->hl_policy, OH_HL_POLICY, sizeof(OH_HL_POLICY) - 1));
+    GUARD(sigil_limits_new(&s->limits));
+    GUARD(oh_receipt_init(s));
+    memset(seed, 0x33, sizeof(seed));
+    crypto_sign_seed_keypair(s->ref_pk, sk, seed);
+    crypto_sign_detached(s->ref_sig, NULL, (const uint8_t *)REF_MSG, sizeof(REF_MSG) - 1, sk);
+    sodium_memzero(sk, sizeof(sk));
+    return 0;
+}
+
+/* The check a row must pass before it is timed. */
+static int oh_check(oh_state *s, oh_result *res, oh_kind k)
+{
+    switch (k) {
+    case OH_POLICY_PARSE:
+        if (oh_policy_parse(s) != 0 || memcmp(s->scratch.hash, s->policy.hash, 32) != 0) {
+            oh_fail(res, "policy parse");
+            return -1;
+        }
+        return 0;
+    case OH_POLICY_PARSE_HL:
+        if (oh_policy_parse_hl(s) != 0 || memcmp(s->scratch.hash, s->hl_policy.hash, 32) != 0) {
+            oh_fail(res, "policy parse");
+            return -1;
+        }
+        return 0;
+    case OH_POLICY_BINANCE:
+        return oh_check_eval(s, res, "binance", BINANCE_REQUEST, &s->policy, "50");
+    case OH_POLICY_HL:
+        return oh_check_eval(s, res, "hyperliquid", sample_by_id("hyperliquid-order")->request,
+                             &s->hl_policy, "50");
+    case OH_LIMITS_ADMIT:
+        GUARD(oh_check_eval(s, res, "binance", BINANCE_REQUEST, &s->policy, "50"));
+        if (oh_limits(s) != 0) {
+            oh_fail(res, "limits admit (must admit)");
+            return -1;
+        }
+        return 0;
+    case OH_CLIENT:
+        return oh_check_client(s, res);
+    case OH_RECEIPT:
+        return oh_check_receipt(s, res);
+    case OH_AUDIT:
+        return oh_check_audit(s, res);
+    case OH_REF_VERIFY:
+        if (oh_ref_verify(s) != 0) {
+            oh_fail(res, "reference verify");
+            return -1;
+        }
+        return 0;
+    default:
+        res->failed = true;
+        snprintf(res->error, sizeof(res->error), "unknown row");
+        return -1;
+    }
+}
+
+static void oh_run(oh_result *res, oh_state *s, const bench_opts *opt)
+{
+    if (oh_setup(s) != 0) {
+        for (int k = 0; k < OH_COUNT_; k++) {
+            res[k].ran = selected(OH_ROWS[k].id);
+            oh_fail(&res[k], "setup (policies, limits)");
+        }
+        return;
+    }
+    for (int k = 0; k < OH_COUNT_; k++) {
+        if (!selected(OH_ROWS[k].id))
+            continue;
+        res[k].ran = true;
+        progress(OH_ROWS[k].id);
+        if (oh_check(s, &res[k], (oh_kind)k) == 0 && measure(&res[k].st, OH_OPS[k], s, opt) != 0)
+            oh_fail(&res[k], "during the run");
+    }
+    sigil_limits_free(s->limits);
+}
+
+/* The sum of the rows a request of one kind pays for, beside its signing row. */
+static void oh_print_sum(const oh_result *res, unsigned which, const char *what,
+                         const venue_result *sign_row, const char *sign_what)
+{
+    double sum = 0;
+    char parts[256] = "";
+    size_t len = 0;
+    for (int k = 0; k < OH_COUNT_; k++) {
+        if (!(OH_ROWS[k].in_sum & which))
+            continue;
+        if (!res[k].ran || res[k].failed) {
+            printf("sum     : %s: not measured (%s %s)\n", what, OH_ROWS[k].id,
+                   res[k].ran ? "failed" : "not selected");
+            return;
+        }
+        sum += res[k].st.median_ns;
+        int w =
+            snprintf(parts + len, sizeof(parts) - len, "%s%s", len > 0 ? " + " : "", OH_ROWS[k].id);
+        len = w > 0 && (size_t)w < sizeof(parts) - len ? len + (size_t)w : len;
+    }
+    if (sign_row == NULL || !sign_row->ran || sign_row->failed) {
+        printf("sum     : %s (%s): %.3f us; the %s row was not measured\n", what, parts,
+               sum / 1000.0, sign_what);
+        return;
+    }
+    printf("sum     : %s (%s): %.3f us = %.2f x the %s row (%.3f us); policy, client signature, "
+           "receipt and audit make %.0f%% of the %.3f us of both\n",
+           what, parts, sum / 1000.0, sum / sign_row->st.median_ns, sign_what,
+           sign_row->st.median_ns / 1000.0, 100.0 * sum / (sum + sign_row->st.median_ns),
+           (sum + sign_row->st.median_ns) / 1000.0);
+}
+
+#define OH_FMT "%-106s %7s %9s %9s %10s\n"
+static void oh_print(const oh_result *res, const venue_result *vr)
+{
+    const bench_sample *hmac = sample_by_id("binance-hmac"),
+                       *hl = sample_by_id("hyperliquid-order");
+    const venue_result *hmac_row = hmac != NULL ? &vr[hmac - SAMPLES] : NULL;
+    const venue_result *hl_row = hl != NULL ? &vr[hl - SAMPLES] : NULL;
+    bool have_hmac = hmac_row != NULL && hmac_row->ran && !hmac_row->failed;
+    bool any = false;
+    for (int k = 0; k < OH_COUNT_; k++)
+        any = any || res[k].ran;
+    if (!any)
+        return;
+    printf("\nper-request overheads: what POST /v1/sign adds around sigil_sign, step by step "
+           "(same method; each row checked once before timing)\n");
+    printf(OH_FMT, "row (times: us per call)", "n", "median", "p99", "x HMAC row");
+    print_rule();
+    for (int k = 0; k < OH_COUNT_; k++) {
+        char n[24], m[32], p[32], x[24] = "";
+        if (!res[k].ran)
+            continue;
+        if (res[k].failed) {
+            printf("%-106s FAILED: %s\n", OH_ROWS[k].label, res[k].error);
+            continue;
+        }
+        snprintf(n, sizeof(n), "%zu", res[k].st.n);
+        us(m, sizeof(m), res[k].st.median_ns);
+        us(p, sizeof(p), res[k].st.p99_ns);
+        if (have_hmac)
+            snprintf(x, sizeof(x), "%.2f", res[k].st.median_ns / hmac_row->st.median_ns);
+        printf(OH_FMT, OH_ROWS[k].label, n, m, p, x);
+    }
+    print_rule();
+    oh_print_sum(res, OH_IN_BINANCE, "binance HMAC order", hmac_row, "binance HMAC signing");
+    oh_print_sum(res, OH_IN_HL, "hyperliquid order", hl_row, "hyperliquid order signing");
+    printf("not here: the replay cache (a mutex and a hash probe in the enclave), opening the "
+           "blob, the gateway<->enclave frames, the gateway's JSON work and the SQLite insert: "
+           "make bench-e2e measures them through a live stack\n");
+}
+
 /* ---- main ---- */
 
 static size_t env_size(const char *name, size_t dflt)
@@ -846,11 +1456,29 @@ static void run_refs(bench_stats *st, const bench_opts *opt)
 
 /* SIGIL_BENCH_PROFILE=<id>: only sigil_sign for that row, SIGIL_BENCH_ITERS
  * times, untimed, no table: a clean process for perf or callgrind. */
+/* SIGIL_BENCH_PROFILE=<overhead row id>: that row's step, checked, then
+ * iters times untimed. */
+static int profile_overhead(int k, size_t iters)
+{
+    static oh_state s;
+    oh_result res = {0};
+    int rc = oh_setup(&s) == 0 && oh_check(&s, &res, (oh_kind)k) == 0 ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < iters; i++)
+        rc = OH_OPS[k](&s);
+    if (rc != 0)
+        fprintf(stderr, "sigil-bench: %s: %s\n", OH_ROWS[k].id,
+                res.failed ? res.error : sigil_errmsg());
+    return rc == 0 ? 0 : 1;
+}
+
 static int profile_one(const char *id, size_t iters)
 {
     static uint8_t out_mem[OUT_CAP];
     const bench_sample *s = sample_by_id(id);
     const sigil_venue *v = s != NULL ? venue_in_table(s->venue) : NULL;
+    for (int k = 0; s == NULL && k < OH_COUNT_; k++)
+        if (strcmp(OH_ROWS[k].id, id) == 0)
+            return profile_overhead(k, iters);
     if (v == NULL) {
         fprintf(stderr, "sigil-bench: SIGIL_BENCH_PROFILE=%s: no such row\n", id);
         return 1;
@@ -907,6 +1535,9 @@ int main(void)
         if (v != NULL && selected(SAMPLES[i].id))
             run_sample(&vr[i], &SAMPLES[i], v, &opt);
     }
+    static oh_state ohs;
+    oh_result oh[OH_COUNT_] = {0};
+    oh_run(oh, &ohs, &opt);
     ccxt_run run = {0};
     progress("ccxt (node)");
     ccxt_measure(&run, cx, &opt, &all_cpus);
@@ -925,6 +1556,9 @@ int main(void)
         print_venue_row(&SAMPLES[i], &vr[i], &cx[i], &run);
     }
     print_notes(&run, cx, vr, refs, &opt);
+    oh_print(oh, vr);
+    for (int k = 0; k < OH_COUNT_; k++)
+        failed += oh[k].ran && oh[k].failed;
     printf("result  : %d row(s) failed, %d target(s) missed\n", failed, missed);
     for (size_t i = 0; i < SIGIL_ARRAY_LEN(SAMPLES); i++)
         free(vr[i].output);
