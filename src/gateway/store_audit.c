@@ -13,8 +13,9 @@
 /* Bytes of the hashed encoding at most: tag, prev, 12 length prefixes,
  * 2 integers, the texts at their limits, 2 hashes and the receipt. */
 #define AUDIT_ENCODING_MAX                                                                         \
-    (sizeof(SIGIL_AUDIT_HASH_TAG) + 32 + 12 * 4 + 3 * 8 + SIGIL_TENANT_MAX + SIGIL_KEY_ID_MAX +    \
-     16 + SIGIL_ACTION_MAX + 16 + SIGIL_AUDIT_ERROR_CODE_MAX + 2 * 32 + SIGIL_AUDIT_RECEIPT_MAX)
+    (sizeof(SIGIL_AUDIT_HASH_TAG) + 32 + (size_t)12 * 4 + (size_t)3 * 8 + SIGIL_TENANT_MAX +       \
+     SIGIL_KEY_ID_MAX + 16 + SIGIL_ACTION_MAX + 16 + SIGIL_AUDIT_ERROR_CODE_MAX + (size_t)2 * 32 + \
+     SIGIL_AUDIT_RECEIPT_MAX)
 
 static const char *const OPS[] = {"sign", "import", "policy_update"};
 static const char *const DECISIONS[] = {"allow", "deny", "error"};

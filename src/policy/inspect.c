@@ -24,7 +24,7 @@ static _Thread_local sigil_json tl_body;
 /* The rest of the arena as a buffer; arena_commit keeps what was written. */
 static void arena_buf(sigil_buf *b)
 {
-    sigil_buf_init(b, tl_arena + tl_arena_len, ARENA_BYTES - tl_arena_len);
+    sigil_buf_init(b, tl_arena + tl_arena_len, (size_t)ARENA_BYTES - tl_arena_len);
 }
 
 static const char *arena_commit(const sigil_buf *b)
@@ -119,7 +119,9 @@ int insp_cex_load(insp_ctx *c, insp_body_kind body)
 
 static char fold(char ch)
 {
-    return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+    if (ch >= 'A' && ch <= 'Z')
+        return (char)(ch - 'A' + 'a');
+    return ch;
 }
 
 /* '*' is one non-empty segment; a final "**" segment is anything below (or

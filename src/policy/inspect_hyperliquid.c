@@ -262,7 +262,9 @@ static int read_vault(insp_ctx *c)
     ENSURE(v.len == sizeof(o->vault) - 1, SIGIL_E_BAD_FIELD,
            "request.vault_address: expected 0x and 40 hex digits");
     for (size_t i = 0; i < v.len; i++) {
-        char ch = v.p[i] >= 'A' && v.p[i] <= 'F' ? (char)(v.p[i] - 'A' + 'a') : v.p[i];
+        char ch = v.p[i];
+        if (ch >= 'A' && ch <= 'F')
+            ch = (char)(ch - 'A' + 'a');
         bool ok = i == 0 ? ch == '0' : i == 1 ? ch == 'x' : is_hex(ch);
         ENSURE(ok, SIGIL_E_BAD_FIELD, "request.vault_address: expected 0x and 40 hex digits");
         o->vault[i] = ch;
