@@ -1,7 +1,7 @@
 /*
  * Shared CLI helpers (untrusted host code that may hold a user's secrets):
- * error reporting, bounded input from stdin and files, compact JSON copies
- * and one-line output.
+ * error reporting, bounded input from stdin and files, the pinned
+ * attestation root, compact JSON copies and one-line output.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "sigil/attest.h"
 #include "sigil/codec.h"
 
 int cli_report_error(void)
@@ -69,7 +70,8 @@ int cli_read_stdin(char *buf, size_t cap, size_t *len)
     return read_fd(STDIN_FILENO, buf, cap, len, "request (stdin)");
 }
 
-int cli_read_secret_file_as(sigil_secret *out, const char *path, size_t max, const char *opt)
+/* Opens a regular file for reading; returns the descriptor, or -1. */
+static int open_regular(const char *path, const char *opt)
 {
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -78,6 +80,14 @@ int cli_read_secret_file_as(sigil_secret *out, const char *path, size_t max, con
         close(fd);
         BAIL(SIGIL_E_IO, "%s: not a regular file", opt);
     }
+    return fd;
+}
+
+int cli_read_secret_file_as(sigil_secret *out, const char *path, size_t max, const char *opt)
+{
+    int fd = open_regular(path, opt);
+    if (fd < 0)
+        return -1;
     if (sigil_secret_alloc(out, max) != 0) {
         close(fd);
         return -1;
@@ -96,16 +106,34 @@ int cli_read_secret_file(sigil_secret *out, const char *path, size_t max)
 
 int cli_read_public_file(char *buf, size_t cap, size_t *len, const char *path, const char *opt)
 {
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ENSURE(fd >= 0, SIGIL_E_IO, "%s: cannot open the file: %s", opt, strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        BAIL(SIGIL_E_IO, "%s: not a regular file", opt);
-    }
+    int fd = open_regular(path, opt);
+    if (fd < 0)
+        return -1;
     int rc = read_fd(fd, buf, cap, len, opt);
     close(fd);
     return rc;
+}
+
+int cli_root_check(const char *root, const char *dev_root, const char *cmd)
+{
+    ENSURE((root != NULL) != (dev_root != NULL), SIGIL_E_USAGE,
+           "%s: exactly one of --root aws and --trust-dev-root is required", cmd);
+    ENSURE(root == NULL || strcmp(root, "aws") == 0, SIGIL_E_USAGE,
+           "--root: only \"aws\" is built in (use --trust-dev-root PEM for a dev root)");
+    return 0;
+}
+
+int cli_root_load(const uint8_t **der, size_t *len, uint8_t **owned, const char *dev_root)
+{
+    *owned = NULL;
+    if (dev_root != NULL) {
+        GUARD(sigil_attest_load_root_pem(owned, len, dev_root));
+        *der = *owned;
+        return 0;
+    }
+    *der = sigil_attest_aws_root(len);
+    ENSURE(*der != NULL, SIGIL_E_INTERNAL, "the built-in AWS root is corrupted");
+    return 0;
 }
 
 int cli_copy_json_object(sigil_jw *w, const char *text, size_t len, const char *what)

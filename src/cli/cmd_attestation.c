@@ -80,10 +80,7 @@ static int parse_verify_args(verify_args *a, int argc, char **argv)
     }
     ENSURE(optind == argc, SIGIL_E_USAGE, "attestation verify: unexpected argument");
     ENSURE(a->document != NULL, SIGIL_E_USAGE, "attestation verify: --document is required");
-    ENSURE((a->root != NULL) != (a->dev_root != NULL), SIGIL_E_USAGE,
-           "attestation verify: exactly one of --root aws and --trust-dev-root is required");
-    ENSURE(a->root == NULL || strcmp(a->root, "aws") == 0, SIGIL_E_USAGE,
-           "--root: only \"aws\" is built in (use --trust-dev-root PEM for a dev root)");
+    GUARD(cli_root_check(a->root, a->dev_root, "attestation verify"));
     ENSURE(a->measurement != NULL, SIGIL_E_USAGE,
            "attestation verify: --measurement is required (the PCR0 you expect)");
     return 0;
@@ -184,19 +181,13 @@ static int verify(sigil_buf *out, const verify_args *a)
 {
     static uint8_t doc[DOC_FILE_MAX];
     size_t doc_len;
-    uint8_t *dev_root = NULL;
+    uint8_t *dev_root;
     sigil_attest_doc d;
     sigil_attest_policy pol = {.allow_debug = a->allow_debug, .verify_time = (int64_t)time(NULL)};
     if (a->at != NULL)
         GUARD(parse_unix_seconds(&pol.verify_time, a->at));
     GUARD(read_document(doc, sizeof(doc), &doc_len, a->document));
-    if (a->dev_root != NULL) {
-        GUARD(sigil_attest_load_root_pem(&dev_root, &pol.root_der_len, a->dev_root));
-        pol.root_der = dev_root;
-    } else {
-        pol.root_der = sigil_attest_aws_root(&pol.root_der_len);
-        ENSURE(pol.root_der != NULL, SIGIL_E_INTERNAL, "the built-in AWS root is corrupted");
-    }
+    GUARD(cli_root_load(&pol.root_der, &pol.root_der_len, &dev_root, a->dev_root));
     int rc = sigil_attest_verify(&d, &pol, doc, doc_len);
     free(dev_root);
     GUARD(rc);

@@ -61,8 +61,9 @@ typedef struct {
 typedef struct {
     audit_args a;
     sigil_store *store;
-    uint8_t *root_der;
+    const uint8_t *root_der; /* NULL: no root given */
     size_t root_len;
+    uint8_t *root_owned; /* a dev root's DER (the AWS root is built in) */
     /* the row walk */
     uint64_t rows, last_seq;
     uint8_t last_hash[32];
@@ -97,6 +98,7 @@ __attribute__((format(printf, 4, 5))) static void report(verifier *v, uint64_t s
     p->seq = seq;
     (void)snprintf(p->kind, sizeof(p->kind), "%s", kind);
     va_start(ap, fmt);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): ap is started just above
     (void)vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
     va_end(ap);
 }
@@ -159,10 +161,11 @@ static int parse_u64_text(uint64_t *out, const char *s, size_t n, const char *wh
 /* --expect BOOT_ID_HEX:SEQ */
 static int parse_expect(verifier *v, const char *s)
 {
+    const size_t hex_len = (size_t)2 * SIGIL_BOOT_ID_LEN;
     const char *colon = strchr(s, ':');
-    ENSURE(colon != NULL && colon - s == 2 * SIGIL_BOOT_ID_LEN, SIGIL_E_USAGE,
+    ENSURE(colon != NULL && (size_t)(colon - s) == hex_len, SIGIL_E_USAGE,
            "--expect: expected BOOT_ID_HEX:SEQ (32 hex digits, a colon, a receipt seq)");
-    GUARD(sigil_hex_decode_exact(v->expect_boot, SIGIL_BOOT_ID_LEN, s, 2 * SIGIL_BOOT_ID_LEN, false,
+    GUARD(sigil_hex_decode_exact(v->expect_boot, SIGIL_BOOT_ID_LEN, s, hex_len, false,
                                  "--expect boot id"));
     GUARD(parse_u64_text(&v->expect_seq, colon + 1, strlen(colon + 1), "--expect seq"));
     v->has_expect = true;
@@ -170,58 +173,24 @@ static int parse_expect(verifier *v, const char *s)
 }
 
 /* ---- the enclave's latest receipt, from the gateway's /readyz ---- */
-typedef struct {
-    char *data;
-    size_t len, cap;
-    bool overflow;
-} http_sink;
-
-static size_t sink_write(char *p, size_t size, size_t n, void *ctx)
-{
-    http_sink *s = ctx;
-    size_t len = size * n;
-    if (len > s->cap - s->len) {
-        s->overflow = true;
-        return 0;
-    }
-    memcpy(s->data + s->len, p, len);
-    s->len += len;
-    return len;
-}
-
-static int http_get(const audit_args *a, const char *url, http_sink *sink)
+static int http_get(const audit_args *a, const char *url, cli_http_sink *sink)
 {
     char auth[256];
-    long status = 0;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    struct curl_slist *hdr = curl_slist_append(NULL, "Accept: application/json");
-    CURL *h = curl_easy_init();
-    CURLcode rc = h != NULL && hdr != NULL ? CURLE_OK : CURLE_OUT_OF_MEMORY;
-    if (rc == CURLE_OK && a->token != NULL) {
+    long status;
+    cli_http_request req = {.url = url, .timeout_s = HTTP_TIMEOUT_S};
+    if (a->token != NULL) {
         (void)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a->token);
-        struct curl_slist *more = curl_slist_append(hdr, auth);
-        rc = more != NULL ? CURLE_OK : CURLE_OUT_OF_MEMORY;
-        hdr = more != NULL ? more : hdr;
+        req.auth = auth;
     }
-    if (rc == CURLE_OK) {
-        (void)curl_easy_setopt(h, CURLOPT_URL, url);
-        (void)curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-        (void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        (void)curl_easy_setopt(h, CURLOPT_TIMEOUT, HTTP_TIMEOUT_S);
-        (void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-        (void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
-        (void)curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
-        (void)curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-        rc = curl_easy_perform(h);
+    if (cli_http_send(&status, sink, &req) != 0) {
+        /* audit verify reports a timeout as unavailable, like any other transport failure */
+        if (sigil_errno() == SIGIL_E_TIMEOUT) {
+            char msg[CURL_ERROR_SIZE + 16];
+            (void)snprintf(msg, sizeof(msg), "%s", sigil_errmsg());
+            (void)sigil_fail(SIGIL_E_UNAVAILABLE, "%s", msg);
+        }
+        return -1;
     }
-    if (rc == CURLE_OK)
-        (void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(h);
-    ENSURE(!sink->overflow, SIGIL_E_TOO_LARGE, "gateway: response larger than %zu bytes",
-           sink->cap);
-    ENSURE(rc == CURLE_OK, SIGIL_E_UNAVAILABLE, "gateway: %s",
-           errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
     ENSURE(status == 200, SIGIL_E_UNAVAILABLE, "gateway: %s answered HTTP %ld", url, status);
     return 0;
 }
@@ -236,7 +205,7 @@ static int fetch_expect(verifier *v)
     uint32_t t;
     bool present = false;
     char url[1100];
-    http_sink sink = {body, 0, sizeof(body), false};
+    cli_http_sink sink = {body, 0, sizeof(body), false};
     ENSURE(strlen(v->a.gateway) < 1024, SIGIL_E_USAGE, "--gateway: URL too long");
     (void)snprintf(url, sizeof(url), "%s/readyz", v->a.gateway);
     ENSURE(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK, SIGIL_E_INTERNAL,
@@ -582,18 +551,12 @@ static int open_store(verifier *v)
     return sigil_store_open_sqlite(&v->store, db);
 }
 
+/* Without a root, boot documents are parsed but not verified. */
 static int load_root(verifier *v)
 {
-    if (v->a.dev_root != NULL)
-        return sigil_attest_load_root_pem(&v->root_der, &v->root_len, v->a.dev_root);
-    if (v->a.root == NULL)
+    if (v->a.root == NULL && v->a.dev_root == NULL)
         return 0;
-    const uint8_t *der = sigil_attest_aws_root(&v->root_len);
-    ENSURE(der != NULL, SIGIL_E_ATTESTATION, "--root aws: the built-in root failed its check");
-    v->root_der = malloc(v->root_len);
-    ENSURE(v->root_der != NULL, SIGIL_E_NO_MEMORY, "out of memory");
-    memcpy(v->root_der, der, v->root_len);
-    return 0;
+    return cli_root_load(&v->root_der, &v->root_len, &v->root_owned, v->a.dev_root);
 }
 
 static int verifier_init(verifier *v, int argc, char **argv)
@@ -617,7 +580,7 @@ static void verifier_free(verifier *v)
 {
     if (v->store != NULL)
         v->store->ops->close(v->store);
-    free(v->root_der);
+    free(v->root_owned);
     free(v->page);
     free(v->doc);
     free(v->problems);

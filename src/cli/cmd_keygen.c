@@ -147,7 +147,8 @@ int cli_key_file_load(uint8_t pk[32], sigil_secret *seed, const char *path, cons
     return 0;
 }
 
-int cli_key_pair_check(const uint8_t pk[32], const sigil_secret *seed, const char *opt)
+/* The public half must be the key of the seed. */
+static int key_pair_check(const uint8_t pk[32], const sigil_secret *seed, const char *opt)
 {
     SIGIL_SECRET(sk);
     uint8_t derived[32];
@@ -158,6 +159,12 @@ int cli_key_pair_check(const uint8_t pk[32], const sigil_secret *seed, const cha
     ENSURE(memcmp(derived, pk, 32) == 0, SIGIL_E_BAD_CREDENTIALS,
            "%s: public_key is not the key of secret_key", opt);
     return 0;
+}
+
+int cli_key_pair_load(uint8_t pk[32], sigil_secret *seed, const char *path, const char *opt)
+{
+    GUARD(cli_key_file_load(pk, seed, path, opt));
+    return key_pair_check(pk, seed, opt);
 }
 
 int cmd_keygen(int argc, char **argv)

@@ -308,8 +308,7 @@ static int sign_update(const sign_args *a)
     static policy_file f;
     SIGIL_SECRET(seed);
     uint8_t owner_pk[32], sig[64];
-    GUARD(cli_key_file_load(owner_pk, &seed, a->owner_key, "--owner-key"));
-    GUARD(cli_key_pair_check(owner_pk, &seed, "--owner-key"));
+    GUARD(cli_key_pair_load(owner_pk, &seed, a->owner_key, "--owner-key"));
     GUARD(load_policy(&f, a->policy, "--policy"));
     ENSURE(f.p.not_after > (uint64_t)time(NULL), SIGIL_E_BAD_FIELD,
            "policy.not_after: already in the past");

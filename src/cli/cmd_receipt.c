@@ -6,7 +6,6 @@
  * receipt's own signature. Client-side code; no secrets (at most a bearer
  * token, sent only to the gateway).
  */
-#include <curl/curl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,7 +23,6 @@
 #define ARCHIVE_TOKENS 32
 #define DOC_MAX ((size_t)16 * 1024)
 #define URL_MAX 2048
-#define TOKEN_MAX 512
 #define HTTP_TIMEOUT_S 30L
 
 static const char USAGE[] =
@@ -41,10 +39,7 @@ static int check_args(const receipt_args *a)
     ENSURE(a->receipt != NULL, SIGIL_E_USAGE, "receipt verify: --receipt is required");
     ENSURE(a->measurement != NULL, SIGIL_E_USAGE,
            "receipt verify: --measurement is required (the PCR0 you expect)");
-    ENSURE((a->root != NULL) != (a->dev_root != NULL), SIGIL_E_USAGE,
-           "receipt verify: exactly one of --root aws and --trust-dev-root is required");
-    ENSURE(a->root == NULL || strcmp(a->root, "aws") == 0, SIGIL_E_USAGE,
-           "--root: only \"aws\" is built in (use --trust-dev-root PEM for a dev root)");
+    GUARD(cli_root_check(a->root, a->dev_root, "receipt verify"));
     ENSURE((a->attestation != NULL) != (a->gateway != NULL), SIGIL_E_USAGE,
            "receipt verify: exactly one of --attestation FILE and --gateway URL is required");
     ENSURE(a->gateway != NULL || (a->token == NULL && a->cacert == NULL), SIGIL_E_USAGE,
@@ -102,120 +97,22 @@ static int find_receipt(sigil_slice *out, const char *text, size_t len)
 
 /* ---- the boot's document: a file, or the gateway's archive ---- */
 
-typedef struct {
-    char *data;
-    size_t len, cap;
-    bool overflow;
-} http_sink;
-
-static size_t sink_write(char *p, size_t size, size_t n, void *user)
-{
-    http_sink *s = user;
-    size_t k = size * n;
-    if (k > s->cap - s->len) {
-        s->overflow = true;
-        return 0; /* aborts the transfer */
-    }
-    memcpy(s->data + s->len, p, k);
-    s->len += k;
-    return k;
-}
-
-/* A gateway error body {"error":{"code","message"}} becomes our error. */
-static int relay_http_error(long status, const http_sink *s)
-{
-    sigil_json_tok toks[ARCHIVE_TOKENS];
-    sigil_json d;
-    uint32_t err, code, msg;
-    char text[256] = "";
-    if (sigil_json_parse(&d, s->data, s->len, toks, ARCHIVE_TOKENS) != 0 ||
-        (err = sigil_json_get(&d, 0, "error")) == 0 ||
-        (code = sigil_json_get(&d, err, "code")) == 0 ||
-        sigil_json_type_of(&d, code) != SIGIL_JSON_STRING)
-        BAIL(SIGIL_E_PROTOCOL, "gateway: HTTP %ld without an error body", status);
-    msg = sigil_json_get(&d, err, "message");
-    if (msg != 0 && sigil_json_type_of(&d, msg) == SIGIL_JSON_STRING) {
-        sigil_slice m = sigil_json_raw(&d, msg);
-        size_t n = 0;
-        for (size_t i = 0; i < m.len && n + 1 < sizeof(text); i++)
-            text[n++] = (char)((m.p[i] >= 0x20 && m.p[i] < 0x7f) ? m.p[i] : '?');
-        text[n] = '\0';
-    }
-    sigil_slice cs = sigil_json_raw(&d, code);
-    BAIL(sigil_err_from_code(cs.p, cs.len), "gateway: HTTP %ld: %s", status, text);
-}
-
-static int http_get(http_sink *sink, const char *url, const char *auth, const char *cacert)
-{
-    CURL *h = curl_easy_init();
-    struct curl_slist *hdr = NULL;
-    long status = 0;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    ENSURE(h != NULL, SIGIL_E_NO_MEMORY, "cannot initialise libcurl");
-    hdr = curl_slist_append(hdr, "Accept: application/json");
-    if (hdr != NULL && auth != NULL)
-        hdr = curl_slist_append(hdr, auth);
-    CURLcode rc = hdr == NULL ? CURLE_OUT_OF_MEMORY : CURLE_OK;
-    if (rc == CURLE_OK) {
-        (void)curl_easy_setopt(h, CURLOPT_URL, url);
-        (void)curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-        (void)curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-        (void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        (void)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-        (void)curl_easy_setopt(h, CURLOPT_TIMEOUT, HTTP_TIMEOUT_S);
-        (void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-        (void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
-        (void)curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
-        (void)curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-        if (cacert != NULL)
-            (void)curl_easy_setopt(h, CURLOPT_CAINFO, cacert);
-        rc = curl_easy_perform(h);
-    }
-    if (rc == CURLE_OK)
-        (void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(h);
-    ENSURE(!sink->overflow, SIGIL_E_TOO_LARGE, "gateway: response larger than %zu bytes",
-           sink->cap);
-    ENSURE(rc == CURLE_OK, rc == CURLE_OPERATION_TIMEDOUT ? SIGIL_E_TIMEOUT : SIGIL_E_UNAVAILABLE,
-           "gateway: %s", errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
-    if (status < 200 || status > 299)
-        return relay_http_error(status, sink);
-    return 0;
-}
-
-/* URL and token go into an HTTP request: no whitespace or control bytes. */
-static int check_http_text(const char *s, size_t max, const char *opt)
-{
-    size_t n = strnlen(s, max + 1);
-    ENSURE(n > 0 && n <= max, SIGIL_E_USAGE, "%s: empty or longer than %zu bytes", opt, max);
-    for (size_t i = 0; i < n; i++)
-        ENSURE(s[i] > 0x20 && s[i] < 0x7f, SIGIL_E_USAGE,
-               "%s: only printable ASCII without spaces is allowed", opt);
-    return 0;
-}
-
 /* GET /v1/attestation/boots/{boot_id} (docs/API.md). */
 static int fetch_archive(char *buf, size_t cap, size_t *len, const receipt_args *a,
                          const uint8_t boot_id[16])
 {
-    char url[URL_MAX + 64], auth[TOKEN_MAX + 32], id[33];
-    http_sink sink = {buf, 0, cap, false};
-    GUARD(check_http_text(a->gateway, URL_MAX, "--gateway"));
-    ENSURE(strncmp(a->gateway, "https://", 8) == 0 || strncmp(a->gateway, "http://", 7) == 0,
-           SIGIL_E_USAGE, "--gateway: expected an http:// or https:// URL");
-    ENSURE(strpbrk(a->gateway, "?#") == NULL, SIGIL_E_USAGE,
-           "--gateway: a base URL without query or fragment is expected");
+    char base[URL_MAX + 1], url[URL_MAX + 64], auth[CLI_HTTP_AUTH_MAX], id[33];
+    cli_http_sink sink = {buf, 0, cap, false};
+    cli_http_request req = {
+        .url = url, .cacert = a->cacert, .timeout_s = HTTP_TIMEOUT_S, .connect_timeout = true};
+    GUARD(cli_http_gateway(base, sizeof(base), a->gateway, URL_MAX));
     if (a->token != NULL) {
-        GUARD(check_http_text(a->token, TOKEN_MAX, "--token"));
-        (void)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a->token);
+        GUARD(cli_http_bearer(auth, a->token));
+        req.auth = auth;
     }
-    size_t n = strlen(a->gateway);
-    while (n > 0 && a->gateway[n - 1] == '/')
-        n--;
     sigil_hex_encode(id, boot_id, 16);
-    (void)snprintf(url, sizeof(url), "%.*s/v1/attestation/boots/%s", (int)n, a->gateway, id);
-    GUARD(http_get(&sink, url, a->token != NULL ? auth : NULL, a->cacert));
+    (void)snprintf(url, sizeof(url), "%s/v1/attestation/boots/%s", base, id);
+    GUARD(cli_http_call(&sink, &req));
     *len = sink.len;
     return 0;
 }
@@ -274,17 +171,11 @@ static int load_document(uint8_t *doc, size_t *doc_len, const receipt_args *a,
 static int verify_document(sigil_attest_doc *d, const uint8_t *doc, size_t len,
                            const receipt_args *a)
 {
-    uint8_t *dev_root = NULL;
+    uint8_t *dev_root;
     sigil_attest_policy pol = {.allow_debug = false};
     GUARD(sigil_attest_parse(d, doc, len));
     pol.verify_time = (int64_t)(d->timestamp_ms / 1000);
-    if (a->dev_root != NULL) {
-        GUARD(sigil_attest_load_root_pem(&dev_root, &pol.root_der_len, a->dev_root));
-        pol.root_der = dev_root;
-    } else {
-        pol.root_der = sigil_attest_aws_root(&pol.root_der_len);
-        ENSURE(pol.root_der != NULL, SIGIL_E_INTERNAL, "the built-in AWS root is corrupted");
-    }
+    GUARD(cli_root_load(&pol.root_der, &pol.root_der_len, &dev_root, a->dev_root));
     int rc = sigil_attest_verify(d, &pol, doc, len);
     free(dev_root);
     return rc;

@@ -26,7 +26,6 @@
 #define RESPONSE_MAX ((size_t)256 * 1024)
 #define DOC_MAX ((size_t)16 * 1024)
 #define URL_MAX 2048
-#define TOKEN_MAX 512
 #define NONCE_LEN 32
 #define MAX_DOC_AGE_MS (5ull * 60 * 1000)
 #define MAX_DOC_SKEW_MS (60 * 1000ull)
@@ -69,11 +68,11 @@ typedef struct {
     bool client_file_written; /* this run created client_file */
     bool upload_attempted;    /* POST /v1/keys was sent: the key may be bound */
     uint8_t measurement[48];
-    uint8_t *root_der; /* malloc'd for a dev root; borrowed for AWS */
+    const uint8_t *root_der;
     size_t root_len;
-    bool root_owned;
+    uint8_t *root_owned; /* a dev root's DER (the AWS root is built in) */
     char base_url[URL_MAX];
-    char auth_header[TOKEN_MAX + 32];
+    char auth_header[CLI_HTTP_AUTH_MAX];
 } seal_ctx;
 
 static int parse_args(seal_args *a, int argc, char **argv)
@@ -189,45 +188,6 @@ static int load_credentials(seal_ctx *c, const seal_args *a)
     return 0;
 }
 
-static int load_root(seal_ctx *c, const seal_args *a)
-{
-    if (a->dev_root != NULL) {
-        GUARD(sigil_attest_load_root_pem(&c->root_der, &c->root_len, a->dev_root));
-        c->root_owned = true;
-        return 0;
-    }
-    c->root_der = (uint8_t *)sigil_attest_aws_root(&c->root_len);
-    ENSURE(c->root_der != NULL, SIGIL_E_INTERNAL, "--root aws: the built-in root is unusable");
-    return 0;
-}
-
-/* URL and token go into an HTTP request: no whitespace or control bytes. */
-static int check_http_text(const char *s, size_t max, const char *opt)
-{
-    size_t n = strnlen(s, max + 1);
-    ENSURE(n > 0 && n <= max, SIGIL_E_USAGE, "%s: empty or longer than %zu bytes", opt, max);
-    for (size_t i = 0; i < n; i++)
-        ENSURE(s[i] > 0x20 && s[i] < 0x7f, SIGIL_E_USAGE,
-               "%s: only printable ASCII without spaces is allowed", opt);
-    return 0;
-}
-
-static int load_http(seal_ctx *c, const seal_args *a)
-{
-    GUARD(check_http_text(a->gateway, URL_MAX - 64, "--gateway"));
-    GUARD(check_http_text(a->token, TOKEN_MAX, "--token"));
-    ENSURE(strncmp(a->gateway, "https://", 8) == 0 || strncmp(a->gateway, "http://", 7) == 0,
-           SIGIL_E_USAGE, "--gateway: expected an http:// or https:// URL");
-    ENSURE(strpbrk(a->gateway, "?#") == NULL, SIGIL_E_USAGE,
-           "--gateway: a base URL without query or fragment is expected");
-    size_t n = strlen(a->gateway);
-    while (n > 0 && a->gateway[n - 1] == '/')
-        n--;
-    (void)snprintf(c->base_url, sizeof(c->base_url), "%.*s", (int)n, a->gateway);
-    (void)snprintf(c->auth_header, sizeof(c->auth_header), "Authorization: Bearer %s", a->token);
-    return 0;
-}
-
 static int load_inputs(seal_ctx *c, const seal_args *a)
 {
     c->venue = sigil_venue_find(a->venue);
@@ -235,17 +195,17 @@ static int load_inputs(seal_ctx *c, const seal_args *a)
     GUARD(sigil_network_parse(&c->network, a->network));
     GUARD(sigil_hex_decode_exact(c->measurement, 48, a->measurement, strlen(a->measurement), false,
                                  "--measurement"));
-    GUARD(load_http(c, a));
+    GUARD(cli_http_gateway(c->base_url, sizeof(c->base_url), a->gateway, URL_MAX - 64));
+    GUARD(cli_http_bearer(c->auth_header, a->token));
     GUARD(load_policy(c, a));
     GUARD(load_credentials(c, a));
-    GUARD(cli_key_file_load(c->owner_pk, &c->seed, a->owner_key, "--owner-key"));
-    GUARD(cli_key_pair_check(c->owner_pk, &c->seed, "--owner-key"));
+    GUARD(cli_key_pair_load(c->owner_pk, &c->seed, a->owner_key, "--owner-key"));
     if (a->client_key != NULL) {
         GUARD(cli_key_file_load(c->client_pk, NULL, a->client_key, "--client-key"));
         c->has_client = true;
         c->client_file = a->client_key;
     }
-    return load_root(c, a);
+    return cli_root_load(&c->root_der, &c->root_len, &c->root_owned, a->dev_root);
 }
 
 /* ---- key id and client key ---- */
@@ -302,96 +262,18 @@ static void release_client_key(const seal_ctx *c)
                      msg, c->client_file);
 }
 
-/* ---- HTTP (libcurl) ---- */
-
-typedef struct {
-    char *data;
-    size_t len, cap;
-    bool overflow;
-} http_sink;
-
-static size_t sink_write(char *p, size_t size, size_t n, void *user)
-{
-    http_sink *s = user;
-    size_t k = size * n;
-    if (k > s->cap - s->len) {
-        s->overflow = true;
-        return 0; /* aborts the transfer */
-    }
-    memcpy(s->data + s->len, p, k);
-    s->len += k;
-    return k;
-}
-
-/* An error body {"error":{"code","message"}} becomes this process's error;
- * the message is the gateway's, reduced to printable ASCII. */
-static int relay_http_error(long status, const http_sink *s)
-{
-    static sigil_json_tok toks[64];
-    sigil_json d;
-    uint32_t err, code, msg;
-    char text[256] = "";
-    if (sigil_json_parse(&d, s->data, s->len, toks, SIGIL_ARRAY_LEN(toks)) != 0 ||
-        (err = sigil_json_get(&d, 0, "error")) == 0 ||
-        (code = sigil_json_get(&d, err, "code")) == 0 ||
-        sigil_json_type_of(&d, code) != SIGIL_JSON_STRING)
-        BAIL(SIGIL_E_PROTOCOL, "gateway: HTTP %ld without an error body", status);
-    msg = sigil_json_get(&d, err, "message");
-    if (msg != 0 && sigil_json_type_of(&d, msg) == SIGIL_JSON_STRING) {
-        sigil_slice m = sigil_json_raw(&d, msg);
-        size_t n = 0;
-        for (size_t i = 0; i < m.len && n + 1 < sizeof(text); i++)
-            text[n++] = (char)((m.p[i] >= 0x20 && m.p[i] < 0x7f) ? m.p[i] : '?');
-        text[n] = '\0';
-    }
-    sigil_slice cs = sigil_json_raw(&d, code);
-    BAIL(sigil_err_from_code(cs.p, cs.len), "gateway: HTTP %ld: %s", status, text);
-}
-
 /* GET (body NULL) or POST a JSON body; the 2xx response body goes to sink. */
 static int http_call(const seal_ctx *c, const seal_args *a, const char *url, const char *body,
-                     size_t body_len, http_sink *sink)
+                     size_t body_len, cli_http_sink *sink)
 {
-    CURL *h = curl_easy_init();
-    struct curl_slist *hdr = NULL;
-    long status = 0;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    ENSURE(h != NULL, SIGIL_E_NO_MEMORY, "cannot initialise libcurl");
-    hdr = curl_slist_append(hdr, c->auth_header);
-    hdr = curl_slist_append(hdr, "Accept: application/json");
-    if (body != NULL)
-        hdr = curl_slist_append(hdr, "Content-Type: application/json");
-    CURLcode rc = hdr == NULL ? CURLE_OUT_OF_MEMORY : CURLE_OK;
-    if (rc == CURLE_OK) {
-        (void)curl_easy_setopt(h, CURLOPT_URL, url);
-        (void)curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-        (void)curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-        (void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        (void)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-        (void)curl_easy_setopt(h, CURLOPT_TIMEOUT, HTTP_TIMEOUT_S);
-        (void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-        (void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
-        (void)curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
-        (void)curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-        if (a->cacert != NULL)
-            (void)curl_easy_setopt(h, CURLOPT_CAINFO, a->cacert);
-        if (body != NULL) {
-            (void)curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-            (void)curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-        }
-        rc = curl_easy_perform(h);
-    }
-    if (rc == CURLE_OK)
-        (void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(h);
-    ENSURE(!sink->overflow, SIGIL_E_TOO_LARGE, "gateway: response larger than %zu bytes",
-           sink->cap);
-    ENSURE(rc == CURLE_OK, rc == CURLE_OPERATION_TIMEDOUT ? SIGIL_E_TIMEOUT : SIGIL_E_UNAVAILABLE,
-           "gateway: %s", errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
-    if (status < 200 || status > 299)
-        return relay_http_error(status, sink);
-    return 0;
+    const cli_http_request req = {.url = url,
+                                  .auth = c->auth_header,
+                                  .cacert = a->cacert,
+                                  .body = body,
+                                  .body_len = body_len,
+                                  .timeout_s = HTTP_TIMEOUT_S,
+                                  .connect_timeout = true};
+    return cli_http_call(sink, &req);
 }
 
 /* ---- attestation ---- */
@@ -462,7 +344,7 @@ static int fetch_attestation(attested *out, const seal_ctx *c, const seal_args *
     static sigil_json_tok toks[64];
     uint8_t nonce[NONCE_LEN], key[32];
     char nonce_hex[2 * NONCE_LEN + 1], url[URL_MAX + 128];
-    http_sink sink = {resp, 0, sizeof(resp), false};
+    cli_http_sink sink = {resp, 0, sizeof(resp), false};
     sigil_json d;
     uint32_t t;
     size_t doc_len;
@@ -623,7 +505,7 @@ static int print_result(const seal_ctx *c, const char *resp, size_t len)
 static int upload(seal_ctx *c, const seal_args *a, const attested *att)
 {
     static char resp[RESPONSE_MAX];
-    http_sink sink = {resp, 0, sizeof(resp), false};
+    cli_http_sink sink = {resp, 0, sizeof(resp), false};
     char url[URL_MAX + 16], *body = NULL;
     size_t body_len;
     SIGIL_SECRET(payload);
@@ -642,8 +524,7 @@ static void seal_ctx_free(seal_ctx *c)
 {
     sigil_secret_free(&c->cred_text);
     sigil_secret_free(&c->seed);
-    if (c->root_owned)
-        free(c->root_der);
+    free(c->root_owned);
     sodium_memzero(c->auth_header, sizeof(c->auth_header));
 }
 

@@ -220,8 +220,7 @@ static int sign_request(const sign_request_args *a)
     static client_fields f;
     SIGIL_SECRET(seed);
     uint8_t pk[32], sig[64];
-    GUARD(cli_key_file_load(pk, &seed, a->client_key, "--client-key"));
-    GUARD(cli_key_pair_check(pk, &seed, "--client-key"));
+    GUARD(cli_key_pair_load(pk, &seed, a->client_key, "--client-key"));
     GUARD(load_fields(&f, a));
     GUARD(read_request(&f));
     GUARD(client_signature(sig, a, &f, &seed));

@@ -30,6 +30,13 @@ static const cli_command COMMANDS[] = {
     {"audit", "check the audit log's chain and receipts: audit verify --home DIR ...", cmd_audit},
     {"receipt", "receipt verify --receipt FILE --measurement HEX (--root aws | ...) ...",
      cmd_receipt},
+    {"registry",
+     "registry check --rpc URL --contract ADDR --owner ADDR --measurement HEX96 (on-chain "
+     "measurement registry)",
+     cmd_registry},
+    {"verify-deployment",
+     "attestation, registry and key policy against a pinned measurement (docs/CLI.md)",
+     cmd_verify_deployment},
     {"help", "this text", cmd_help},
 };
 

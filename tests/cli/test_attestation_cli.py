@@ -7,28 +7,24 @@ checks it against the launcher's dev root and the measurement `sigil measure` co
 Then: the real AWS vectors through the CLI, restart with re-measurement, clean shutdown.
 Usage: test_attestation_cli.py <path-to-sigil> <tests-dir>
 """
-import json
 import os
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
-import time
 
-SIGIL = os.path.abspath(sys.argv[1])
-TESTS = os.path.abspath(sys.argv[2])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_util import (LAUNCH, SIGIL, TESTS, Launched, check, finish, read_json,  # noqa: E402
+                      run, run_json, wait_for)
+
 VEC = os.path.join(TESTS, "vectors", "nitro")
-LAUNCH = os.path.join(os.path.dirname(SIGIL), "sigil-launch")
-DEADLINE_S = 30  # a deadline for slow machines, not a timing assertion
 
 BLOCKY = ("nitro_attestation_blocky_prod_20240907.bin", 1725719859,
           "e72a46ca80a260fb044a125442f0c7e331813bcbaf9724d9f3857758992766f2d65710a27aa94ae3949dd54e7c9fe86a")
 
 # The stand-in enclave: one Attestation request over the inherited NSM socket,
 # the document written to the file named by its first argument, then it waits.
-ENCLAVE = r'''#!%(python)s
-import os, socket, struct, sys, time
+ENCLAVE = r'''import os, socket, struct, sys, time
 args = sys.argv[1:]
 fd = int(args[args.index("--nsm-fd") + 1])
 out = args[0]
@@ -62,42 +58,8 @@ while True:
     time.sleep(1)
 '''
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-def run(*args):
-    return subprocess.run([SIGIL, *args], capture_output=True, text=True)
-
-
 def verify(*args):
-    p = run("attestation", "verify", *args)
-    out = json.loads(p.stdout) if p.returncode == 0 else None
-    err = json.loads(p.stderr) if p.returncode != 0 and p.stderr.strip() else None
-    return p.returncode, out, err
-
-
-def wait_for(pred, what):
-    end = time.monotonic() + DEADLINE_S
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise SystemExit("timed out waiting for " + what)
-
-
-def read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
+    return run_json("attestation", "verify", *args)
 
 
 def test_real_vectors():
@@ -151,29 +113,24 @@ def test_usage_errors():
         rc, _, err = verify(*args)
         check(rc == 2 and err is not None and (code is None or err["error"]["code"] == code),
               "usage: " + what)
-    p = run("attestation")
-    check(p.returncode == 2, "attestation without verify")
-    p = run("measure")
-    check(p.returncode == 2 and json.loads(p.stderr)["error"]["code"] == "usage", "measure usage")
+    rc, _, _ = run("attestation")
+    check(rc == 2, "attestation without verify")
+    rc, _, err = run_json("measure")
+    check(rc == 2 and err["error"]["code"] == "usage", "measure usage")
 
 
 def test_launch_end_to_end(tmp):
     if not os.path.exists(LAUNCH):
         print("skip: no sigil-launch next to", SIGIL)
         return
-    enclave = os.path.join(tmp, "enclave.py")
-    with open(enclave, "w") as f:
-        f.write(ENCLAVE % {"python": sys.executable})
-    os.chmod(enclave, 0o755)
-    state, ready, docf = (os.path.join(tmp, n) for n in ("state", "ready.json", "doc.bin"))
-    proc = subprocess.Popen([LAUNCH, "--enclave", enclave, "--state", state, "--ready-file", ready,
-                             "--", docf], stderr=subprocess.PIPE, text=True)
-    try:
-        r = wait_for(lambda: read_json(ready), "the ready file")
+    docf = os.path.join(tmp, "doc.bin")
+    with Launched(tmp, ENCLAVE, docf, stderr=subprocess.PIPE) as la:
+        r, enclave = la.ready, la.script
+        state = os.path.join(tmp, "state")
         wait_for(lambda: os.path.exists(docf), "the first document")
-        m = run("measure", enclave).stdout.strip()
+        m = run("measure", enclave)[1].strip()
         check(r["measurement"] == m, "ready file measurement == sigil measure")
-        check(r["pid"] == proc.pid and r["enclave_pid"] > 0, "ready file pids")
+        check(r["pid"] == la.proc.pid and r["enclave_pid"] > 0, "ready file pids")
         check(r["root"] == os.path.join(os.path.realpath(state), "root.pem"), "ready file root")
         check(oct(os.stat(os.path.join(state, "root.key")).st_mode & 0o777) == "0o600",
               "dev CA key is 0600")
@@ -191,24 +148,17 @@ def test_launch_end_to_end(tmp):
         first_pid = r["enclave_pid"]
         os.kill(first_pid, signal.SIGKILL)
         r2 = wait_for(lambda: (lambda j: j if j and j["enclave_pid"] != first_pid else None)(
-            read_json(ready)), "the restart")
+            read_json(la.ready_file)), "the restart")
         wait_for(lambda: os.path.exists(docf), "the second document")
-        m2 = run("measure", enclave).stdout.strip()
+        m2 = run("measure", enclave)[1].strip()
         check(m2 != m and r2["measurement"] == m2, "restart re-measures the swapped binary")
         rc, _, err = verify("--document", docf, "--trust-dev-root", r2["root"], "--measurement", m)
         check(rc == 2 and "PCR0" in err["error"]["message"], "old measurement no longer matches")
         rc, _, _ = verify("--document", docf, "--trust-dev-root", r2["root"], "--measurement", m2)
         check(rc == 0, "new document verifies with the new measurement")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(timeout=DEADLINE_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rc = -1
-        log = proc.stderr.read()
-    check(rc == 0, "sigil-launch exits 0 on SIGTERM")
-    check(not os.path.exists(ready), "ready file removed on exit")
+    log = la.proc.stderr.read()
+    check(la.rc == 0, "sigil-launch exits 0 on SIGTERM")
+    check(not os.path.exists(la.ready_file), "ready file removed on exit")
     lines = [line for line in log.splitlines() if line]
     check(lines and all(line.startswith("sigil-launch:") for line in lines),
           "every log line is prefixed")
@@ -220,11 +170,7 @@ def main():
     test_usage_errors()
     with tempfile.TemporaryDirectory(prefix="sigil-attest-cli-") as tmp:
         test_launch_end_to_end(tmp)
-    if failures:
-        print("%d failure(s)" % len(failures))
-        return 1
-    print("ok")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

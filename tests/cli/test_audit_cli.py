@@ -16,30 +16,24 @@ query errors, and every row's hash recomputed from the JSON it returns.
 Usage: test_audit_cli.py <path-to-sigil> <tests-dir>
 """
 import hashlib
-import http.server
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import struct
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import urllib.error
 import urllib.request
 
-SIGIL = os.path.abspath(sys.argv[1])
-TESTS = os.path.abspath(sys.argv[2])
-LAUNCH = os.path.join(os.path.dirname(SIGIL), "sigil-launch")
-GATEWAY = os.path.join(os.path.dirname(SIGIL), "sigil-gateway")
-sys.path.insert(0, os.path.join(TESTS, "e2e"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_util import (DEADLINE_S, E2E, LAUNCH, SIGIL, JsonHandler, Launched, check,  # noqa: E402
+                      error_line, finish, read_json, run, run_json, serving, wait_for)
 import cbor_min  # noqa: E402
-from e2e_util import ed25519_keypair, ed25519_sign  # noqa: E402
+from e2e_util import canonical, ed25519_keypair, ed25519_sign  # noqa: E402
 
-DEADLINE_S = 30  # for slow machines, not a timing assertion
+GATEWAY = os.path.join(os.path.dirname(SIGIL), "sigil-gateway")
 BOOT_ID = bytes(range(0x10, 0x20))
 RECEIPT_SEED = b"\x07" * 32
 KEY_A = "0123456789abcdef0123456789abcdef"
@@ -48,8 +42,7 @@ KEY_B = "fedcba9876543210fedcba9876543210"
 # The stand-in enclave: one Attestation request whose user_data is the Sigil
 # boot binding given in hex as its first argument; the document goes to the
 # file named by its second.
-ENCLAVE = r'''#!%(python)s
-import os, socket, struct, sys, time
+ENCLAVE = r'''import os, socket, struct, sys, time
 sys.path.insert(0, %(e2e)r)
 import cbor_min
 args = sys.argv[1:]
@@ -76,33 +69,6 @@ while True:
     time.sleep(1)
 '''
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-def wait_for(pred, what):
-    end = time.monotonic() + DEADLINE_S
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise SystemExit("timed out waiting for " + what)
-
-
-def read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-
-
 # ---- the boot document ---------------------------------------------------------
 def boot_binding(receipt_pk):
     return cbor_min.encode({"sigil": "boot-v1", "boot_id": BOOT_ID, "sealing_key": b"\x05" * 32,
@@ -111,33 +77,14 @@ def boot_binding(receipt_pk):
 
 def dev_document(tmp, receipt_pk):
     """(document, measurement, root.pem) from sigil-launch's soft NSM."""
-    os.makedirs(tmp, exist_ok=True)
-    enclave = os.path.join(tmp, "enclave.py")
-    with open(enclave, "w") as f:
-        f.write(ENCLAVE % {"python": sys.executable, "e2e": os.path.join(TESTS, "e2e")})
-    os.chmod(enclave, 0o755)
-    state, ready, docf = (os.path.join(tmp, n) for n in ("state", "ready.json", "doc.bin"))
-    proc = subprocess.Popen([LAUNCH, "--enclave", enclave, "--state", state, "--ready-file", ready,
-                             "--", boot_binding(receipt_pk).hex(), docf],
-                            stderr=subprocess.DEVNULL)
-    try:
-        r = wait_for(lambda: read_json(ready), "the ready file")
+    docf = os.path.join(tmp, "doc.bin")
+    with Launched(tmp, ENCLAVE % {"e2e": E2E}, boot_binding(receipt_pk).hex(), docf) as la:
         wait_for(lambda: os.path.exists(docf), "the document")
         with open(docf, "rb") as f:
-            return f.read(), bytes.fromhex(r["measurement"]), r["root"]
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=DEADLINE_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            return f.read(), bytes.fromhex(la.ready["measurement"]), la.ready["root"]
 
 
 # ---- receipts (include/sigil/receipt.h) -----------------------------------------
-def canonical(obj):
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 class Enclave:
     """Issues receipts the way the enclave does: one chain per boot."""
 
@@ -245,11 +192,7 @@ def build_table(db, enclave):
 
 # ---- running the verifier ---------------------------------------------------------
 def verify(home, *args):
-    p = subprocess.run([SIGIL, "audit", "verify", "--home", home, *args], capture_output=True,
-                       text=True)
-    out = json.loads(p.stdout) if p.stdout.strip() else None
-    err = json.loads(p.stderr) if p.stderr.strip() else None
-    return p.returncode, out, err
+    return run_json("audit", "verify", "--home", home, *args)
 
 
 def kinds(out):
@@ -275,9 +218,8 @@ class Case:
 def tests(tmp):
     clean = os.path.join(tmp, "clean")
     os.mkdir(clean)
-    p = subprocess.run([SIGIL, "admin", "--home", clean, "tenant", "add", "acme"],
-                       capture_output=True, text=True)
-    check(p.returncode == 0, "admin creates the store (%s)" % p.stderr)
+    rc, _, err = run("admin", "--home", clean, "tenant", "add", "acme")
+    check(rc == 0, "admin creates the store (%s)" % err)
     db = os.path.join(clean, "sigil.db")
     pk, _ = ed25519_keypair(RECEIPT_SEED)
     doc, measurement, root = dev_document(os.path.join(tmp, "launch"), pk)
@@ -333,10 +275,10 @@ def tests(tmp):
     check(rc == 3 and kinds(out) == ["truncated"] and
           "audit record was never written" in out["problems"][0]["detail"],
           "--expect finds the cut tail (%s)" % out)
-    with ReadyServer(boot, enclave.seq) as url:
+    with serving(ready_handler(boot, enclave.seq)) as url:
         rc, out, err = verify(c.home, "--gateway", url, "--token", "sgl_x")
     check(rc == 3 and kinds(out) == ["truncated"], "--gateway finds the cut tail (%s %s)" % (out, err))
-    with ReadyServer(boot, enclave.seq) as url:
+    with serving(ready_handler(boot, enclave.seq)) as url:
         rc, out, _ = verify(clean, "--gateway", url)
     check(rc == 0, "--gateway: a whole table passes")
 
@@ -378,9 +320,8 @@ def tests(tmp):
                        ("bad --expect", ["audit", "verify", "--home", clean, "--expect", "xyz"]),
                        ("no database", ["audit", "verify", "--home", os.path.join(tmp, "none")]),
                        ("no subcommand", ["audit"])]:
-        p = subprocess.run([SIGIL, *args], capture_output=True, text=True)
-        check(p.returncode == 2 and p.stdout == "" and "error" in json.loads(p.stderr),
-              "usage: " + what)
+        rc, out, err = run(*args)
+        check(rc == 2 and out == "" and error_line(err) is not None, "usage: " + what)
     check(not os.path.exists(os.path.join(tmp, "none")), "verify creates no state directory")
     if os.path.exists(GATEWAY):
         route_tests(clean, tmp, rows)
@@ -413,8 +354,7 @@ def http_get(url, token):
 
 
 def admin(home, *args):
-    p = subprocess.run([SIGIL, "admin", "--home", home, *args], capture_output=True, text=True)
-    return json.loads(p.stdout)
+    return run_json("admin", "--home", home, *args)[1]
 
 
 def route_tests(clean, tmp, rows):
@@ -495,34 +435,18 @@ def big_pages(home, url, token):
           "large rows split over pages without loss (%d pages)" % pages)
 
 
-class ReadyServer:
+def ready_handler(boot, seq):
     """A stand-in gateway answering /readyz with an enclave's receipt seq."""
+    body = {"status": "ready", "mode": "dev", "boot_id": boot, "receipt_seq": seq}
 
-    def __init__(self, boot, seq):
-        body = json.dumps({"status": "ready", "mode": "dev", "boot_id": boot,
-                           "receipt_seq": seq}).encode()
+    class Handler(JsonHandler):
+        def do_GET(self):
+            if self.path == "/readyz":
+                self.reply(200, body)
+            else:
+                self.reply(404, {})
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                ok = self.path == "/readyz"
-                self.send_response(200 if ok else 404)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body if ok else b"{}")
-
-            def log_message(self, *a):
-                pass
-
-        self.srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.srv.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return "http://127.0.0.1:%d" % self.srv.server_address[1]
-
-    def __exit__(self, *exc):
-        self.srv.shutdown()
-        self.srv.server_close()
+    return Handler
 
 
 def main():
@@ -531,11 +455,7 @@ def main():
         return 0
     with tempfile.TemporaryDirectory(prefix="sigil-audit-cli-") as tmp:
         tests(tmp)
-    if failures:
-        print("%d failure(s)" % len(failures))
-        return 1
-    print("ok")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -5,88 +5,22 @@ lint: a good policy has no warnings; each warning is triggered by a policy that
 has the risky setting and absent from one that does not; parse errors exit 2
 with a typed error naming the field. sign: the body of PUT /v1/keys/{id}/policy,
 whose signature is checked with libsodium (ctypes, tests/e2e/e2e_util.py) over
-the v2 message rebuilt here from docs/POLICY.md.
+the v2 message rebuilt from docs/POLICY.md (cli_util.py).
 Usage: test_policy_cli.py <path-to-sigil> <tests-dir>
 """
 import json
 import os
-import struct
-import subprocess
 import sys
 import tempfile
 import time
 
-SIGIL = os.path.abspath(sys.argv[1])
-TESTS = os.path.abspath(sys.argv[2])
-sys.path.insert(0, os.path.join(TESTS, "e2e"))
-from e2e_util import _sodium, ed25519_keypair, ed25519_sign  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_util import (check, error_of, finish, jcs, keygen, policy_v2_message,  # noqa: E402
+                      run)
+from e2e_util import ed25519_keypair, ed25519_sign, ed25519_verify  # noqa: E402
 
 NOW = int(time.time())
 DAY = 24 * 3600
-failures = []
-
-
-def check(cond, what, detail=""):
-    if cond:
-        print("ok  ", what)
-    else:
-        failures.append(what)
-        print("FAIL", what, detail)
-
-
-def run(*args, stdin=None):
-    p = subprocess.run([SIGIL, *args], input=stdin, capture_output=True)
-    out = p.stdout.decode()
-    err = p.stderr.decode()
-    return p.returncode, out, err
-
-
-def error_of(err):
-    try:
-        return json.loads(err)["error"]
-    except (ValueError, KeyError, TypeError):
-        return {"code": None, "message": err}
-
-
-# ---- RFC 8785 for the integer/string subset, independently of the C code ----
-def jcs(v):
-    if isinstance(v, bool) or v is None:
-        return json.dumps(v)
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, str):
-        return jcs_str(v)
-    if isinstance(v, list):
-        return "[" + ",".join(jcs(x) for x in v) + "]"
-    if isinstance(v, dict):
-        keys = sorted(v, key=lambda k: k.encode("utf-16-be"))
-        return "{" + ",".join(jcs_str(k) + ":" + jcs(v[k]) for k in keys) + "}"
-    raise TypeError(type(v))
-
-
-def jcs_str(s):
-    short = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
-             "\t": "\\t"}
-    out = []
-    for ch in s:
-        if ch in short:
-            out.append(short[ch])
-        elif ord(ch) < 0x20:
-            out.append("\\u%04x" % ord(ch))
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def v2_message(policy, key_id):
-    t = policy["tenant"].encode()
-    k = key_id.encode()
-    return (b"sigil-policy-v2\0" + struct.pack(">I", len(t)) + t + struct.pack(">I", len(k)) + k +
-            struct.pack(">Q", policy["version"]) + jcs(policy).encode())
-
-
-def ed25519_verify(pk, msg, sig):
-    return _sodium.crypto_sign_verify_detached(sig, msg, len(msg), pk) == 0
 
 
 # ---- policies ----
@@ -246,15 +180,6 @@ def test_lint_errors(tmp):
 
 
 # ---- sign ----
-def keygen(tmp, name):
-    path = os.path.join(tmp, name)
-    rc, out, err = run("keygen", "--out", path)
-    assert rc == 0, err
-    with open(path) as f:
-        k = json.load(f)
-    return path, bytes.fromhex(k["secret_key"]), bytes.fromhex(k["public_key"])
-
-
 KEY_ID = "0123456789abcdef0123456789abcdef"
 
 
@@ -280,7 +205,7 @@ def test_sign(tmp):
           "sign: exact body, policy with whitespace removed, members as in the file", line)
     body = json.loads(line)
     sig = bytes.fromhex(body["policy_signature"])
-    msg = v2_message(p, KEY_ID)
+    msg = policy_v2_message(p, KEY_ID)
     check(len(sig) == 64 and ed25519_verify(pk, msg, sig), "sign: v2 signature verifies")
     _, sk = ed25519_keypair(seed)
     check(ed25519_sign(sk, msg) == sig, "sign: equals the Python signature of the v2 message")
@@ -288,11 +213,12 @@ def test_sign(tmp):
     rc, out2, err = sign(tmp, text, owner, key_id=other)
     sig2 = bytes.fromhex(json.loads(out2)["policy_signature"]) if rc == 0 else b""
     check(rc == 0 and sig2 != sig, "sign: another key id gives another signature", err)
-    check(not ed25519_verify(pk, v2_message(p, other), sig) and
-          ed25519_verify(pk, v2_message(p, other), sig2), "sign: a signature fits one key id")
+    other_msg = policy_v2_message(p, other)
+    check(not ed25519_verify(pk, other_msg, sig) and ed25519_verify(pk, other_msg, sig2),
+          "sign: a signature fits one key id")
     p4 = variant(version=4)
     rc, out3, _ = sign(tmp, json.dumps(p4), owner)
-    check(rc == 0 and ed25519_verify(pk, v2_message(p4, KEY_ID),
+    check(rc == 0 and ed25519_verify(pk, policy_v2_message(p4, KEY_ID),
                                      bytes.fromhex(json.loads(out3)["policy_signature"])),
           "sign: the version is bound")
 
@@ -330,11 +256,7 @@ def main():
         test_lint_warnings(tmp)
         test_lint_errors(tmp)
         test_sign(tmp)
-    if failures:
-        print("%d failure(s)" % len(failures))
-        return 1
-    print("ok")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

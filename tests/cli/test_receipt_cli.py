@@ -15,33 +15,18 @@ Usage: test_receipt_cli.py <path-to-sigil> <tests-dir>
 """
 import base64
 import hashlib
-import http.server
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 
-SIGIL = os.path.abspath(sys.argv[1])
-TESTS = os.path.abspath(sys.argv[2])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_util import SIGIL, JsonHandler, check, finish, run, run_json, serving  # noqa: E402
+from e2e_util import canonical, ed25519_keypair, ed25519_sign, now_ms  # noqa: E402
+
 HELPER = os.path.join(os.path.dirname(SIGIL), "test_receipt")
-sys.path.insert(0, os.path.join(TESTS, "e2e"))
-from e2e_util import canonical, ed25519_keypair, ed25519_sign  # noqa: E402
-
 TOKEN = "tok_receipt_cli_0123456789"
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-def now_ms():
-    return int(time.time() * 1000)
 
 
 class Boot:
@@ -89,15 +74,8 @@ def write(tmp, name, data, mode="w"):
     return path
 
 
-def run(*args):
-    p = subprocess.run([SIGIL, *args], capture_output=True, text=True)
-    out = json.loads(p.stdout) if p.returncode == 0 else None
-    err = json.loads(p.stderr) if p.returncode != 0 and p.stderr.strip() else None
-    return p.returncode, out, err
-
-
 def verify(receipt_file, measurement, root, *extra):
-    return run("receipt", "verify", "--receipt", receipt_file, "--measurement", measurement,
+    return run_json("receipt", "verify", "--receipt", receipt_file, "--measurement", measurement,
                "--trust-dev-root", root, *extra)
 
 
@@ -118,7 +96,7 @@ def test_verify(tmp, root, a, b):
 
     # The day-old document's leaf expired long ago: verification "now" fails,
     # the receipt check (at the document's own time) does not.
-    rc_att, _, err_att = run("attestation", "verify", "--document", a.doc, "--trust-dev-root", root,
+    rc_att, _, err_att = run_json("attestation", "verify", "--document", a.doc, "--trust-dev-root", root,
                              "--measurement", m)
     check(rc_att == 2 and "expired" in err_att["error"]["message"],
           "the old document's leaf is expired now (%s)" % (err_att,))
@@ -173,8 +151,8 @@ def test_refusals(tmp, root, a, b, f1, fb):
     rc, _, err = verify(write(tmp, "othermeas.json", wire), m, root, "--attestation", a.doc)
     check(rc == 2 and err_has(err, "attestation_failed", "measurement"),
           "receipt naming another measurement (%s)" % (err,))
-    rc, _, err = run("receipt", "verify", "--receipt", f1, "--measurement", m, "--root", "aws",
-                     "--attestation", a.doc)
+    rc, _, err = run_json("receipt", "verify", "--receipt", f1, "--measurement", m,
+                          "--root", "aws", "--attestation", a.doc)
     check(rc == 2 and err_has(err, "attestation_failed", "chain"), "dev document under the AWS root")
     wire, _, _ = a.receipt(allow=True, extra=1)
     rc, _, err = verify(write(tmp, "extra.json", wire), m, root, "--attestation", a.doc)
@@ -192,10 +170,9 @@ def test_every_byte(tmp, root, a, f1):
         bad[i] ^= 0x01
         with open(path, "wb") as f:
             f.write(bytes(bad))
-        p = subprocess.run([SIGIL, "receipt", "verify", "--receipt", path, "--measurement",
-                            a.measurement, "--trust-dev-root", root, "--attestation", a.doc],
-                           capture_output=True)
-        if p.returncode != 2:
+        rc, _, _ = run("receipt", "verify", "--receipt", path, "--measurement", a.measurement,
+                       "--trust-dev-root", root, "--attestation", a.doc)
+        if rc != 2:
             accepted.append(i)
     check(not accepted, "every flipped byte fails (accepted at %s)" % accepted[:10])
 
@@ -215,28 +192,17 @@ def test_usage(tmp, root, a, f1):
                              "--trust-dev-root", root, "--attestation", a.doc]),
     ]
     for what, args in cases:
-        rc, _, err = run("receipt", "verify", *args)
+        rc, _, err = run_json("receipt", "verify", *args)
         check(rc == 2 and err is not None and err["error"]["code"] == "usage", "usage: " + what)
-    rc, _, err = run("receipt")
+    rc, _, err = run_json("receipt")
     check(rc == 2 and err["error"]["code"] == "usage", "receipt without verify")
     rc, _, err = verify(os.path.join(tmp, "missing.json"), m, root, "--attestation", a.doc)
     check(rc == 2 and err["error"]["code"] == "io_error", "missing receipt file")
 
 
-def archive_server(boots):
+def archive_handler(boots):
     """GET /v1/attestation/boots/{id} as the gateway answers it (docs/API.md)."""
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def reply(self, status, obj):
-            body = json.dumps(obj).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
+    class Handler(JsonHandler):
         def do_GET(self):
             if self.headers.get("Authorization") != "Bearer " + TOKEN:
                 return self.reply(401, {"error": {"code": "unauthorized", "message": "bad token"}})
@@ -249,23 +215,18 @@ def archive_server(boots):
             self.reply(200, {"boot_id": boot.boot_id, "document": base64.b64encode(doc).decode(),
                              "measurement": boot.measurement, "created_at": now_ms()})
 
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
+    return Handler
 
 
 def test_gateway(root, a, b, f1, fb):
-    srv = archive_server({a.boot_id: a})
-    url = "http://127.0.0.1:%d/" % srv.server_address[1]
-    try:
+    with serving(archive_handler({a.boot_id: a})) as base:
+        url = base + "/"  # sigil drops the trailing slash
         rc, out, err = verify(f1, a.measurement, root, "--gateway", url, "--token", TOKEN)
         check(rc == 0 and out["boot_id"] == a.boot_id, "--gateway fetches the boot's document (%s)" % (err,))
         rc, _, err = verify(fb, a.measurement, root, "--gateway", url, "--token", TOKEN)
         check(rc == 2 and err_has(err, "not_found", "HTTP 404"), "unknown boot: not_found (%s)" % (err,))
         rc, _, err = verify(f1, a.measurement, root, "--gateway", url, "--token", "wrong")
         check(rc == 2 and err_has(err, "unauthorized", "HTTP 401"), "bad token: unauthorized (%s)" % (err,))
-    finally:
-        srv.shutdown()
 
 
 def main():
@@ -282,11 +243,7 @@ def main():
         test_usage(tmp, root, a, f1)
         test_gateway(root, a, b, f1, fb)
         test_every_byte(tmp, root, a, f1)
-    if failures:
-        print("%d failure(s)" % len(failures))
-        return 1
-    print("ok")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -11,34 +11,25 @@ signature over the message rebuilt from docs/POLICY.md.
 Usage: test_seal_cli.py <path-to-sigil> <tests-dir>
 """
 import glob
-import hashlib
 import json
 import os
-import signal
 import stat
-import struct
-import subprocess
 import sys
 import tempfile
 import time
 
-SIGIL = os.path.abspath(sys.argv[1])
-TESTS = os.path.abspath(sys.argv[2])
-E2E = os.path.join(TESTS, "e2e")
-LAUNCH = os.path.join(os.path.dirname(SIGIL), "sigil-launch")
-sys.path.insert(0, E2E)
-from e2e_util import _sodium  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_util import (E2E, LAUNCH, SIGIL, Launched, check, client_message, error_of,  # noqa: E402
+                      finish, keygen, policy_v2_message, read_json, run, wait_for)
+from e2e_util import ed25519_verify  # noqa: E402
 
-DEADLINE_S = 30  # for slow machines, not a timing assertion
 NOW = int(time.time())
 PAYLOAD_MEMBERS = ["v", "tenant", "key_id", "venue", "network", "key_type", "credentials",
                    "owner_pubkey", "client_pubkey", "policy", "policy_signature"]
-failures = []
 
 # The stand-in enclave and gateway. argv: WORKDIR E2E_DIR --nsm-fd N.
 # WORKDIR/mode (optional) selects a misbehaviour for POST /v1/keys.
-STANDIN = r'''#!%(python)s
-import base64, ctypes, ctypes.util, hashlib, json, os, socket, struct, sys, threading
+STANDIN = r'''import base64, ctypes, ctypes.util, hashlib, json, os, socket, struct, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 args = sys.argv[1:]
@@ -97,7 +88,7 @@ class H(BaseHTTPRequestHandler):
         out = ctypes.create_string_buffer(len(sealed) - 48)
         ok = na.crypto_box_seal_open(out, sealed, ctypes.c_ulonglong(len(sealed)), pk, sk) == 0
         count[0] += 1
-        with open(os.path.join(work, "payload-%%d.json" %% count[0]), "wb") as f:
+        with open(os.path.join(work, "payload-%d.json" % count[0]), "wb") as f:
             f.write(out.raw if ok else b"")
         p = json.loads(out.raw)
         mode = open(os.path.join(work, "mode")).read().strip() if os.path.exists(
@@ -119,61 +110,6 @@ srv.serve_forever()
 '''
 
 
-def check(cond, what, detail=""):
-    if cond:
-        print("ok  ", what)
-    else:
-        failures.append(what)
-        print("FAIL", what, detail)
-
-
-def run(*args, cwd=None):
-    p = subprocess.run([SIGIL, *args], capture_output=True, cwd=cwd, timeout=120)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
-def error_of(err):
-    for line in err.splitlines():
-        try:
-            return json.loads(line)["error"]
-        except (ValueError, KeyError, TypeError):
-            continue
-    return {"code": None, "message": err}
-
-
-def wait_for(pred, what):
-    end = time.monotonic() + DEADLINE_S
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise SystemExit("timed out waiting for " + what)
-
-
-def read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-
-
-def jcs(v):
-    """RFC 8785 for the policy subset (integers, ASCII strings)."""
-    return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def v2_message(policy, key_id):
-    t, k = policy["tenant"].encode(), key_id.encode()
-    return (b"sigil-policy-v2\0" + struct.pack(">I", len(t)) + t + struct.pack(">I", len(k)) + k +
-            struct.pack(">Q", policy["version"]) + jcs(policy).encode())
-
-
-def verify(pk, msg, sig):
-    return _sodium.crypto_sign_verify_detached(sig, msg, len(msg), pk) == 0
-
-
 class Stand:
     """The stand-in's files and one `sigil seal` invocation."""
 
@@ -190,10 +126,7 @@ class Stand:
         with open(self.creds, "w") as f:
             json.dump({"api_key": "k" * 16, "secret": "s" * 32}, f)
         os.chmod(self.creds, 0o600)
-        self.owner = os.path.join(tmp, "owner.json")
-        rc, out, err = run("keygen", "--out", self.owner)
-        assert rc == 0, err
-        self.owner_pk = bytes.fromhex(json.loads(out)["public_key"])
+        self.owner, _, self.owner_pk = keygen(tmp, "owner.json")
 
     def set_mode(self, mode):
         with open(os.path.join(self.work, "mode"), "w") as f:
@@ -241,9 +174,9 @@ def check_payload(st, out, what):
           raw.decode(), what + ": policy as in the file, whitespace removed")
     check(bytes.fromhex(p["owner_pubkey"]) == st.owner_pk, what + ": owner_pubkey")
     sig = bytes.fromhex(p["policy_signature"])
-    check(verify(st.owner_pk, v2_message(st.policy, kid), sig),
+    check(ed25519_verify(st.owner_pk, policy_v2_message(st.policy, kid), sig),
           what + ": v2 policy signature verifies for the key id")
-    check(not verify(st.owner_pk, v2_message(st.policy, "0" * 32), sig),
+    check(not ed25519_verify(st.owner_pk, policy_v2_message(st.policy, "0" * 32), sig),
           what + ": the signature does not fit another key id")
     return p
 
@@ -273,18 +206,15 @@ def test_default_client_key(st):
 
     # The file serves sign-request for the key; the signature verifies under
     # the bound client key.
-    proc = subprocess.run([SIGIL, "sign-request", "--key-id", p["key_id"], "--client-key", path],
-                          input=b'{"a":1}', capture_output=True)
-    if proc.returncode == 0:
-        c = json.loads(proc.stdout)["client"]
-        h = hashlib.sha256(b'{"a":1}').digest()
-        kid, n = p["key_id"].encode(), c["nonce"].encode()
-        msg = (b"sigil-request-v1\0" + struct.pack(">I", 32) + kid + h +
-               struct.pack(">Q", c["timestamp"]) + struct.pack(">I", len(n)) + n)
-        check(verify(bytes.fromhex(p["client_pubkey"]), msg, bytes.fromhex(c["signature"])),
+    rc, sout, err = run("sign-request", "--key-id", p["key_id"], "--client-key", path,
+                        stdin='{"a":1}')
+    if rc == 0:
+        c = json.loads(sout)["client"]
+        msg = client_message(p["key_id"], '{"a":1}', c["timestamp"], c["nonce"])
+        check(ed25519_verify(bytes.fromhex(p["client_pubkey"]), msg, bytes.fromhex(c["signature"])),
               "default: sign-request with the file signs for the bound key")
     else:
-        check(False, "default: sign-request with the file", proc.stderr)
+        check(False, "default: sign-request with the file", err)
 
     # A second seal makes another key id and another file; none is overwritten.
     before = open(path).read()
@@ -418,37 +348,18 @@ def main():
         return 0
     with tempfile.TemporaryDirectory(prefix="sigil-seal-cli-") as tmp:
         work = fresh_dir(tmp, "standin")
-        script = os.path.join(tmp, "standin.py")
-        with open(script, "w") as f:
-            f.write(STANDIN % {"python": sys.executable})
-        os.chmod(script, 0o755)
-        ready_file = os.path.join(tmp, "ready.json")
-        proc = subprocess.Popen([LAUNCH, "--enclave", script, "--state", os.path.join(tmp, "state"),
-                                 "--ready-file", ready_file, "--", work, E2E],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            ready = wait_for(lambda: read_json(ready_file), "the launcher")
-            port = wait_for(lambda: open(os.path.join(work, "port")).read()
-                            if os.path.exists(os.path.join(work, "port")) else None,
+        port_file = os.path.join(work, "port")
+        with Launched(tmp, STANDIN, work, E2E, name="standin.py") as la:
+            port = wait_for(lambda: open(port_file).read() if os.path.exists(port_file) else None,
                             "the stand-in gateway")
-            st = Stand(tmp, work, port, ready)
+            st = Stand(tmp, work, port, la.ready)
             test_default_client_key(st)
             test_client_key_out(st)
             test_no_client_key(st)
             test_given_client_key(st)
             test_usage(st)
             test_failures(st)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=DEADLINE_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    if failures:
-        print("%d failure(s)" % len(failures))
-        return 1
-    print("ok")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

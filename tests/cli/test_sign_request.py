@@ -2,91 +2,25 @@
 """`sigil sign-request`: the /v1/sign body with a client signature.
 
 The signature is checked with libsodium (ctypes, tests/e2e/e2e_util.py) over
-the message rebuilt here from docs/POLICY.md, with a small RFC 8785 of our own
-for the integer/string subset; the request text must be passed through exactly.
+the message rebuilt from docs/POLICY.md in cli_util.py, with a small RFC 8785 of
+our own for the integer/string subset; the request text must be passed through
+exactly.
 Refusals: bad key files, non-object requests, bad nonces, key ids, timestamps.
 Usage: test_sign_request.py <path-to-sigil> <tests-dir>
 """
-import hashlib
 import json
 import os
 import re
-import struct
-import subprocess
 import sys
 import tempfile
 import time
 
-SIGIL = os.path.abspath(sys.argv[1])
-TESTS = os.path.abspath(sys.argv[2])
-sys.path.insert(0, os.path.join(TESTS, "e2e"))
-from e2e_util import _sodium, ed25519_keypair, ed25519_sign  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_util import check, client_message, error_of, finish, keygen, run  # noqa: E402
+from e2e_util import ed25519_keypair, ed25519_sign, ed25519_verify  # noqa: E402
 
 KEY_ID = "00112233445566778899aabbccddeeff"
 NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-failures = []
-
-
-def check(cond, what, detail=""):
-    if cond:
-        print("ok  ", what)
-    else:
-        failures.append(what)
-        print("FAIL", what, detail)
-
-
-def run(*args, stdin=b""):
-    if isinstance(stdin, str):
-        stdin = stdin.encode()
-    p = subprocess.run([SIGIL, *args], input=stdin, capture_output=True)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
-def error_of(err):
-    try:
-        return json.loads(err)["error"]
-    except (ValueError, KeyError, TypeError):
-        return {"code": None, "message": err}
-
-
-# ---- RFC 8785 for integers and strings, independently of the C code ----
-def jcs(v):
-    if v is True or v is False or v is None:
-        return json.dumps(v)
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, str):
-        short = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n",
-                 "\r": "\\r", "\t": "\\t"}
-        return '"' + "".join(short.get(c) or ("\\u%04x" % ord(c) if ord(c) < 0x20 else c)
-                             for c in v) + '"'
-    if isinstance(v, list):
-        return "[" + ",".join(jcs(x) for x in v) + "]"
-    if isinstance(v, dict):
-        keys = sorted(v, key=lambda k: k.encode("utf-16-be"))  # UTF-16 code units
-        return "{" + ",".join(jcs(k) + ":" + jcs(v[k]) for k in keys) + "}"
-    raise TypeError(type(v))
-
-
-def client_message(key_id, request_text, ts, nonce):
-    h = hashlib.sha256(jcs(json.loads(request_text)).encode()).digest()
-    k, n = key_id.encode(), nonce.encode()
-    return (b"sigil-request-v1\0" + struct.pack(">I", len(k)) + k + h + struct.pack(">Q", ts) +
-            struct.pack(">I", len(n)) + n)
-
-
-def verify(pk, msg, sig):
-    return _sodium.crypto_sign_verify_detached(sig, msg, len(msg), pk) == 0
-
-
-def keygen(tmp, name):
-    path = os.path.join(tmp, name)
-    rc, _, err = run("keygen", "--out", path)
-    assert rc == 0, err
-    with open(path) as f:
-        k = json.load(f)
-    return path, bytes.fromhex(k["secret_key"]), bytes.fromhex(k["public_key"])
-
 
 # Unsorted keys, escapes, non-ASCII (one outside the BMP, sorted by UTF-16),
 # nesting, negative and zero integers, whitespace the output must keep.
@@ -121,12 +55,12 @@ def test_signature(tmp):
           "given timestamp and nonce")
     sig = bytes.fromhex(c["signature"])
     msg = client_message(KEY_ID, REQUEST, c["timestamp"], c["nonce"])
-    check(len(c["signature"]) == 128 and verify(pk, msg, sig),
+    check(len(c["signature"]) == 128 and ed25519_verify(pk, msg, sig),
           "signature verifies over the rebuilt message")
     _, sk = ed25519_keypair(seed)
     check(ed25519_sign(sk, msg) == sig, "signature equals the Python one")
     other = client_message("f" * 32, REQUEST, c["timestamp"], c["nonce"])
-    check(not verify(pk, other, sig), "the key id is bound")
+    check(not ed25519_verify(pk, other, sig), "the key id is bound")
 
     # Member order and spacing do not change the hash: the same object
     # written differently gives the same signature.
@@ -165,7 +99,7 @@ def test_defaults(tmp):
         check(before <= c["timestamp"] <= after, "default timestamp is now (ms)", c["timestamp"])
         check(len(c["nonce"]) == 43 and NONCE_RE.match(c["nonce"]),
               "default nonce: 43 base64url characters", c["nonce"])
-        check(verify(pk, client_message(KEY_ID, req, c["timestamp"], c["nonce"]),
+        check(ed25519_verify(pk, client_message(KEY_ID, req, c["timestamp"], c["nonce"]),
                      bytes.fromhex(c["signature"])), "default fields are signed")
     check(bodies[0]["client"]["nonce"] != bodies[1]["client"]["nonce"], "nonces differ")
 
@@ -247,11 +181,7 @@ def main():
         test_one_line(tmp)
         test_defaults(tmp)
         test_refusals(tmp)
-    if failures:
-        print("%d failure(s)" % len(failures))
-        return 1
-    print("ok")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":
