@@ -292,21 +292,23 @@ int gw_h_keys_import(gw_server *g, gw_req *rq, gw_resp *rs)
 }
 
 /* ---- POST /v1/sign ---- */
+/* An enclave call on a stored key: whose, which, its blob, and the route's
+ * parsed body (gw_sign_body or gw_policy_body). */
 typedef struct {
     const char *tenant;
     const char *key_id;
     const uint8_t *blob;
     size_t blob_len;
-    const gw_sign_body *body;
-} sign_ctx;
+    const void *body;
+} key_call;
 
 static int sign_args(void *ctx, sigil_buf *b)
 {
-    const sign_ctx *sc = ctx;
+    const key_call *sc = ctx;
     GUARD(put_key_args(b, sc->tenant, sc->key_id, sc->blob, sc->blob_len));
     GUARD(sigil_cbor_put_cstr(b, "request"));
-    GUARD(sigil_cbor_put_text(b, sc->body->request.p, sc->body->request.len));
     const gw_sign_body *bd = sc->body;
+    GUARD(sigil_cbor_put_text(b, bd->request.p, bd->request.len));
     GUARD(sigil_cbor_put_cstr(b, "client_sig"));
     GUARD(sigil_cbor_put_bytes_or_null(b, bd->has_client ? bd->client_sig : NULL, 64));
     GUARD(sigil_cbor_put_cstr(b, "client_ts"));
@@ -365,7 +367,7 @@ static int sign_body(gw_resp *rs, const char *key_id, const gw_value *signed_jso
     return sigil_jw_obj_end(&w);
 }
 
-static int sign_enclave(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o, gw_work *w, sign_ctx *sc)
+static int sign_enclave(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o, gw_work *w, key_call *sc)
 {
     static const gw_field SPEC[] = {
         {"signed", GW_F_TEXT, 0}, {"receipt", GW_F_TEXT, 0}, {"action", GW_F_TEXT, 0}};
@@ -431,7 +433,7 @@ static int sign_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
     }
     sigil_buf_init(&blob, w->blob, sizeof(w->blob));
     GUARD(key_load(g, rq->tenant, body.key_id, &k, &blob));
-    sign_ctx sc = {rq->tenant, body.key_id, blob.data, blob.len, &body};
+    key_call sc = {rq->tenant, body.key_id, blob.data, blob.len, &body};
     return sign_enclave(g, rq, rs, o, w, &sc);
 }
 
@@ -443,22 +445,16 @@ int gw_h_sign(gw_server *g, gw_req *rq, gw_resp *rs)
 }
 
 /* ---- PUT /v1/keys/{key_id}/policy ---- */
-typedef struct {
-    const char *tenant;
-    const char *key_id;
-    const uint8_t *blob;
-    size_t blob_len;
-    const gw_policy_body *body;
-} policy_ctx;
 
 static int policy_args(void *ctx, sigil_buf *b)
 {
-    const policy_ctx *pc = ctx;
+    const key_call *pc = ctx;
     GUARD(put_key_args(b, pc->tenant, pc->key_id, pc->blob, pc->blob_len));
     GUARD(sigil_cbor_put_cstr(b, "policy"));
-    GUARD(sigil_cbor_put_text(b, pc->body->policy.p, pc->body->policy.len));
+    const gw_policy_body *pb = pc->body;
+    GUARD(sigil_cbor_put_text(b, pb->policy.p, pb->policy.len));
     GUARD(sigil_cbor_put_cstr(b, "policy_signature"));
-    return sigil_cbor_put_bytes(b, pc->body->signature, sizeof(pc->body->signature));
+    return sigil_cbor_put_bytes(b, pb->signature, sizeof(pb->signature));
 }
 
 static int policy_body(gw_resp *rs, const sigil_key_record *k, const outcome *o)
@@ -504,7 +500,7 @@ static int policy_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
     sigil_buf_init(&blob, w->blob, sizeof(w->blob));
     GUARD(g->store->ops->key_get(g->store, rq->tenant, rq->key_id, &k, &blob));
     memcpy(old_hash, k.policy_hash, sizeof(old_hash));
-    policy_ctx pc = {rq->tenant, rq->key_id, blob.data, blob.len, &body};
+    key_call pc = {rq->tenant, rq->key_id, blob.data, blob.len, &body};
     GUARD(call_decision(g, rq, o, "policy", 5, policy_args, &pc, w, &f));
     GUARD(gw_result_read(&f, SPEC, P_COUNT, v));
     GUARD(keep_receipt(o, &f, &v[P_RECEIPT]));
