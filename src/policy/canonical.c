@@ -278,11 +278,66 @@ static int es_put(sigil_buf *out, bool neg, const es_decimal *e)
     return sigil_buf_put(out, t, i);
 }
 
+/* The fast path: a number written with at most DBL_DIG (15) significant
+ * digits and a moderate exponent. Two different decimals of at most 15
+ * digits never read as the same double (the DBL_DIG guarantee, for normal
+ * doubles), so no shorter decimal reads back as this one and the written
+ * digits, without trailing zeros, are Number::toString's digits: no printf
+ * or strtod loop. Returns false when the text needs the exact search. The
+ * strict parser checked the grammar: -?int[.frac][(e|E)[+-]exp]. */
+#define ES_FAST_DIGITS 15
+#define ES_FAST_EXP_MAX 290 /* |n| below this keeps every such value normal */
+
+static bool es_fast(es_decimal *e, bool *neg, sigil_slice s)
+{
+    const char *p = s.p, *end = s.p + s.len;
+    int point = 0; /* digits written before the point, leading zeros excluded */
+    bool seen = false, frac = false;
+    *neg = p < end && *p == '-';
+    p += *neg;
+    e->k = 0;
+    for (; p < end && *p != 'e' && *p != 'E'; p++) {
+        if (*p == '.') {
+            frac = true;
+        } else if (*p == '0' && !seen) {
+            point -= frac; /* 0.000ddd: each zero after the point moves it */
+        } else {
+            seen = true;
+            if (e->k == ES_FAST_DIGITS)
+                return false;
+            e->digits[e->k++] = *p;
+            point += !frac;
+        }
+    }
+    if (!seen)
+        return false; /* zero: the caller's case */
+    long exp = 0;
+    if (p < end) {
+        char tmp[16];
+        size_t n = (size_t)(end - p - 1);
+        if (n >= sizeof(tmp))
+            return false;
+        memcpy(tmp, p + 1, n);
+        tmp[n] = '\0';
+        exp = strtol(tmp, NULL, 10);
+        if (exp > ES_FAST_EXP_MAX || exp < -ES_FAST_EXP_MAX)
+            return false;
+    }
+    e->n = point + (int)exp;
+    if (e->n > ES_FAST_EXP_MAX || e->n < -ES_FAST_EXP_MAX)
+        return false;
+    es_strip_zeros(e);
+    return true;
+}
+
 static int put_es_number(sigil_buf *out, const sigil_json *d, uint32_t t)
 {
     char text[NUM_TEXT_MAX + 1];
     sigil_slice s = sigil_json_raw(d, t);
     es_decimal e;
+    bool neg;
+    if (es_fast(&e, &neg, s))
+        return es_put(out, neg, &e);
     ENSURE(s.len <= NUM_TEXT_MAX, SIGIL_E_TOO_LARGE, "json: number at byte %u is over %d bytes",
            d->toks[t].start, NUM_TEXT_MAX);
     memcpy(text, s.p, s.len);

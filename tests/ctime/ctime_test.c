@@ -182,9 +182,9 @@ int __wrap_secp256k1_ec_pubkey_create(const secp256k1_context *ctx, secp256k1_pu
 
 typedef enum {
     TEXT_SECRET, /* the secret's text is undefined from before parsing */
-    /* The secret is a PEM key, parsed by OpenSSL's PEM reader, which is not
-     * constant time (see docs/HARDENING.md): marked only once parsed. */
-    TEXT_PEM_EXCLUDED,
+    /* The secret is a PEM key: its base64 body is undefined from before
+     * parsing; the BEGIN/END lines around it are format. */
+    TEXT_PEM_BODY,
 } text_mode;
 
 typedef struct {
@@ -215,7 +215,7 @@ static const venue_case VENUE_CASES[] = {
      "signature=z6Vz34JwtIJ5PNjlGdUxl7uBzEbnITVa2gnFKwq4UkLZpPQpchr%2B0%"
      "2BlYN0HI34XpuQo1dmKj2evk9Cs%"
      "2BXmEMCA%3D%3D",
-     TEXT_PEM_EXCLUDED, false},
+     TEXT_PEM_BODY, false},
     {"bybit", "HMAC",
      "{\"api_key\":\"XXXXXXXXXX\",\"secret\":\"YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY\"}",
      "{\"method\":\"POST\",\"path\":\"/v5/order/"
@@ -341,6 +341,15 @@ static void mark_credential_text(char *text)
     }
 }
 
+/* Marks undefined the base64 body of the PEM key in a credentials text. */
+static void mark_pem_body(char *text)
+{
+    static const char BEGIN[] = "-----BEGIN PRIVATE KEY-----\\n", END[] = "\\n-----END";
+    char *p = strstr(text, BEGIN), *q = p == NULL ? NULL : strstr(p, END);
+    if (p != NULL && q != NULL)
+        SECRET(p + strlen(BEGIN), (size_t)(q - p) - strlen(BEGIN));
+}
+
 static void run_venue_case(const venue_case *vc)
 {
     static char out_mem[64 * 1024];
@@ -364,6 +373,8 @@ static void run_venue_case(const venue_case *vc)
     text.len = n;
     if (vc->mode == TEXT_SECRET)
         mark_credential_text((char *)text.p);
+    else
+        mark_pem_body((char *)text.p);
 
     sigil_credentials c;
     int rc = sigil_credentials_parse(&c, v, (const char *)text.p, text.len);
@@ -373,9 +384,8 @@ static void run_venue_case(const venue_case *vc)
         return;
     }
     /* Nothing in parsing may have declassified the key; then the key is
-     * marked again, so that signing is checked even in the excluded mode. */
-    check(vc->mode != TEXT_SECRET || still_secret(c.secret.p, c.secret.len), name,
-          "the parsed key is no longer secret");
+     * marked again, so that signing is checked on its own too. */
+    check(still_secret(c.secret.p, c.secret.len), name, "the parsed key is no longer secret");
     check(vc->mode != TEXT_SECRET || c.hmac_state.len == 0 ||
               still_secret(c.hmac_state.p, c.hmac_state.len),
           name, "the keyed HMAC state is no longer secret");

@@ -289,10 +289,73 @@ static void test_client_message(void **state)
     assert_int_equal(b.len, 0);
 }
 
+/* The short-number fast path (at most 15 significant digits) agrees with the
+ * exact search: each random double is written with 1..15 digits in the
+ * exponent and the plain layouts, and that value's 17-digit text (which
+ * takes the search) must canonicalise to the same string. Fixed seed. */
+static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t next_rand(void)
+{
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return g_rng;
+}
+
+static void agree(const char *text)
+{
+    char slow[64], want[128];
+    size_t n;
+    double v = strtod(text, NULL);
+    snprintf(slow, sizeof(slow), "[%.17e]", v);
+    if (canon_any(slow, strlen(slow), &n) != 0)
+        fail_msg("refused %s: %s", slow, sigil_errmsg());
+    snprintf(want, sizeof(want), "%.*s", (int)(n - 2), g_out + 1);
+    number_eq(text, want);
+}
+
+static void test_fast_path_agrees(void **state)
+{
+    (void)state;
+    char text[96];
+    for (int i = 0; i < 4000; i++) {
+        double v;
+        uint64_t bits = next_rand();
+        /* exponents 2^-700 .. 2^700: inside and around the fast path's range */
+        bits = (bits & 0x800fffffffffffffull) | ((uint64_t)(323 + next_rand() % 1400) << 52);
+        memcpy(&v, &bits, sizeof(v));
+        int digits = 1 + (int)(next_rand() % 15);
+        snprintf(text, sizeof(text), "%.*e", digits - 1, v);
+        agree(text);
+        snprintf(text, sizeof(text), "%.*E", digits - 1, v);
+        agree(text);
+        if (fabs(v) < 1e15 && fabs(v) > 1e-8) {
+            snprintf(text, sizeof(text), "%.*g", digits, v);
+            if (strchr(text, 'e') == NULL)
+                agree(text);
+        }
+    }
+    /* Integers as requests carry them (nonces, timestamps, asset ids). */
+    static const char *const INTS[] = {
+        "1",  "-7", "1700000000000", "999999999999999", "100000000000000", "-123456789012345",
+        "10", "120"};
+    for (size_t i = 0; i < sizeof(INTS) / sizeof(INTS[0]); i++)
+        number_eq(INTS[i], INTS[i]);
+    number_eq("1.500", "1.5");
+    number_eq("0.000120", "0.00012");
+    number_eq("0.0000001", "1e-7");
+    number_eq("123e18", "123000000000000000000");
+    number_eq("123e19", "1.23e+21");
+    number_eq("-0.0", "0");
+    number_eq("5E-0290", "5e-290");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_appendix_b),
+        cmocka_unit_test(test_fast_path_agrees),
         cmocka_unit_test(test_number_texts),
         cmocka_unit_test(test_round_trip_powers_of_two),
         cmocka_unit_test(test_values_document),

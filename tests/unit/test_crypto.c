@@ -459,6 +459,43 @@ static void test_ed25519_seed_from_pkcs8_pem(void **state)
     assert_hex(seed, 32, "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
 }
 
+/* The layouts read in constant time (one base64 line, LF or CRLF, with or
+ * without a final line break) and one OpenSSL reads (the body on two
+ * lines) give the same seed; an X25519 key in the fixed layout and a bad
+ * base64 character in it are refused. */
+static void test_ed25519_pem_layouts(void **state)
+{
+#define BODY "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g"
+    static const char *const GOOD[] = {
+        "-----BEGIN PRIVATE KEY-----\n" BODY "\n-----END PRIVATE KEY-----",
+        "-----BEGIN PRIVATE KEY-----\r\n" BODY "\r\n-----END PRIVATE KEY-----\r\n",
+        "-----BEGIN PRIVATE KEY-----\r\n" BODY "\r\n-----END PRIVATE KEY-----",
+        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/Vpg\n"
+        "uoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n",
+    };
+    static const char *const BAD[] = {
+        "-----BEGIN PRIVATE "
+        "KEY-----\nMC4CAQAwBQYDK2VuBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g"
+        "\n-----END PRIVATE KEY-----\n",
+        "-----BEGIN PRIVATE "
+        "KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9*"
+        "\n-----END PRIVATE KEY-----\n",
+    };
+#undef BODY
+    uint8_t seed[32];
+    (void)state;
+    for (size_t i = 0; i < sizeof(GOOD) / sizeof(GOOD[0]); i++) {
+        memset(seed, 0, sizeof(seed));
+        assert_int_equal(sigil_ed25519_seed_from_pem(seed, GOOD[i], strlen(GOOD[i])), 0);
+        assert_hex(seed, 32, "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+    }
+    for (size_t i = 0; i < sizeof(BAD) / sizeof(BAD[0]); i++) {
+        sigil_clear_error();
+        assert_int_equal(sigil_ed25519_seed_from_pem(seed, BAD[i], strlen(BAD[i])), -1);
+        assert_int_equal(sigil_errno(), SIGIL_E_BAD_CREDENTIALS);
+    }
+}
+
 static char *rsa_pem(int bits, size_t *len);
 
 static void test_ed25519_seed_from_pem_refuses_other_keys(void **state)
@@ -721,6 +758,7 @@ int main(void)
         cmocka_unit_test(test_ed25519_rfc8032_test2),
         cmocka_unit_test(test_ed25519_seed_from_pkcs8_pem),
         cmocka_unit_test(test_ed25519_seed_from_pem_refuses_other_keys),
+        cmocka_unit_test(test_ed25519_pem_layouts),
         cmocka_unit_test(test_secp256k1_address_of_the_well_known_key),
         cmocka_unit_test(test_secp256k1_check_key_bounds),
         cmocka_unit_test(test_secp256k1_refuses_invalid_keys_when_deriving),
