@@ -122,11 +122,17 @@ typedef struct {
 
 SIGIL_WARN_UNUSED_RESULT int sigil_frame_reader_init(sigil_frame_reader *r);
 void sigil_frame_reader_free(sigil_frame_reader *r);
-/* Reads what the socket has (never blocks: MSG_DONTWAIT). Returns 0 (more may come; EAGAIN
- * included) or -1: SIGIL_E_IO when the peer closed or the read failed, SIGIL_E_PROTOCOL when a
- * length prefix is 0 or over SIGIL_FRAME_MAX. Frames that arrived before the end are still buffered
- * after -1: drain them with next() first. */
+/* Reads what the socket has (never blocks: MSG_DONTWAIT), stopping at the first read that does
+ * not fill the buffer: the caller polls level-triggered, so bytes that arrive later are reported
+ * again. Returns 0 (more may come; EAGAIN included) or -1: SIGIL_E_IO when the peer closed or the
+ * read failed, SIGIL_E_PROTOCOL when a length prefix is 0 or over SIGIL_FRAME_MAX. Frames that
+ * arrived before the end are still buffered after -1: drain them with next() first. */
 SIGIL_WARN_UNUSED_RESULT int sigil_frame_reader_fill(sigil_frame_reader *r, int fd);
+/* For a thread that owns a blocking socket: waits for bytes and buffers what one read returns
+ * (often several frames). Returns 0, or -1 as fill() does. Drain next() before each wait. */
+SIGIL_WARN_UNUSED_RESULT int sigil_frame_reader_wait(sigil_frame_reader *r, int fd);
+/* Forgets everything buffered (a new connection on the same reader). */
+void sigil_frame_reader_reset(sigil_frame_reader *r);
 /* 1 and the payload of the next complete frame (valid until the next call
  * to fill or next), or 0 when no complete frame is buffered. */
 int sigil_frame_reader_next(sigil_frame_reader *r, const uint8_t **payload, size_t *len);

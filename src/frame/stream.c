@@ -49,19 +49,18 @@ static void reader_compact(sigil_frame_reader *r)
     r->used = 0;
 }
 
-int sigil_frame_reader_fill(sigil_frame_reader *r, int fd)
+/* One recv into the buffer's free space (flags: MSG_DONTWAIT or 0).
+ * Returns the byte count, 0 on EAGAIN, -1 on close or failure. */
+static ssize_t reader_recv(sigil_frame_reader *r, int fd, int flags)
 {
-    reader_compact(r);
     size_t cap = FRAME_HDR + SIGIL_FRAME_MAX;
     for (;;) {
-        if (r->len >= FRAME_HDR)
-            GUARD(frame_len_check(frame_len_at(r->buf)));
-        if (r->len == cap)
-            return 0;
-        ssize_t n = recv(fd, r->buf + r->len, cap - r->len, MSG_DONTWAIT);
+        ssize_t n = recv(fd, r->buf + r->len, cap - r->len, flags);
         if (n > 0) {
             r->len += (size_t)n;
-            continue;
+            if (r->len >= FRAME_HDR)
+                GUARD(frame_len_check(frame_len_at(r->buf)));
+            return n;
         }
         if (n == 0)
             BAIL(SIGIL_E_IO, "frame: peer closed the connection");
@@ -71,6 +70,41 @@ int sigil_frame_reader_fill(sigil_frame_reader *r, int fd)
             return 0;
         BAIL(SIGIL_E_IO, "frame: read failed: %s", strerror(errno));
     }
+}
+
+int sigil_frame_reader_fill(sigil_frame_reader *r, int fd)
+{
+    reader_compact(r);
+    size_t cap = FRAME_HDR + SIGIL_FRAME_MAX;
+    if (r->len >= FRAME_HDR)
+        GUARD(frame_len_check(frame_len_at(r->buf)));
+    while (r->len < cap) {
+        size_t room = cap - r->len;
+        ssize_t n = reader_recv(r, fd, MSG_DONTWAIT);
+        GUARD(n < 0 ? -1 : 0);
+        if ((size_t)n < room)
+            return 0; /* drained for now (or EAGAIN): the poll reports the rest */
+    }
+    return 0;
+}
+
+int sigil_frame_reader_wait(sigil_frame_reader *r, int fd)
+{
+    reader_compact(r);
+    if (r->len >= FRAME_HDR)
+        GUARD(frame_len_check(frame_len_at(r->buf)));
+    ENSURE(r->len < FRAME_HDR + SIGIL_FRAME_MAX, SIGIL_E_PROTOCOL, "frame: reader buffer full");
+    ssize_t n;
+    do {
+        n = reader_recv(r, fd, 0);
+    } while (n == 0); /* a blocking socket: EAGAIN only after a receive timeout */
+    return n < 0 ? -1 : 0;
+}
+
+void sigil_frame_reader_reset(sigil_frame_reader *r)
+{
+    r->len = 0;
+    r->used = 0;
 }
 
 int sigil_frame_reader_next(sigil_frame_reader *r, const uint8_t **payload, size_t *len)

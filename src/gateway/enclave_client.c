@@ -62,8 +62,9 @@ struct conn {
     bool live; /* under wmu: handshake done, requests may be written */
     atomic_bool ready;
     uint64_t version;
-    uint8_t *rmem; /* SIGIL_FRAME_MAX: frames read by this connection's thread */
-    uint8_t *wmem; /* SIGIL_FRAME_MAX: handshake frames */
+    uint8_t *rmem;             /* SIGIL_FRAME_MAX: handshake responses */
+    sigil_frame_reader reader; /* responses, once the handshake is done */
+    uint8_t *wmem;             /* SIGIL_FRAME_MAX: handshake frames */
     char last_logged[512];
     unsigned repeats;
 };
@@ -584,15 +585,20 @@ static void conn_close(conn *c)
     (void)pthread_mutex_unlock(&c->wmu);
 }
 
-/* Reads responses until the connection fails; returns why. */
+/* Reads responses until the connection fails; returns why. One read
+ * often brings several responses: each is handed to its slot. */
 static void conn_serve(conn *c)
 {
-    sigil_buf in;
+    const uint8_t *p;
+    size_t len;
     sigil_frame f;
-    sigil_buf_init(&in, c->rmem, SIGIL_FRAME_MAX);
+    sigil_frame_reader_reset(&c->reader);
     for (;;) {
-        if (sigil_frame_read_one(c->fd, &in) != 0 || sigil_frame_parse(&f, in.data, in.len) != 0 ||
-            deliver(c->e, c, &f, in.data, in.len) != 0)
+        while (sigil_frame_reader_next(&c->reader, &p, &len) == 1) {
+            if (sigil_frame_parse(&f, p, len) != 0 || deliver(c->e, c, &f, p, len) != 0)
+                return;
+        }
+        if (sigil_frame_reader_wait(&c->reader, c->fd) != 0)
             return;
     }
 }
@@ -824,6 +830,7 @@ static void free_all(gw_enclave *e)
     for (unsigned i = 0; e->conns != NULL && i < e->cfg.conns; i++) {
         free(e->conns[i].rmem);
         free(e->conns[i].wmem);
+        sigil_frame_reader_free(&e->conns[i].reader);
     }
     free(e->conns);
     explicit_bzero(&e->creds, sizeof(e->creds));
@@ -844,6 +851,7 @@ static int init_conns(gw_enclave *e)
         c->rmem = malloc(SIGIL_FRAME_MAX);
         c->wmem = malloc(SIGIL_FRAME_MAX);
         ENSURE(c->rmem != NULL && c->wmem != NULL, SIGIL_E_NO_MEMORY, "enclave: out of memory");
+        GUARD(sigil_frame_reader_init(&c->reader));
     }
     return 0;
 }
