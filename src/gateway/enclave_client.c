@@ -388,6 +388,7 @@ static int deliver(gw_enclave *e, conn *c, const sigil_frame *f, const uint8_t *
     ENSURE(idx < SLOTS && (f->id >> SLOT_BITS) != 0, SIGIL_E_PROTOCOL,
            "enclave answered an id that was never sent");
     slot *s = &e->slots[idx];
+    bool done = false;
     (void)pthread_mutex_lock(&s->mu);
     if (s->id == f->id && s->state == SLOT_WAITING && s->owner == c) {
         if (len > s->resp->cap) {
@@ -396,10 +397,15 @@ static int deliver(gw_enclave *e, conn *c, const sigil_frame *f, const uint8_t *
             memcpy(s->resp->data, p, len);
             s->resp->len = len;
             s->state = SLOT_DONE;
-            (void)pthread_cond_signal(&s->cv);
+            done = true;
         }
     }
     (void)pthread_mutex_unlock(&s->mu);
+    /* Woken after the unlock, the waiter does not block again on the mutex.
+     * Slots are never destroyed; if this one was already given up and
+     * reused, its new waiter takes this as a spurious wake-up. */
+    if (done)
+        (void)pthread_cond_signal(&s->cv);
     return 0;
 }
 
