@@ -4,6 +4,7 @@
 #   make test-diff  differential tests only (SEED=… CASES=…)
 #   make test-registry  measurement registry contract + its clients, on a local anvil
 #   make test-ctime constant-time check: secrets marked undefined under valgrind
+#   make test-sdk   the client SDKs (sdk/) against a dev stack they start
 #   make bench      benchmarks
 #   make lint       clang-format check, cppcheck, clang-tidy
 #   make run        the dev stack: key service, launcher + enclave, gateway (Ctrl-C stops)
@@ -21,7 +22,7 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
 .PHONY: all bootstrap build test test-unit test-asan test-diff test-registry test-ctime bench bench-e2e lint format run clean \
-	fuzz fuzz-smoke fuzz-build measure
+	fuzz fuzz-smoke fuzz-build measure test-sdk
 
 all: build
 
@@ -62,7 +63,12 @@ test-ctime: build
 	cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -L ctime
 
-test: test-unit test-diff test-registry test-ctime test-asan fuzz-smoke
+# The SDK suites start their own dev stack from $(BUILD)/bin.
+test-sdk: build
+	@scripts/bootstrap.sh --all
+	sdk/typescript/run-tests.sh $(abspath $(BUILD))/bin
+
+test: test-unit test-diff test-registry test-ctime test-sdk test-asan fuzz-smoke
 
 bench: build
 	$(BUILD)/bin/sigil-bench

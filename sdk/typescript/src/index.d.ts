@@ -1,0 +1,140 @@
+// Types of @sigil/sdk (hand-written; checked by `tsc --noEmit` in run-tests.sh).
+
+export type Hex = string;
+/** A 32-byte Ed25519 seed: 64 hex digits, bytes, or a `sigil keygen` file object. */
+export type SeedLike = string | Uint8Array | { public_key?: string; secret_key: string };
+/** 'aws' (the built-in AWS Nitro Enclaves Root-G1) or a dev root certificate (PEM or DER). */
+export type RootLike = 'aws' | string | Uint8Array | { readonly raw: Uint8Array; readonly fingerprint256: string };
+
+export interface Receipt {
+  action: string; boot_id: Hex; decision: 'allow' | 'deny'; key_id: Hex; measurement: Hex;
+  mode: 'dev' | 'nitro'; network: 'mainnet' | 'testnet'; output_hash?: Hex; policy_hash: Hex;
+  prev: Hex; reason?: string; request_hash: Hex; seq: number; tenant: string; time: number;
+  v: 1; venue: string; signature: Hex;
+}
+
+export interface KeyInfo {
+  key_id: Hex; venue: string; network: 'mainnet' | 'testnet'; key_type: string; address?: string;
+  policy_hash: Hex; policy_version: number; created_at: number;
+}
+
+/** A venue request as docs/CLI.md describes it (CEX, Hyperliquid, Aster, EIP-712 …). */
+export type VenueRequest = Record<string, unknown>;
+
+export interface SignResult {
+  key_id: Hex; action: string; signed: Record<string, unknown>; receipt: Receipt;
+  /** the response body text (output_hash covers `signed` as it appears in it) */
+  text: string; idempotencyKey: string;
+}
+
+export interface SignOptions {
+  clientKey?: SeedLike | null; timestamp?: number; nonce?: string; idempotencyKey?: string;
+  retries?: number; timeoutMs?: number;
+}
+
+export interface Attestation {
+  document: string; measurement: Hex; mode: 'dev' | 'nitro'; sealing_key: Hex; receipt_key: Hex;
+  boot_id: Hex; nonce: Hex;
+}
+
+export interface AuditRecord {
+  seq: number; time: number; tenant: string; key_id: Hex | null; op: string; action: string | null;
+  decision: string; status: number; code: string | null; request_hash: Hex | null;
+  output_hash: Hex | null; receipt: Receipt | null; prev: Hex; hash: Hex;
+}
+
+export interface ClientOptions {
+  url: string; token?: string; timeoutMs?: number; retries?: number; retryDelayMs?: number;
+  clientKey?: SeedLike; fetch?: typeof fetch;
+}
+
+export interface RawResponse { status: number; headers: Headers; body: any; text: string }
+
+export class SigilClient {
+  constructor(opts: ClientOptions);
+  readonly url: string;
+  request(method: string, path: string, opts?: { body?: string; headers?: Record<string, string>;
+    auth?: boolean; idempotent?: boolean; raw?: boolean; retries?: number; timeoutMs?: number }): Promise<RawResponse>;
+  health(): Promise<{ status: string; mode: string }>;
+  ready(): Promise<{ status: string; mode: string; boot_id: Hex; kms: unknown; receipt_seq: number; enclave_connections: number }>;
+  metrics(): Promise<string>;
+  getAttestation(nonce?: Uint8Array | Hex): Promise<Attestation>;
+  getBootDocument(bootId: Hex): Promise<{ boot_id: Hex; document: string; measurement: Hex; created_at: number }>;
+  listKeys(): Promise<KeyInfo[]>;
+  importKey(sealed: Uint8Array | string, opts?: { idempotencyKey?: string }): Promise<any>;
+  updatePolicy(keyId: Hex, policy: object | string, policySignature: Hex): Promise<{ key_id: Hex; policy_hash: Hex; version: number; receipt: Receipt }>;
+  deleteKey(keyId: Hex): Promise<void>;
+  audit(opts?: { since?: number; limit?: number }): Promise<{ records: AuditRecord[]; next: number | null }>;
+  sign(keyId: Hex, request: VenueRequest | string, opts?: SignOptions): Promise<SignResult>;
+}
+
+export function clientMessage(keyId: Hex, request: VenueRequest | string, timestamp: number, nonce: string): Uint8Array;
+export function clientSignature(clientKey: SeedLike, keyId: Hex, request: VenueRequest | string,
+  opts?: { timestamp?: number; nonce?: string }): { timestamp: number; nonce: string; signature: Hex };
+
+export class SigilError extends Error {
+  constructor(code: string, message: string, extra?: { status?: number; receipt?: Receipt; retryAfter?: number; cause?: unknown });
+  code: string; status: number | null; receipt: Receipt | null; retryAfter: number | null;
+}
+export class BadRequestError extends SigilError {}
+export class UnauthorizedError extends SigilError {}
+export class ForbiddenError extends SigilError {}
+export class BadSignatureError extends ForbiddenError {}
+export class NotFoundError extends SigilError {}
+export class ConflictError extends SigilError {}
+export class TooLargeError extends SigilError {}
+export class DeniedError extends SigilError {}
+export class PolicyDeniedError extends DeniedError {}
+export class StaleRequestError extends DeniedError {}
+export class RateLimitedError extends SigilError {}
+export class InternalError extends SigilError {}
+export class ProtocolError extends SigilError {}
+export class UnavailableError extends SigilError {}
+export class TimeoutError extends SigilError {}
+export class AttestationError extends SigilError { constructor(message: string, extra?: object) }
+export class ReceiptError extends SigilError {}
+export function errorClass(code: string, status: number): typeof SigilError;
+
+export interface BootBinding { bootId: Hex; sealingKey: Uint8Array; receiptKey: Uint8Array }
+export interface VerifiedAttestation extends BootBinding {
+  timestamp: number; moduleId: string; pcrs: Map<number, Uint8Array>; nonce: Uint8Array | null; measurement: Hex;
+}
+export function verifyAttestation(document: Uint8Array | string, opts: { root: RootLike; measurement: Hex;
+  nonce?: Uint8Array | Hex; time?: number; atDocumentTime?: boolean; allowDebug?: boolean }): VerifiedAttestation;
+export function decodeBootBinding(userData: Uint8Array): BootBinding;
+export function rootCertificate(root: RootLike): { readonly raw: Uint8Array; readonly fingerprint256: string };
+
+export interface ReceiptCheck { ok: true; boot_id: Hex; seq: number; decision: string; action: string; key_id: Hex; hash: Hex }
+export function verifyReceipt(receipt: Receipt | string | Uint8Array | { receipt: Receipt }, opts: {
+  root: RootLike; measurement: Hex; document?: Uint8Array | string; client?: SigilClient; prev?: Receipt | Hex | string;
+}): Promise<ReceiptCheck>;
+export function parseReceipt(receipt: Receipt | string | Uint8Array | { receipt: Receipt }): Receipt;
+export function receiptHash(receipt: Receipt | string): Hex;
+export function receiptCanonical(receipt: Receipt): Uint8Array;
+
+export interface Policy { version: number; tenant: string; venue: string; network: string; [k: string]: unknown }
+export function policyMessage(policy: Policy, tenant: string, keyId: Hex): Uint8Array;
+export function signPolicy(policy: Policy, ownerKey: SeedLike, keyId: Hex, tenant?: string): Hex;
+export function provisioningPayload(opts: { tenant: string; keyId: Hex; venue: string; network: string;
+  credentials: object; ownerKey: SeedLike; clientPubkey?: Hex | null; policy: Policy }): string;
+export function attest(client: SigilClient, opts: { root: RootLike; measurement: Hex; time?: number }): Promise<VerifiedAttestation>;
+export function provision(client: SigilClient, opts: { venue: string; network: 'mainnet' | 'testnet';
+  credentials: object; policy: Policy; ownerKey: SeedLike; clientPubkey?: Hex | null; root: RootLike;
+  measurement: Hex; keyId?: Hex }): Promise<{ key_id: Hex; venue: string; network: string; key_type: string;
+  address?: string; policy_hash: Hex; version: number; receipt: Receipt }>;
+export function sealedBox(message: Uint8Array, recipient: Uint8Array): Uint8Array;
+export function canonicalize(value: unknown): string;
+export function ed25519PublicKey(seed: Uint8Array): Uint8Array;
+
+export interface WrapOptions {
+  keyId: Hex;
+  /** aster: the `user` of the signed parameters (default: the key's address, as ccxt with the key would) */
+  user?: string;
+  /** called with every Sigil answer (signed request and receipt) */
+  onSigned?: (result: SignResult) => void;
+  sign?: SignOptions;
+}
+export interface VenueAdapter { sigilVenue: string; wallet: boolean }
+export const VENUE_ADAPTERS: Record<string, VenueAdapter>;
+/** Makes a ccxt exchange instance sign its private requests through Sigil; resolves to the same instance. */
+export function sigilWrap<T extends object>(exchange: T, client: SigilClient, opts: WrapOptions): Promise<T>;

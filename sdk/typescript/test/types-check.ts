@@ -1,0 +1,15 @@
+// Compiled by `tsc --noEmit` only: the published types accept the documented usage.
+import { SigilClient, verifyReceipt, sigilWrap, PolicyDeniedError, type SignResult } from '@sigil/sdk';
+
+async function usage(): Promise<void> {
+  const client = new SigilClient({ url: 'http://127.0.0.1:1', token: 'sgl_x', timeoutMs: 1000, retries: 1, clientKey: '00'.repeat(32) });
+  const keys = await client.listKeys();
+  const res: SignResult = await client.sign(keys[0].key_id, { method: 'GET', path: '/api/v3/account', timestamp: 1 }, { clientKey: null });
+  const att = await client.getAttestation();
+  const ok = await verifyReceipt(res.receipt, { root: 'aws', measurement: att.measurement, client });
+  const seq: number = ok.seq;
+  const ex = await sigilWrap({ id: 'binance' }, client, { keyId: keys[0].key_id });
+  void ex; void seq;
+  try { await client.deleteKey('x'); } catch (e) { if (e instanceof PolicyDeniedError) console.log(e.code, e.receipt?.seq); }
+}
+void usage;
