@@ -67,6 +67,7 @@ test-ctime: build
 test-sdk: build
 	@scripts/bootstrap.sh --all
 	sdk/typescript/run-tests.sh $(abspath $(BUILD))/bin
+	sdk/python/run-tests.sh $(abspath $(BUILD))/bin
 
 test: test-unit test-diff test-registry test-ctime test-sdk test-asan fuzz-smoke
 
