@@ -4,7 +4,7 @@
 #   make test-diff  differential tests only (SEED=… CASES=…)
 #   make test-registry  measurement registry contract + its clients, on a local anvil
 #   make test-ctime constant-time check: secrets marked undefined under valgrind
-#   make test-sdk   the client SDKs (sdk/) against a dev stack they start
+#   make test-sdk   the TypeScript and Python SDKs and the MCP server (sdk/) against dev stacks
 #   make bench      benchmarks
 #   make lint       clang-format check, cppcheck, clang-tidy
 #   make run        the dev stack: key service, launcher + enclave, gateway (Ctrl-C stops)
@@ -68,6 +68,7 @@ test-sdk: build
 	@scripts/bootstrap.sh --all
 	sdk/typescript/run-tests.sh $(abspath $(BUILD))/bin
 	sdk/python/run-tests.sh $(abspath $(BUILD))/bin
+	sdk/mcp/run-tests.sh $(abspath $(BUILD))/bin
 
 test: test-unit test-diff test-registry test-ctime test-sdk test-asan fuzz-smoke
 
