@@ -230,6 +230,16 @@ static const bench_sample SAMPLES[] = {
      "0xe0ed34fbbe927a58267ce2e8067a611c69869e20e731bc99187a8bc97058664c16de07f7660f06ce0985d1d8e0"
      "63726783033fda59b307897f26a21392d62b3a1c",
      REF_SECP256K1, TARGET_NONE},
+    /* shared/vectors/venues/dydx.json, short-term MsgPlaceOrder [dydx-mainnet-1]: the public
+     * key derivation, protobuf TxBody/AuthInfo/SignDoc, secp256k1 over SHA-256, TxRaw base64;
+     * the expected text is the vector's txhash */
+    {"dydx-place-order", "dydx", "MsgPlaceOrder short-term (pubkey+sign)", WALLET_CRED,
+     "{\"chain_id\":\"dydx-mainnet-1\",\"account_number\":12345,\"sequence\":0,\"place_order\":{"
+     "\"owner\":\"dydx1navfnxx0ywpgtdjevkkmk2k79lvr37jtmp8y6t\",\"subaccount_number\":0,"
+     "\"client_id\":123456789,\"clob_pair_id\":0,\"order_flags\":0,\"good_til_block\":20000000,"
+     "\"side\":1,\"quantums\":1000000,\"subticks\":5000000000}}",
+     "7BA0E3B33A9E84AB347FC36AF0AAF8FC69C02C61DD239798CA96EC20E68F350F", REF_SECP256K1,
+     TARGET_NONE},
 };
 
 /* ---- measurement ---- */

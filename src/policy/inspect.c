@@ -234,6 +234,7 @@ static const venue_inspector VENUES[] = {
     {"deribit", insp_deribit},
     {"bitfinex", insp_bitfinex},
     {"coinbase", insp_coinbase},
+    {"dydx", insp_dydx},
 };
 
 int sigil_request_inspect(sigil_request_info *out, const char *venue, sigil_action action,

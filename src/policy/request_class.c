@@ -765,6 +765,8 @@ typedef struct {
     classify_fn classify;
 } venue_classifier;
 
+int policy_dydx_classify(sigil_action *out, const sigil_json *d); /* inspect_dydx.c */
+
 static const venue_classifier VENUES[] = {
     {"binance", classify_binance},
     {"aster", classify_aster},
@@ -781,6 +783,7 @@ static const venue_classifier VENUES[] = {
     {"deribit", classify_deribit},
     {"bitfinex", classify_bitfinex},
     {"coinbase", classify_coinbase},
+    {"dydx", policy_dydx_classify},
 };
 
 static const venue_classifier *find_venue(const char *venue)

@@ -158,6 +158,8 @@ typedef struct {
     time_fn read;
 } venue_time;
 
+int policy_dydx_time(uint64_t *out, const sigil_json *d, bool *found); /* inspect_dydx.c */
+
 static const venue_time VENUES[] = {
     {"binance", time_binance},
     {"aster", time_aster},
@@ -174,6 +176,7 @@ static const venue_time VENUES[] = {
     {"deribit", time_deribit},
     {"bitfinex", time_bitfinex},
     {"coinbase", time_timestamp},
+    {"dydx", policy_dydx_time},
 };
 
 int sigil_request_time_ms(uint64_t *out, const char *venue, const char *request, size_t len)

@@ -319,6 +319,14 @@ static const venue_case VENUE_CASES[] = {
      "6"
      "bec25502bf749c4ab9e893dc7a0df0b7706d1b",
      TEXT_SECRET, false},
+    /* dYdX: public key derived for the AuthInfo, SignDoc signed (venues.md
+     * §7 vector 1; the txhash covers the signature) */
+    {"dydx", "secp256k1, SIGN_MODE_DIRECT short-term order", WALLET_CRED,
+     "{\"chain_id\":\"dydx-mainnet-1\",\"account_number\":12345,\"sequence\":0,\"place_order\":{"
+     "\"owner\":\"dydx1navfnxx0ywpgtdjevkkmk2k79lvr37jtmp8y6t\",\"subaccount_number\":0,"
+     "\"client_id\":123456789,\"clob_pair_id\":0,\"order_flags\":0,\"good_til_block\":20000000,"
+     "\"side\":1,\"quantums\":1000000,\"subticks\":5000000000}}",
+     "7BA0E3B33A9E84AB347FC36AF0AAF8FC69C02C61DD239798CA96EC20E68F350F", TEXT_SECRET, false},
 };
 
 /* Marks undefined the characters of every secret member of a credentials

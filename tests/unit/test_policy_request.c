@@ -36,6 +36,7 @@ static const char *credentials_for(const char *venue)
         {"aster", WALLET},
         {"eip712", WALLET},
         {"eip191", WALLET},
+        {"dydx", WALLET},
     };
     for (size_t i = 0; i < SIGIL_ARRAY_LEN(CREDS); i++)
         if (strcmp(CREDS[i].venue, venue) == 0)
@@ -74,6 +75,12 @@ typedef struct {
     "{\"method\":\"" m "\",\"path\":\"" p "\",\"query\":\"" q "\",\"body\":\"" b                   \
     "\",\"timestamp\":1700000000000}"
 #define GET(p, q) REST("GET", p, q, "")
+/* A dYdX request signed by the §0 key for its own account. */
+#define DYDX(kind, extra)                                                                          \
+    "{\"chain_id\":\"dydx-mainnet-1\",\"account_number\":1,\"sequence\":0,\"timestamp\":"          \
+    "1700000000011,\"" kind "\":{\"owner\":\"dydx1navfnxx0ywpgtdjevkkmk2k79lvr37jtmp8y6t\","       \
+    "\"subaccount_number\":0,\"client_id\":1,\"clob_pair_id\":0,\"order_flags\":0,"                \
+    "\"good_til_block\":10" extra "}}"
 
 static const action_case CASES[] = {
     /* binance: vectors/binance.json; parameters decide as much as the path */
@@ -371,6 +378,9 @@ static const action_case CASES[] = {
     A("hyperliquid",
       "{\"action\":{\"type\":\"scheduleCancel\",\"time\":1700000100000},\"nonce\":1700000000000}",
       CANCEL),
+    /* dydx: the message decides (docs/API.md) */
+    A("dydx", DYDX("place_order", ",\"side\":1,\"quantums\":10,\"subticks\":10"), ORDER),
+    A("dydx", DYDX("cancel_order", ""), CANCEL),
     /* generic typed data and messages */
     A("eip191", "{\"message\":\"hello\"}", OTHER),
     A("eip712",
@@ -565,6 +575,8 @@ static const time_case TIMES[] = {
      1748310859509},
     {"aster", "{\"method\":\"GET\",\"path\":\"/fapi/v3/balance\",\"query\":\"\"}", 0},
     {"eip191", "{\"message\":\"hello\"}", 0},
+    {"dydx", DYDX("cancel_order", ""), 1700000000011},
+    {"dydx", "{\"chain_id\":\"dydx-mainnet-1\",\"cancel_order\":{}}", 0},
     {"okx", "{\"method\":\"GET\",\"path\":\"/api/v5/account/balance\"}", 0},
     {"deribit", "{\"jsonrpc\":\"2.0\",\"method\":\"public/auth\",\"params\":{}}", 0},
 };
