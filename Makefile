@@ -5,6 +5,7 @@
 #   make test-registry  measurement registry contract + its clients, on a local anvil
 #   make test-ctime constant-time check: secrets marked undefined under valgrind
 #   make test-sdk   the TypeScript and Python SDKs and the MCP server (sdk/) against dev stacks
+#   make test-pg    the store suite and an end-to-end subset on a throw-away PostgreSQL
 #   make bench      benchmarks
 #   make lint       clang-format check, cppcheck, clang-tidy
 #   make run        the dev stack: key service, launcher + enclave, gateway (Ctrl-C stops)
@@ -22,7 +23,7 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
 .PHONY: all bootstrap build test test-unit test-asan test-diff test-registry test-ctime bench bench-e2e lint format run clean \
-	fuzz fuzz-smoke fuzz-build measure test-sdk
+	fuzz fuzz-smoke fuzz-build measure test-sdk test-pg
 
 all: build
 
@@ -70,7 +71,12 @@ test-sdk: build
 	sdk/python/run-tests.sh $(abspath $(BUILD))/bin
 	sdk/mcp/run-tests.sh $(abspath $(BUILD))/bin
 
-test: test-unit test-diff test-registry test-ctime test-sdk test-asan fuzz-smoke
+# PostgreSQL once, in the normal build (initdb/pg_ctl run as an unprivileged user).
+test-pg: build
+	@scripts/bootstrap.sh --all
+	tests/pg/run.sh $(BUILD)
+
+test: test-unit test-diff test-registry test-ctime test-sdk test-pg test-asan fuzz-smoke
 
 bench: build
 	$(BUILD)/bin/sigil-bench

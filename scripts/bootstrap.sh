@@ -6,9 +6,9 @@ set -euo pipefail
 BUILD_PKGS=(build-essential cmake pkg-config python3
     libsecp256k1-dev libsodium-dev libssl-dev libjsmn-dev libmsgpack-dev
     libcmocka-dev libgmp-dev libmicrohttpd-dev libsqlite3-dev
-    libcurl4-openssl-dev libseccomp-dev)
+    libcurl4-openssl-dev libseccomp-dev libpq-dev)
 TOOL_PKGS=(clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format clang-tidy
-    cppcheck valgrind nodejs npm python3-venv shellcheck)
+    cppcheck valgrind nodejs npm python3-venv shellcheck postgresql gdb)
 
 # Used by `make run` (its example uses curl) and the end-to-end tests (TLS
 # certificates, process checks); not needed to compile.

@@ -44,14 +44,17 @@ class DevStack:
     """One stack. `home` is its state directory (kept across runs by `make run`)."""
 
     def __init__(self, bin_dir, home, log_dir=None, gateway_args=(), enclave_args=(),
-                 quiet=True, enclave_exe=None, pin=None, gateway_ca=None):
+                 quiet=True, enclave_exe=None, pin=None, gateway_ca=None, store_url=None):
         """enclave_exe: run this enclave binary instead of BIN/sigil-enclave;
         pin: the measurement to pin in the key policy (default: the
-        measurement of the enclave binary that runs)."""
+        measurement of the enclave binary that runs); store_url: the
+        gateway's store (--store, e.g. postgresql://...; default: the SQLite
+        file in home)."""
         self.bin = os.path.abspath(bin_dir)
         self.enclave_exe = os.path.abspath(enclave_exe) if enclave_exe else None
         self.pin = pin
         self.gateway_ca = gateway_ca  # PEM to trust when the gateway serves HTTPS
+        self.store_args = ["--store", store_url] if store_url else []
         self.home = os.path.abspath(home)
         self.run_dir = os.path.join(self.home, "run")
         self.log_dir = os.path.abspath(log_dir or os.path.join(self.home, "log"))
@@ -82,7 +85,8 @@ class DevStack:
         return proc
 
     def sigil(self, *args, input=None, check=True):
-        r = subprocess.run([self.exe("sigil"), *args], input=input, capture_output=True)
+        env = {**os.environ, "SIGIL_STORE": self.store_args[1]} if self.store_args else None
+        r = subprocess.run([self.exe("sigil"), *args], input=input, capture_output=True, env=env)
         if check and r.returncode != 0:
             raise StackError(f"sigil {' '.join(args)}: {r.stderr.decode().strip()}")
         return r
@@ -133,7 +137,8 @@ class DevStack:
         argv = [self.exe("sigil-gateway"), "--home", self.home, "--listen", "127.0.0.1:0",
                 "--enclave", "unix:" + self.enclave_socket(),
                 "--ready-file", self._ready_path("gateway"),
-                "--kms-credentials", self.kms["credentials"], *self.gateway_args]
+                "--kms-credentials", self.kms["credentials"], *self.store_args,
+                *self.gateway_args]
         proc = self._spawn("gateway", argv)
         self.gateway = _wait_ready(self._ready_path("gateway"), proc, "sigil-gateway")
         return self.gateway

@@ -3,8 +3,8 @@
  * Untrusted host tooling: a new token is printed once and only its hash is
  * stored; nothing here touches key material.
  *
- *   sigil admin [--home DIR] tenant add NAME | tenant list
- *   sigil admin [--home DIR] token add TENANT | token list [TENANT] | token revoke ID
+ *   sigil admin [--home DIR] [--store URL] tenant add NAME | tenant list
+ *   sigil admin [--home DIR] [--store URL] token add TENANT | token list [TENANT] | token revoke ID
  *
  * Output is one JSON document on stdout.
  */
@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "gateway/store.h"
+#include "gateway/store_pg.h"
 #include "sigil/codec.h"
 
 typedef struct {
@@ -205,18 +206,23 @@ static const admin_cmd CMDS[] = {
     {"token", "revoke", 1, 1, token_revoke},
 };
 
-static const char USAGE[] = "usage: sigil admin [--home DIR] tenant add NAME | tenant list | "
-                            "token add TENANT | token list [TENANT] | token revoke ID";
+static const char USAGE[] =
+    "usage: sigil admin [--home DIR] [--store postgresql://...|sqlite:PATH] "
+    "tenant add NAME | tenant list | "
+    "token add TENANT | token list [TENANT] | token revoke ID";
 
 int cmd_admin(int argc, char **argv)
 {
-    const char *home = NULL;
-    char db[4096];
+    const char *home = NULL, *store = NULL;
     sigil_store *s = NULL;
     int i = 1;
-    if (i + 1 < argc && strcmp(argv[i], "--home") == 0) {
-        home = argv[i + 1];
-        i += 2;
+    for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+        const char **opt = strcmp(argv[i], "--home") == 0    ? &home
+                           : strcmp(argv[i], "--store") == 0 ? &store
+                                                             : NULL;
+        if (opt == NULL)
+            break;
+        *opt = argv[i + 1];
     }
     if (argc - i < 2) {
         (void)sigil_fail(SIGIL_E_USAGE, "%s", USAGE);
@@ -231,7 +237,7 @@ int cmd_admin(int argc, char **argv)
         (void)sigil_fail(SIGIL_E_USAGE, "%s", USAGE);
         return cli_report_error();
     }
-    if (sigil_store_home(db, sizeof(db), home) != 0 || sigil_store_open_sqlite(&s, db) != 0)
+    if (sigil_store_open_url(&s, store, home, true) != 0)
         return cli_report_error();
     int rc = c->run(s, nargs, argv + i + 2);
     s->ops->close(s);

@@ -240,7 +240,8 @@ SIGIL_WARN_UNUSED_RESULT int enclave_replay_check(const uint8_t hash[32], uint64
 /* loop.c */
 SIGIL_WARN_UNUSED_RESULT int enclave_serve(enclave_state *st, int listen_fd);
 
-/* harden.c: mlockall, no dumps, then a seccomp allowlist. */
+/* harden.c: mlockall, no dumps, then a seccomp allowlist (with the
+ * SIGIL_SECCOMP_SELFTEST hook of src/common/seccomp.h). */
 SIGIL_WARN_UNUSED_RESULT int enclave_harden_early(void);
 SIGIL_WARN_UNUSED_RESULT int enclave_harden_seccomp(void);
 

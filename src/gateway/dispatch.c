@@ -1,7 +1,7 @@
 /*
  * The request pipeline: route table, query check, bearer authentication,
  * per-token rate limits, the handler, and errors as
- * {"error":{"code","message"}} with their HTTP status. Untrusted host code;
+ * {"error":{"code","message"}} with their HTTP status; the request id. Untrusted host code;
  * independent of the HTTP library (http.c adapts libmicrohttpd to it).
  */
 #include <stdlib.h>
@@ -146,11 +146,9 @@ static int run_route(gw_server *g, const gw_route *r, gw_req *rq, gw_resp *rs)
     return r->handler(g, rq, rs);
 }
 
-void gw_dispatch(gw_server *g, gw_req *rq, gw_resp *rs, size_t *route)
+static void route_and_run(gw_server *g, gw_req *rq, gw_resp *rs, size_t *route)
 {
     size_t idx = 0;
-    *route = GW_METRIC_ROUTES - 1;
-    sigil_clear_error();
     gw_match m = gw_route_match(GW_ROUTES, GW_NROUTES, rq->method, rq->path, &idx, &rq->param,
                                 rs->allow, sizeof(rs->allow));
     switch (m) {
@@ -174,4 +172,19 @@ void gw_dispatch(gw_server *g, gw_req *rq, gw_resp *rs, size_t *route)
         gw_error_response(rs);
         return;
     }
+}
+
+/* The request id is assigned first and is on every log line this thread
+ * writes until the request is answered; the error code of a failed
+ * request is kept for its log line. */
+void gw_dispatch(gw_server *g, gw_req *rq, gw_resp *rs, size_t *route)
+{
+    *route = GW_METRIC_ROUTES - 1;
+    sigil_clear_error();
+    gw_request_id_assign(rq);
+    gw_log_set_request(rq->request_id);
+    route_and_run(g, rq, rs, route);
+    gw_log_set_request(NULL);
+    if (rs->status >= 400 && sigil_errno() != SIGIL_OK)
+        rq->error_code = sigil_err_code(sigil_errno());
 }

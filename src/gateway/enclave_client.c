@@ -262,7 +262,10 @@ static int creds_from_imds(kms_creds *out, const char *url)
 {
     gw_imds_creds ic;
     memset(out, 0, sizeof(*out));
-    GUARD(gw_imds_fetch(&ic, url, IMDS_TIMEOUT_MS));
+    uint64_t t0 = gw_mono_us();
+    int rc = gw_imds_fetch(&ic, url, IMDS_TIMEOUT_MS);
+    gw_metrics_key_service(gw_mono_us() - t0, rc == 0);
+    GUARD(rc);
     memcpy(out->access_key_id, ic.access_key_id, sizeof(out->access_key_id));
     memcpy(out->secret_access_key, ic.secret_access_key, sizeof(out->secret_access_key));
     memcpy(out->session_token, ic.session_token, sizeof(out->session_token));
@@ -328,9 +331,11 @@ static slot *slot_take(gw_enclave *e, conn *c, sigil_buf *resp)
     (void)pthread_mutex_lock(&e->free_mu);
     if (e->nfree == 0) {
         (void)pthread_mutex_unlock(&e->free_mu);
+        gw_metrics_enclave_pool_full();
         return NULL;
     }
     uint32_t idx = e->free_stack[--e->nfree];
+    gw_metrics_enclave_pool(SLOTS - e->nfree, SLOTS);
     (void)pthread_mutex_unlock(&e->free_mu);
     slot *s = &e->slots[idx];
     (void)pthread_mutex_lock(&s->mu);
@@ -354,6 +359,7 @@ static void slot_release(gw_enclave *e, slot *s)
     (void)pthread_mutex_unlock(&s->mu);
     (void)pthread_mutex_lock(&e->free_mu);
     e->free_stack[e->nfree++] = idx;
+    gw_metrics_enclave_pool(SLOTS - e->nfree, SLOTS);
     (void)pthread_mutex_unlock(&e->free_mu);
 }
 
@@ -746,7 +752,12 @@ int gw_enclave_call(gw_enclave *e, const char *op, size_t nargs, gw_args_fn args
         gw_enclave_down_reason(e, why, sizeof(why));
         BAIL(SIGIL_E_UNAVAILABLE, "%s", why[0] != '\0' ? why : "enclave: not connected");
     }
-    return call_on(e, c, op, nargs, args, ctx, frame, resp, deadline_us, out);
+    uint64_t t0 = gw_mono_us();
+    int rc = call_on(e, c, op, nargs, args, ctx, frame, resp, deadline_us, out);
+    gw_metrics_enclave_call(op, gw_mono_us() - t0);
+    if (rc != 0)
+        gw_log_enclave_failure(op);
+    return rc;
 }
 
 /* ---- credential refresh (IMDS) ---- */
@@ -880,6 +891,7 @@ int gw_enclave_start(gw_enclave **out, const gw_enclave_config *cfg)
         e->free_stack[i] = SLOTS - 1 - i;
     }
     e->nfree = SLOTS;
+    gw_metrics_enclave_pool(0, SLOTS);
     e->imds = cfg->kms_credentials != NULL && strcmp(cfg->kms_credentials, "imds") == 0;
     /* Credentials that cannot be read at start are a configuration error. */
     if (creds_load(e, &e->creds) != 0 || init_conns(e) != 0) {

@@ -25,6 +25,7 @@
 #define GW_SEALED_MAX (192u << 10) /* bytes of one decoded sealed upload */
 #define GW_QUERY_MAX 8             /* query parameters kept per request */
 #define GW_NONCE_MAX 64            /* attestation nonce bytes */
+#define GW_REQUEST_ID_MAX 64       /* X-Request-Id bytes */
 
 /* ---- token bucket (ratelimit.c); time is passed in, never read ---- */
 typedef struct {
@@ -83,12 +84,17 @@ typedef struct {
     bool query_overflow;
     const char *body;
     size_t body_len;
-    int64_t start_ms;       /* wall clock, for records */
-    uint64_t start_mono_us; /* monotonic, for deadlines and latency */
+    int64_t start_ms;           /* wall clock, for records */
+    uint64_t start_mono_us;     /* monotonic, for deadlines and latency */
+    const char *request_id_hdr; /* X-Request-Id as sent, or NULL */
+    unsigned request_id_count;
     /* filled while handling: for the log line, metrics and audit */
+    char request_id[GW_REQUEST_ID_MAX + 1]; /* gw_request_id_assign */
     char tenant[SIGIL_TENANT_MAX + 1];
     char token_id[SIGIL_TOKEN_ID_HEX + 1];
     char key_id[SIGIL_KEY_ID_MAX + 1];
+    char venue[SIGIL_VENUE_MAX + 1]; /* the signing key's venue, once loaded */
+    const char *error_code;          /* the error of a >= 400 answer (gw_dispatch) */
 } gw_req;
 
 typedef struct {
@@ -175,13 +181,33 @@ SIGIL_WARN_UNUSED_RESULT int gw_parse_nonce(uint8_t out[static GW_NONCE_MAX], si
 SIGIL_WARN_UNUSED_RESULT int gw_parse_boot_id(uint8_t out[static SIGIL_BOOT_ID_LEN],
                                               const char *hex, size_t len);
 
-/* ---- metrics (metrics.c) ---- */
+/* ---- metrics (metrics.c; docs/OBSERVABILITY.md) ---- */
 #define GW_METRIC_ROUTES 16
 void gw_metrics_request(size_t route, unsigned status); /* route GW_METRIC_ROUTES-1: unmatched */
 void gw_metrics_sign_latency(uint64_t us);
 void gw_metrics_rate_limited(void);
 void gw_metrics_inflight(int delta);
 void gw_metrics_enclave_conns(int delta);
+/* A signing decision: venue (a key's venue, "" before the key is known),
+ * decision ("allow", "deny", "error") and its error (SIGIL_OK for allow). */
+void gw_metrics_sign_outcome(const char *venue, const char *decision, sigil_err code);
+/* One enclave round trip of op (sign, import, policy, attestation, ping,
+ * else "other"), whatever its outcome. */
+void gw_metrics_enclave_call(const char *op, uint64_t us);
+/* The enclave request pool: slots in use after a take or release, of
+ * capacity; a take refused because none was free. */
+void gw_metrics_enclave_pool(size_t in_use, size_t capacity);
+void gw_metrics_enclave_pool_full(void);
+/* One audit write (record_outcome: group-commit wait and commit) between
+ * two monotonic times; ok false when it failed. A group commit of n
+ * records. */
+void gw_metrics_audit_write(uint64_t start_us, uint64_t end_us, bool ok);
+void gw_metrics_audit_batch(size_t n);
+/* A key-service credential fetch by the gateway (IMDS), and its outcome. */
+void gw_metrics_key_service(uint64_t us, bool ok);
+/* Audit-write health for /readyz: 0 when the last write succeeded (or
+ * none failed), else the monotonic time (us) of the failure. */
+uint64_t gw_metrics_audit_failed_at(void);
 /* Prometheus text exposition; names[i] labels route i (NULL ends). */
 SIGIL_WARN_UNUSED_RESULT int gw_metrics_render(sigil_buf *out, const char *const *names, size_t n);
 
@@ -269,12 +295,40 @@ typedef sigil_frame_value gw_value;
 SIGIL_WARN_UNUSED_RESULT int gw_result_read(const sigil_frame *f, const gw_field *spec, size_t n,
                                             gw_value *vals);
 
-/* ---- log.c ---- */
-/* One line on stderr, prefixed with the UTC time. Never pass bodies,
- * tokens, blobs or credentials. */
+/* ---- log.c (docs/OBSERVABILITY.md) ---- */
+/* One JSON object per line on stderr: time, level, event (the message's
+ * "word:" prefix, else "gateway"), the request id of the request this
+ * thread is handling, and the message as msg. Never pass bodies, tokens,
+ * blobs or credentials. */
 /* Buffers stderr and starts its flusher (call once, at start-up). */
 SIGIL_WARN_UNUSED_RESULT int gw_log_start(void);
 void gw_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void gw_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* level: "info", "warn" or "error". */
+void gw_logv(const char *level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* The request line: event "request", request_id, method, route, status,
+ * duration_ms, tenant, key_id, venue and error code when set. */
+void gw_log_request(const gw_req *rq, size_t route, unsigned status, uint64_t us);
+/* After a failed enclave call: a warn line when the call itself failed
+ * (unavailable, timeout, protocol, too large, internal) or the key service
+ * did (key_service_error, access_denied); none for the enclave's decisions
+ * and answers to bad requests. */
+void gw_log_enclave_failure(const char *op);
+/* The request id gw_log adds to this thread's lines (NULL: none). */
+void gw_log_set_request(const char *request_id);
+
+/* ---- request ids (reqid.c) ---- */
+/* X-Request-Id accepted from a client: 1..GW_REQUEST_ID_MAX bytes of
+ * [A-Za-z0-9._:-]. */
+bool gw_request_id_valid(const char *s, size_t len);
+/* rq->request_id: the client's X-Request-Id when there is exactly one and
+ * it is valid, else a fresh one (32 lowercase hex digits). */
+void gw_request_id_assign(gw_req *rq);
+
+/* ---- readiness (ready.c) ---- */
+/* The store's part of /readyz: 0, or -1 with the reason in msg (the store
+ * cannot be read; an audit write failed in the last few seconds). */
+SIGIL_WARN_UNUSED_RESULT int gw_ready_store(gw_server *g, char *msg, size_t cap);
 
 /* ---- read-through cache (cache.c) ---- */
 typedef struct gw_cache gw_cache;

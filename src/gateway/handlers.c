@@ -78,6 +78,8 @@ static void ready_probe(gw_server *g, const gw_req *rq)
         snprintf(g->ready_msg, sizeof(g->ready_msg), "key service: down");
         return;
     }
+    if (gw_ready_store(g, g->ready_msg, sizeof(g->ready_msg)) != 0)
+        return;
     memcpy(g->ready_boot_id, v[3].p, SIGIL_BOOT_ID_LEN);
     g->ready_receipt_seq = v[4].u;
     g->ready_status = 200;

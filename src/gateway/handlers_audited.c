@@ -71,8 +71,14 @@ static int finish(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o, int rc)
     sigil_idem_outcome idem = {o->idem_key, rs->status, rs->body.data, rs->body.len};
     bool keep = o->reserved && rs->status < 500; /* a 5xx may succeed when retried */
     sigil_store *st = g->store;
-    if (st->ops->record_outcome(st, &a, keep ? &idem : NULL, NULL) != 0) {
-        gw_log("audit: record not written (%s); response withheld", sigil_errmsg());
+    uint64_t t0 = gw_mono_us();
+    int wrc = st->ops->record_outcome(st, &a, keep ? &idem : NULL, NULL);
+    gw_metrics_audit_write(t0, gw_mono_us(), wrc == 0);
+    if (strcmp(o->op, "sign") == 0)
+        gw_metrics_sign_outcome(rq->venue, wrc == 0 ? a.decision : "error",
+                                wrc == 0 ? e : SIGIL_E_AUDIT_UNAVAILABLE);
+    if (wrc != 0) {
+        gw_log_warn("audit: record not written (%s); response withheld", sigil_errmsg());
         if (o->reserved)
             (void)st->ops->idem_abort(st, rq->tenant, o->idem_key);
         BAIL(SIGIL_E_AUDIT_UNAVAILABLE, "audit log unavailable; the result was not released");
@@ -433,6 +439,7 @@ static int sign_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
     }
     sigil_buf_init(&blob, w->blob, sizeof(w->blob));
     GUARD(key_load(g, rq->tenant, body.key_id, &k, &blob));
+    memcpy(rq->venue, k.venue, sizeof(rq->venue));
     key_call sc = {rq->tenant, body.key_id, blob.data, blob.len, &body};
     return sign_enclave(g, rq, rs, o, w, &sc);
 }

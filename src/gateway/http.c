@@ -32,7 +32,8 @@ struct gw_http {
 };
 
 /* ---- responses ---- */
-static enum MHD_Result send_resp(struct MHD_Connection *conn, const gw_resp *rs)
+static enum MHD_Result send_resp(struct MHD_Connection *conn, const gw_resp *rs,
+                                 const char *request_id)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(rs->body.len, rs->body.data, MHD_RESPMEM_MUST_COPY);
@@ -51,34 +52,25 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, const gw_resp *rs)
         (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (rs->allow[0] != '\0')
         (void)MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rs->allow);
+    (void)MHD_add_response_header(r, "X-Request-Id", request_id);
     enum MHD_Result ok = MHD_queue_response(conn, rs->status, r);
     MHD_destroy_response(r);
     return ok;
 }
 
-static void log_request(const gw_req *rq, size_t route, unsigned status, uint64_t us)
-{
-    char name[80];
-    if (route < GW_NROUTES)
-        snprintf(name, sizeof(name), "%s", GW_ROUTE_NAMES[route]);
-    else
-        snprintf(name, sizeof(name), "%.8s (no route)", rq->method);
-    gw_log("%s status=%u ms=%llu.%03llu tenant=%s key_id=%s", name, status,
-           (unsigned long long)(us / 1000u), (unsigned long long)(us % 1000u),
-           rq->tenant[0] != '\0' ? rq->tenant : "-", rq->key_id[0] != '\0' ? rq->key_id : "-");
-}
-
-/* Ends a request: metrics, log line, response. */
-static enum MHD_Result respond(struct MHD_Connection *conn, req_ctx *rc, const gw_req *rq,
+/* Ends a request: metrics, log line, response (with its request id). */
+static enum MHD_Result respond(struct MHD_Connection *conn, req_ctx *rc, gw_req *rq,
                                const gw_resp *rs, size_t route)
 {
     uint64_t us = gw_mono_us() - rc->start_us;
     rc->responded = true;
+    if (rq->request_id[0] == '\0') /* answered before gw_dispatch (413) */
+        gw_request_id_assign(rq);
     gw_metrics_request(route, rs->status);
     if (route < GW_NROUTES && GW_ROUTES[route].handler == gw_h_sign)
         gw_metrics_sign_latency(us);
-    log_request(rq, route, rs->status, us);
-    return send_resp(conn, rs);
+    gw_log_request(rq, route, rs->status, us);
+    return send_resp(conn, rs, rq->request_id);
 }
 
 static enum MHD_Result too_large(gw_http *h, struct MHD_Connection *conn, req_ctx *rc,
@@ -87,9 +79,12 @@ static enum MHD_Result too_large(gw_http *h, struct MHD_Connection *conn, req_ct
     uint8_t mem[256];
     gw_resp rs = {.status = 413};
     gw_req rq = {.method = method, .path = url};
+    rq.request_id_hdr = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    rq.request_id_count = rq.request_id_hdr != NULL;
     sigil_buf_init(&rs.body, mem, sizeof(mem));
     (void)sigil_fail(SIGIL_E_TOO_LARGE, "body: larger than %zu bytes", h->body_limit);
     gw_error_response(&rs);
+    rq.error_code = sigil_err_code(SIGIL_E_TOO_LARGE);
     return respond(conn, rc, &rq, &rs, GW_METRIC_ROUTES - 1);
 }
 
@@ -108,6 +103,9 @@ static enum MHD_Result header_cb(void *cls, enum MHD_ValueKind kind, const char 
     } else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_TYPE) == 0) {
         rq->content_type = value;
         rq->content_type_count++;
+    } else if (strcasecmp(key, "X-Request-Id") == 0) {
+        rq->request_id_hdr = value;
+        rq->request_id_count++;
     }
     return MHD_YES;
 }
@@ -260,6 +258,14 @@ void gw_http_stop(gw_http *h)
     free(h);
 }
 
+/* libmicrohttpd's own messages, as JSON log lines. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    gw_logv("warn", fmt, ap);
+}
+
 static struct MHD_Daemon *start_daemon(gw_http *h, const gw_http_config *cfg)
 {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
@@ -271,13 +277,14 @@ static struct MHD_Daemon *start_daemon(gw_http *h, const gw_http_config *cfg)
     if (h->tls_cert != NULL)
         return MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, sa,
-            MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned)4096, MHD_OPTION_HTTPS_MEM_CERT, h->tls_cert, MHD_OPTION_HTTPS_MEM_KEY,
-            h->tls_key, MHD_OPTION_END);
+            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_HTTPS_MEM_CERT,
+            h->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
     return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, sa,
-                            MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_NOTIFY_COMPLETED,
-                            on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_THREAD_POOL_SIZE,
+                            cfg->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
 }
 

@@ -12,10 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gateway/harden.h"
 #include "gateway/http.h"
+#include "gateway/store_group.h"
+#include "gateway/store_pg.h"
 
 typedef struct {
     const char *home;
+    const char *store;
     const char *listen;
     const char *enclave;
     const char *ready_file;
@@ -50,6 +54,7 @@ typedef struct {
     }
 static const option_def OPTIONS[] = {
     STR_OPT("--home", home),
+    STR_OPT("--store", store),
     STR_OPT("--listen", listen),
     STR_OPT("--enclave", enclave),
     STR_OPT("--ready-file", ready_file),
@@ -73,6 +78,7 @@ static const option_def OPTIONS[] = {
 
 static const char USAGE[] =
     "usage: sigil-gateway --enclave unix:PATH|vsock:CID:PORT [--home DIR] [--listen HOST:PORT]\n"
+    "  [--store postgresql://...|sqlite:PATH]\n"
     "  [--ready-file FILE] [--kms-credentials FILE|imds [--imds http://HOST[:PORT]]]\n"
     "  [--tls-cert PEM --tls-key PEM]\n"
     "  [--threads N] [--enclave-conns N] [--rate PER_SEC] [--burst N] [--body-limit BYTES]\n"
@@ -195,7 +201,6 @@ typedef struct {
 
 static int start(gateway *gw, const options *o)
 {
-    char db[4096];
     gw_http_config hc = {.threads = (unsigned)o->threads,
                          .body_limit = o->body_limit,
                          .tls_cert = o->tls_cert,
@@ -207,9 +212,7 @@ static int start(gateway *gw, const options *o)
     uint16_t port = 0;
     GUARD(parse_listen(&hc, o->listen));
     GUARD(sigil_addr_parse(&ec.addr, o->enclave));
-    GUARD(sigil_store_home(db, sizeof(db), o->home));
-    GUARD(sigil_store_open_sqlite(&gw->store, db));
-    GUARD(sigil_store_sqlite_set_sync(gw->store, strcmp(o->audit_sync, "full") == 0));
+    GUARD(sigil_store_open_url(&gw->store, o->store, o->home, strcmp(o->audit_sync, "full") == 0));
     ec.store = gw->store;
     gw->srv.store = gw->store;
     gw->srv.mode = o->mode;
@@ -222,6 +225,7 @@ static int start(gateway *gw, const options *o)
                           (gw_rate){ATTESTATION_RATE, ATTESTATION_BURST}, LIMITER_SLOTS));
     GUARD(gw_enclave_start(&gw->srv.enclave, &ec));
     GUARD(gw_http_start(&gw->http, &gw->srv, &hc, &port));
+    GUARD(gw_harden_seccomp(strcmp(o->mode, "dev") == 0));
     if (o->ready_file != NULL)
         GUARD(write_ready(o->ready_file, &hc, o->tls_cert != NULL, port));
     gw_log("listening on port %u (%s mode, %s)", port, o->mode,
@@ -276,6 +280,7 @@ int main(int argc, char **argv)
     (void)signal(SIGPIPE, SIG_IGN);
     if (sigil_init() != 0 || parse_args(&o, argc, argv) != 0 || gw_log_start() != 0)
         return report();
+    sigil_group_batch_hook = gw_metrics_audit_batch;
     if (start(&gw, &o) != 0) {
         int rc = report();
         stop(&gw);

@@ -3,16 +3,16 @@
  * WAL with synchronous=FULL: a committed audit record survives power loss.
  * One writer connection behind a mutex, statements prepared once at open;
  * the hot reads (token, key) use one read connection per thread, so they
- * never wait behind a commit. Audit records are group-committed: requests
- * queue their record; one of them (the leader) writes every queued record
- * in one transaction (one fsync) and wakes the others, so no response
+ * never wait behind a commit. Audit records are group-committed
+ * (store_group.c): requests queue their record; one of them (the leader)
+ * writes every queued record in one transaction (one fsync) and wakes the
+ * others, so no response
  * leaves before its record is committed. Durability: synchronous=FULL by
  * default (a commit survives power loss); sigil_store_sqlite_set_sync can
  * choose NORMAL (survives a crash of the process, not of the machine). Versioned migrations are
  * recorded in schema_version.
  */
 #include <pthread.h>
-#include <semaphore.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "gateway/store.h"
+#include "gateway/store_group.h"
 
 /* In-progress idempotency reservations older than this were left by a
  * gateway that stopped mid-request; a retry may take them over. */
@@ -169,20 +170,6 @@ static const char *const QUERIES[Q_COUNT_] = {
     [Q_ROLLBACK] = "ROLLBACK",
 };
 
-/* One audit record waiting for the group commit. */
-typedef struct commit_req {
-    const sigil_audit_record *a;
-    const sigil_idem_outcome *idem;
-    uint64_t seq;
-    int rc;
-    sigil_err err;
-    char msg[256];
-    bool done;
-    bool leader; /* set (under cq_mu) when this request is to commit */
-    sem_t sem;
-    struct commit_req *next;
-} commit_req;
-
 struct sq_store {
     sigil_store base;
     sqlite3 *db;
@@ -194,11 +181,9 @@ struct sq_store {
     bool has_reader_key;
     struct sq_store *readers; /* all of them, closed with the store */
     struct sq_store *next_reader, *owner;
-    /* group commit */
-    pthread_mutex_t cq_mu;
+    sigil_group group;      /* group commit of audit records (store_group.c) */
+    pthread_mutex_t cq_mu;  /* guards checkpointer_stop */
     pthread_cond_t ckpt_cv; /* wakes the checkpointer to stop */
-    commit_req *cq_head, *cq_tail;
-    bool committing; /* a leader is writing a batch */
     /* WAL checkpoints in the background */
     sqlite3 *ckpt_db;
     pthread_t checkpointer;
@@ -782,16 +767,9 @@ static int idem_finish(sq_store *s, const sigil_audit_record *a, const sigil_ide
     return 0;
 }
 
-static void commit_fail(commit_req *r)
-{
-    r->rc = -1;
-    r->err = sigil_errno();
-    snprintf(r->msg, sizeof(r->msg), "%s", sigil_errmsg());
-}
-
 /* One record in its own transaction: the fallback when a batch fails, so
  * that one bad record does not take the others down. */
-static void commit_alone(sq_store *s, commit_req *r)
+static void commit_alone(sq_store *s, sigil_group_req *r)
 {
     chain_head h;
     int rc = tx(s, Q_BEGIN);
@@ -805,95 +783,39 @@ static void commit_alone(sq_store *s, commit_req *r)
     }
     r->rc = 0;
     if (rc != 0)
-        commit_fail(r);
+        sigil_group_fail(r);
 }
 
 /* Writes a batch in one transaction (one fsync), chaining its rows in
  * queue order, and fills each record's outcome; if anything in it fails,
  * the batch is rolled back (the chain head with it) and each record is
- * written alone. Called by the leader without cq_mu held. */
-static void commit_batch(sq_store *s, commit_req *batch)
+ * written alone. Called by the group-commit leader (store_group.c). */
+static void commit_batch(void *ctx, sigil_group_req *batch)
 {
+    sq_store *s = ctx;
     chain_head h;
     lock(s);
     int rc = tx(s, Q_BEGIN);
     if (rc == 0)
         rc = chain_head_read(s, &h);
-    for (commit_req *r = batch; r != NULL && rc == 0; r = r->next) {
+    for (sigil_group_req *r = batch; r != NULL && rc == 0; r = r->next) {
         rc = audit_insert(s, r->a, &h, &r->seq);
         if (rc == 0 && r->idem != NULL)
             rc = idem_finish(s, r->a, r->idem);
     }
     rc = tx_end(s, rc);
     if (rc != 0) {
-        for (commit_req *r = batch; r != NULL; r = r->next)
+        for (sigil_group_req *r = batch; r != NULL; r = r->next)
             commit_alone(s, r);
     }
     (void)pthread_mutex_unlock(&s->mu);
 }
 
-/* Group commit without a committer thread: a request queues its record;
- * if no commit is running it becomes the leader, commits everything queued
- * in one transaction, wakes exactly the requests it committed and hands the
- * lead to the first request that queued meanwhile. Each waiter sleeps on its
- * own semaphore, so a commit wakes only those it concerns. */
-static void commit_lead(sq_store *s, commit_req *self)
-{
-    (void)pthread_mutex_lock(&s->cq_mu);
-    commit_req *batch = s->cq_head;
-    s->cq_head = s->cq_tail = NULL;
-    (void)pthread_mutex_unlock(&s->cq_mu);
-    commit_batch(s, batch);
-    (void)pthread_mutex_lock(&s->cq_mu);
-    commit_req *next = s->cq_head;
-    if (next != NULL)
-        next->leader = true;
-    else
-        s->committing = false;
-    (void)pthread_mutex_unlock(&s->cq_mu);
-    for (commit_req *b = batch; b != NULL;) {
-        commit_req *after = b->next; /* b's owner may return once posted */
-        b->done = true;
-        if (b != self)
-            (void)sem_post(&b->sem);
-        b = after;
-    }
-    if (next != NULL)
-        (void)sem_post(&next->sem);
-}
-
 static int sq_record_outcome(sigil_store *base, const sigil_audit_record *a,
                              const sigil_idem_outcome *idem, uint64_t *seq)
 {
-    sq_store *s = sq(base);
     GUARD(sigil_audit_record_check(a));
-    commit_req r = {.a = a, .idem = idem};
-    ENSURE(sem_init(&r.sem, 0, 0) == 0, SIGIL_E_INTERNAL, "store: semaphore");
-    (void)pthread_mutex_lock(&s->cq_mu);
-    if (s->cq_tail != NULL)
-        s->cq_tail->next = &r;
-    else
-        s->cq_head = &r;
-    s->cq_tail = &r;
-    if (!s->committing) {
-        s->committing = true;
-        r.leader = true;
-    }
-    (void)pthread_mutex_unlock(&s->cq_mu);
-    while (!r.done) {
-        if (!r.leader) {
-            while (sem_wait(&r.sem) != 0) /* EINTR */
-                ;
-            continue; /* committed, or promoted to leader */
-        }
-        commit_lead(s, &r);
-    }
-    (void)sem_destroy(&r.sem);
-    if (r.rc != 0)
-        return sigil_fail(r.err, "%s", r.msg);
-    if (seq != NULL)
-        *seq = r.seq;
-    return 0;
+    return sigil_group_submit(&sq(base)->group, a, idem, seq);
 }
 
 /* Row readers: they never fail; a column the store would not have written
@@ -1193,6 +1115,7 @@ static void sq_close(sigil_store *base)
     conn_close(s);
     (void)pthread_mutex_destroy(&s->mu);
     (void)pthread_mutex_destroy(&s->cq_mu);
+    sigil_group_destroy(&s->group);
     (void)pthread_cond_destroy(&s->ckpt_cv);
     free(s->path);
     free(s);
@@ -1387,6 +1310,7 @@ int sigil_store_open_sqlite(sigil_store **out, const char *path)
     s->base.ops = &SQLITE_OPS;
     (void)pthread_mutex_init(&s->mu, NULL);
     (void)pthread_mutex_init(&s->cq_mu, NULL);
+    sigil_group_init(&s->group, commit_batch, s);
     (void)pthread_cond_init(&s->ckpt_cv, NULL);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {

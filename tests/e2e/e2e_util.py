@@ -6,6 +6,7 @@ docs/PROVISIONING.md says, without going through our own C code.
 Each test file is run by CTest as `python3 FILE <bin-dir> <tests-dir>`.
 """
 import base64
+import contextlib
 import ctypes
 import ctypes.util
 import hashlib
@@ -13,6 +14,7 @@ import http.client
 import json
 import os
 import shutil
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -152,9 +154,100 @@ class Http:
 
 # ---- a stack in a temporary directory ---------------------------------------
 class TempStack(DevStack):
+    """With SIGIL_TEST_STORE=pg the gateway's store is a fresh PostgreSQL
+    database on the server SIGIL_TEST_PG_URL names (tests/pg/run.sh),
+    dropped by cleanup()."""
+
     def __init__(self, bin_dir, **kw):
         self.tmp = tempfile.mkdtemp(prefix="sigil-e2e-")
+        self.pg_db = None
+        if os.environ.get("SIGIL_TEST_STORE") == "pg" and "store_url" not in kw:
+            kw["store_url"] = self._pg_create()
         super().__init__(bin_dir, os.path.join(self.tmp, "home"), **kw)
+
+    @staticmethod
+    def _pg_tool(name, *args, check=True):
+        url = urllib.parse.urlsplit(os.environ["SIGIL_TEST_PG_URL"])
+        q = dict(urllib.parse.parse_qsl(url.query))
+        tool = os.path.join(os.environ.get("SIGIL_PG_BIN", "/usr/lib/postgresql/15/bin"), name)
+        subprocess.run([tool, "-h", q["host"], "-U", q.get("user", "postgres"), *args],
+                       check=check, stdout=subprocess.DEVNULL,
+                       stderr=None if check else subprocess.DEVNULL)
+        return url, q
+
+    def _psql(self, *args, **kw):
+        url = urllib.parse.urlsplit(os.environ["SIGIL_TEST_PG_URL"])
+        q = dict(urllib.parse.parse_qsl(url.query))
+        tool = os.path.join(os.environ.get("SIGIL_PG_BIN", "/usr/lib/postgresql/15/bin"), "psql")
+        return [tool, "-h", q["host"], "-U", q.get("user", "postgres"), "-d", self.pg_db, "-X",
+                "-q", "-A", "-t", "-F", "\x1f", "-P", "null=\x1e", "-v", "ON_ERROR_STOP=1", *args]
+
+    @staticmethod
+    def _pg_literal(v):
+        if isinstance(v, bool) or not isinstance(v, (int, str, bytes)):
+            raise TypeError(f"store_query: unsupported parameter {type(v)}")
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, bytes):
+            return "'\\x" + v.hex() + "'::bytea"
+        return "'" + v.replace("'", "''") + "'"
+
+    @staticmethod
+    def _pg_value(text):
+        if text == "\x1e":
+            return None
+        if text.startswith("\\x"):
+            return bytes.fromhex(text[2:])
+        return int(text) if text.lstrip("-").isdigit() else text
+
+    def store_query(self, sql, params=()):
+        """Rows of a query on the gateway's store, whichever back-end it is:
+        `?` placeholders; blobs come back as bytes, integers as int (on
+        PostgreSQL, texts that look like integers too; one line per row)."""
+        if self.pg_db is None:
+            db = sqlite3.connect(f"file:{os.path.join(self.home, 'sigil.db')}?mode=ro", uri=True,
+                                 timeout=30)
+            try:
+                return db.execute(sql, params).fetchall()
+            finally:
+                db.close()
+        parts = sql.split("?")
+        if len(parts) != len(params) + 1:
+            raise ValueError("store_query: placeholders and parameters differ")
+        text = parts[0] + "".join(self._pg_literal(v) + p for v, p in zip(params, parts[1:]))
+        out = subprocess.run(self._psql("-c", text), capture_output=True, check=True).stdout
+        return [tuple(self._pg_value(f) for f in line.split("\x1f"))
+                for line in out.decode().split("\n") if line]  # not splitlines: \x1e
+
+    @contextlib.contextmanager
+    def store_locked(self):
+        """Holds the store's write lock (SQLite: an exclusive transaction;
+        PostgreSQL: the audit chain-head table) so that audit writes fail once
+        the gateway's lock timeout passes; released on exit."""
+        if self.pg_db is None:
+            lock = sqlite3.connect(os.path.join(self.home, "sigil.db"), timeout=1)
+            try:
+                lock.execute("BEGIN EXCLUSIVE")
+                yield
+            finally:
+                lock.rollback()
+                lock.close()
+            return
+        proc = subprocess.Popen(self._psql(), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            proc.stdin.write(b"BEGIN; LOCK TABLE audit_chain IN ACCESS EXCLUSIVE MODE;"
+                             b" SELECT 'locked';\n")
+            proc.stdin.flush()
+            if proc.stdout.readline().strip() != b"locked":
+                raise RuntimeError("store_locked: could not take the lock")
+            yield
+        finally:
+            proc.communicate(b"ROLLBACK;\n", timeout=30)
+
+    def _pg_create(self):
+        self.pg_db = "sigil_e2e_" + os.urandom(6).hex()
+        url, _ = self._pg_tool("createdb", self.pg_db)
+        return f"{url.scheme}:///{self.pg_db}?{url.query}"
 
     def stop(self):
         super().stop()
@@ -180,6 +273,9 @@ class TempStack(DevStack):
         """Stops the stack and removes its directory; fails the test when a
         server reported a sanitizer error."""
         self.stop()
+        if self.pg_db is not None:
+            self._pg_tool("dropdb", "--if-exists", "--force", self.pg_db, check=False)
+            self.pg_db = None
         reports = self.sanitizer_reports()
         if os.environ.get("SIGIL_KEEP_TMP") is None:
             shutil.rmtree(self.tmp, ignore_errors=True)

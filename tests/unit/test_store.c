@@ -2,8 +2,10 @@
  * Unit tests for the gateway store (src/gateway/store*.c): migrations,
  * tenants, tokens, keys, idempotency, audit (and its hash chain, under
  * concurrency and across two store handles on one file), boots and the
- * seed, against a fresh SQLite file per test. Another tenant's key must be
- * invisible.
+ * seed, against a fresh SQLite file per test and, when SIGIL_TEST_PG_URL
+ * names a PostgreSQL database (tests/pg/run.sh starts one), the same cases
+ * against a freshly emptied schema there (SIGIL_TEST_PG_ONLY=1: only
+ * those). Another tenant's key must be invisible.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,9 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "gateway/store.h"
+#include "gateway/store_pg.h"
 #include "sigil/crypto.h"
 
 typedef struct {
@@ -27,13 +31,105 @@ typedef struct {
     sigil_store *s;
 } fixture;
 
+/* A back-end under test: how to open a store on the fixture, how to run
+ * SQL on it behind the store's back, and that back-end's SQL for the
+ * tampering tests. */
+typedef struct {
+    const char *name;
+    int (*open)(const fixture *f, sigil_store **out);
+    int (*reset)(const fixture *f); /* empties the database */
+    int (*raw)(const fixture *f, const char *sql);
+    int (*schema_version)(void);
+    const char *tamper_sql; /* a 2-byte request_hash in row 1, an empty key_id in row 2 */
+    bool has_v1;            /* databases of the first release exist (SQLite only) */
+} backend;
+
+static const char *pg_url(void)
+{
+    return getenv("SIGIL_TEST_PG_URL");
+}
+
+static int sqlite_open(const fixture *f, sigil_store **out)
+{
+    return sigil_store_open_sqlite(out, f->db);
+}
+
+static int sqlite_reset(const fixture *f)
+{
+    (void)f;
+    return 0; /* a fresh directory per test */
+}
+
+static int sqlite_raw(const fixture *f, const char *sql)
+{
+    sqlite3 *db;
+    if (sqlite3_open(f->db, &db) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    sqlite3_close(db);
+    return rc;
+}
+
+static int pg_open(const fixture *f, sigil_store **out)
+{
+    (void)f;
+    return sigil_store_open_pg(out, pg_url(), true);
+}
+
+static void pg_quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static int pg_raw(const fixture *f, const char *sql)
+{
+    (void)f;
+    PGconn *c = PQconnectdb(pg_url());
+    int rc = -1;
+    if (PQstatus(c) == CONNECTION_OK) {
+        (void)PQsetNoticeProcessor(c, pg_quiet, NULL);
+        PGresult *r = PQexec(c, sql);
+        rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
+        if (rc != 0)
+            fprintf(stderr, "pg: %s", PQerrorMessage(c));
+        PQclear(r);
+    }
+    PQfinish(c);
+    return rc;
+}
+
+static int pg_reset(const fixture *f)
+{
+    return pg_raw(f, "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;");
+}
+
+static const backend BACKENDS[] = {
+    {"sqlite", sqlite_open, sqlite_reset, sqlite_raw, sigil_store_sqlite_schema_version,
+     "UPDATE audit SET request_hash = x'0102' WHERE seq = 1;"
+     "UPDATE audit SET key_id = '' WHERE seq = 2;",
+     true},
+    {"postgresql", pg_open, pg_reset, pg_raw, sigil_store_pg_schema_version,
+     "UPDATE audit SET request_hash = '\\x0102'::bytea WHERE seq = 1;"
+     "UPDATE audit SET key_id = '' WHERE seq = 2;",
+     false},
+};
+
+static const backend *B = &BACKENDS[0]; /* the one main() is running */
+
+static int open_store(const fixture *f, sigil_store **out)
+{
+    return B->open(f, out);
+}
+
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
     snprintf(f->dir, sizeof(f->dir), "/tmp/sigil-test-store-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     assert_int_equal(sigil_store_home(f->db, sizeof(f->db), f->dir), 0);
-    if (sigil_store_open_sqlite(&f->s, f->db) != 0)
+    assert_int_equal(B->reset(f), 0);
+    if (open_store(f, &f->s) != 0)
         fail_msg("open: %s", sigil_errmsg());
     *state = f;
     return 0;
@@ -85,15 +181,15 @@ static void test_migrations_idempotent(void **state)
     f->s = NULL;
     /* reopening applies nothing twice and keeps the data */
     for (int i = 0; i < 2; i++) {
-        OK(sigil_store_open_sqlite(&f->s, f->db));
+        OK(open_store(f, &f->s));
         n = 0;
         OK(f->s->ops->tenant_list(f->s, count_cb, &n));
         assert_int_equal(n, 1);
         f->s->ops->close(f->s);
         f->s = NULL;
     }
-    assert_true(sigil_store_sqlite_schema_version() >= 1);
-    OK(sigil_store_open_sqlite(&f->s, f->db));
+    assert_int_equal(B->schema_version(), 2);
+    OK(open_store(f, &f->s));
 }
 
 static void test_tenants(void **state)
@@ -647,20 +743,13 @@ static void test_audit_chain_and_head(void **state)
 static void test_audit_malformed_row(void **state)
 {
     fixture *f = *state;
-    sqlite3 *db;
     audit_rows rows = {0};
     sigil_audit_record a = {
         .time_ms = 5, .tenant = "acme", .op = "sign", .decision = "allow", .http_status = 200};
     OK(f->s->ops->record_outcome(f->s, &a, NULL, NULL));
     OK(f->s->ops->record_outcome(f->s, &a, NULL, NULL));
     OK(f->s->ops->record_outcome(f->s, &a, NULL, NULL));
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "UPDATE audit SET request_hash = x'0102' WHERE seq = 1;"
-                                  "UPDATE audit SET key_id = '' WHERE seq = 2;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(B->raw(f, B->tamper_sql), 0);
     OK(f->s->ops->audit_list(f->s, NULL, 0, 0, audit_cb, &rows));
     assert_int_equal(rows.n, 3);
     assert_true(rows.rows[0].malformed);
@@ -672,16 +761,12 @@ static void test_audit_malformed_row(void **state)
 static void test_audit_tail_cut_leaves_gap(void **state)
 {
     fixture *f = *state;
-    sqlite3 *db;
     uint64_t seq;
     sigil_audit_record a = {
         .time_ms = 5, .tenant = "acme", .op = "sign", .decision = "allow", .http_status = 200};
     for (int i = 0; i < 3; i++)
         OK(f->s->ops->record_outcome(f->s, &a, NULL, NULL));
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DELETE FROM audit WHERE seq = 3", NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(B->raw(f, "DELETE FROM audit WHERE seq = 3"), 0);
     OK(f->s->ops->record_outcome(f->s, &a, NULL, &seq));
     assert_int_equal(seq, 4);
 }
@@ -771,7 +856,7 @@ static void test_concurrent_writers(void **state)
     sigil_store *other;
     pthread_t th[WRITERS];
     writer_arg args[WRITERS];
-    OK(sigil_store_open_sqlite(&other, f->db));
+    OK(open_store(f, &other));
     for (int i = 0; i < WRITERS; i++) {
         args[i] = (writer_arg){i % 2 ? other : f->s, i};
         assert_int_equal(pthread_create(&th[i], NULL, writer, &args[i]), 0);
@@ -831,13 +916,15 @@ static void test_migration_from_v1(void **state)
     sqlite3 *db;
     sigil_key_record k;
     uint64_t seq;
+    if (!B->has_v1)
+        skip();
     f->s->ops->close(f->s);
     f->s = NULL;
     (void)unlink(f->db);
     assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, V1_SCHEMA, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    OK(sigil_store_open_sqlite(&f->s, f->db));
+    OK(open_store(f, &f->s));
     chain_check c = chain_verify(f->s);
     assert_int_equal(c.n, 2);
     OK(f->s->ops->key_get(f->s, "acme", "k1", &k, NULL));
@@ -850,7 +937,7 @@ static void test_migration_from_v1(void **state)
     assert_int_equal(c.n, 3);
     /* and reopening migrates nothing twice */
     f->s->ops->close(f->s);
-    OK(sigil_store_open_sqlite(&f->s, f->db));
+    OK(open_store(f, &f->s));
     c = chain_verify(f->s);
     assert_int_equal(c.n, 3);
 }
@@ -897,6 +984,77 @@ static void test_home_default(void **state)
     FAILS(sigil_store_home(db, sizeof(db), "/proc/version"), SIGIL_E_IO);
 }
 
+/* ---- PostgreSQL: every libpq failure is a typed error, never a crash ---- */
+static void test_pg_server_down(void **state)
+{
+    (void)state;
+    sigil_store *s = NULL;
+    if (B->open != pg_open)
+        skip();
+    FAILS(sigil_store_open_pg(&s, "postgresql:///sigil?host=/nonexistent-sigil-dir", true),
+          SIGIL_E_UNAVAILABLE);
+    assert_null(s);
+    assert_null(strstr(sigil_errmsg(), "password"));
+}
+
+/* Connections killed by the server (a restart, a failover): the operations
+ * that meet a dead connection fail UNAVAILABLE; the pool then reconnects. */
+static void test_pg_connection_lost(void **state)
+{
+    fixture *f = *state;
+    bool exists = false;
+    int failures = 0;
+    if (B->open != pg_open)
+        skip();
+    OK(f->s->ops->tenant_add(f->s, "acme", 1));
+    assert_int_equal(B->raw(f, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                               " WHERE pid <> pg_backend_pid() AND datname = current_database()"),
+                     0);
+    for (int i = 0; i < 64 && !exists; i++) {
+        sigil_clear_error();
+        if (f->s->ops->tenant_exists(f->s, "acme", &exists) != 0) {
+            assert_string_equal(sigil_err_code(sigil_errno()), sigil_err_code(SIGIL_E_UNAVAILABLE));
+            failures++;
+        }
+    }
+    assert_true(exists);
+    assert_true(failures >= 1);
+    /* the audit path recovers too, and the chain continues */
+    sigil_audit_record a = {
+        .time_ms = 5, .tenant = "acme", .op = "sign", .decision = "allow", .http_status = 200};
+    uint64_t seq = 0;
+    for (int i = 0; i < 64 && seq == 0; i++)
+        (void)f->s->ops->record_outcome(f->s, &a, NULL, &seq);
+    assert_int_equal(seq, 1);
+}
+
+/* The audit chain locked by another session for longer than the store
+ * waits (lock_timeout): the append fails UNAVAILABLE, nothing is half
+ * written, and appends resume once the lock is gone. */
+static void test_pg_chain_locked(void **state)
+{
+    fixture *f = *state;
+    uint64_t seq = 0;
+    sigil_audit_record a = {
+        .time_ms = 5, .tenant = "acme", .op = "sign", .decision = "allow", .http_status = 200};
+    if (B->open != pg_open)
+        skip();
+    OK(f->s->ops->record_outcome(f->s, &a, NULL, &seq));
+    PGconn *c = PQconnectdb(pg_url());
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, "BEGIN; LOCK TABLE audit_chain IN ACCESS EXCLUSIVE MODE");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    FAILS(f->s->ops->record_outcome(f->s, &a, NULL, &seq), SIGIL_E_UNAVAILABLE);
+    r = PQexec(c, "ROLLBACK");
+    PQclear(r);
+    PQfinish(c);
+    OK(f->s->ops->record_outcome(f->s, &a, NULL, &seq));
+    assert_int_equal(seq, 2);
+    chain_check cc = chain_verify(f->s);
+    assert_int_equal(cc.n, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -919,6 +1077,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boots_and_seed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_home_default, setup, teardown),
+        cmocka_unit_test(test_pg_server_down),
+        cmocka_unit_test_setup_teardown(test_pg_connection_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_chain_locked, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const char *only_pg = getenv("SIGIL_TEST_PG_ONLY");
+    int failed = 0;
+    if (only_pg == NULL || strcmp(only_pg, "1") != 0)
+        failed += cmocka_run_group_tests_name("store.sqlite", tests, NULL, NULL);
+    if (pg_url() != NULL && pg_url()[0] != '\0') {
+        B = &BACKENDS[1];
+        failed += cmocka_run_group_tests_name("store.postgresql", tests, NULL, NULL);
+    }
+    return failed;
 }
