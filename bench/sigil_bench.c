@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crypto/stark.h"
 #include "gateway/store.h"
 #include "sigil/crypto.h"
 #include "sigil/policy.h"
@@ -102,6 +103,9 @@
 /* venues.md §0 well-known key -> 0x14791697260E4c9A71f18484C9f997B308e59325 */
 #define WALLET_KEY "0x0123456789012345678901234567890123456789012345678901234567890123"
 #define WALLET_CRED "{\"private_key\":\"" WALLET_KEY "\"}"
+/* venues.md §8 Stark key */
+#define PARADEX_KEY "0x06c9b58fa6c63b5c49115c3f75d7230042d639e7ac31635a3a54b3f84dc8f46f"
+#define PARADEX_CRED "{\"private_key\":\"" PARADEX_KEY "\"}"
 
 typedef enum {
     REF_SECP256K1,
@@ -109,6 +113,7 @@ typedef enum {
     REF_KECCAK,
     REF_ED25519,
     REF_RSA,
+    REF_STARK,
     REF_COUNT_,
 } ref_kind;
 
@@ -240,6 +245,15 @@ static const bench_sample SAMPLES[] = {
      "\"side\":1,\"quantums\":1000000,\"subticks\":5000000000}}",
      "7BA0E3B33A9E84AB347FC36AF0AAF8FC69C02C61DD239798CA96EC20E68F350F", REF_SECP256K1,
      TARGET_NONE},
+    /* shared/vectors/venues/paradex.json, "order LIMIT BUY 0.1 ETH-USD-PERP @ 1500 [prod]":
+     * 10^8 scaling, Pedersen typed data (17 hashes), Stark ECDSA with RFC 6979 k */
+    {"paradex-order", "paradex", "Order typed data, Stark ECDSA", PARADEX_CRED,
+     "{\"message\":\"order\",\"account\":"
+     "\"0x580a61734fbfec1df4b943762478e5d306c93a936a876f81fea8ae2f5fe6db\","
+     "\"signature_timestamp\":1700000000000,\"market\":\"ETH-USD-PERP\",\"side\":\"BUY\","
+     "\"type\":\"LIMIT\",\"size\":\"0.1\",\"price\":\"1500\"}",
+     "3135918010653406143350232886094331826485404604688519328715743931620244583313", REF_STARK,
+     TARGET_NONE},
 };
 
 /* ---- measurement ---- */
@@ -325,6 +339,7 @@ typedef struct {
     uint8_t ed_pk[crypto_sign_PUBLICKEYBYTES], ed_sk[crypto_sign_SECRETKEYBYTES], ed_sig[64];
     EVP_PKEY *rsa;
     uint8_t rsa_sig[512];
+    uint8_t stark_key[32], stark_hash[32], stark_r[32], stark_s[32];
 } ref_state;
 
 static int ref_secp256k1(void *arg)
@@ -371,6 +386,12 @@ static int ref_rsa(void *arg)
     return ok ? 0 : -1;
 }
 
+static int ref_stark(void *arg)
+{
+    ref_state *r = arg;
+    return sigil_stark_sign(r->stark_r, r->stark_s, r->stark_key, r->stark_hash);
+}
+
 static const struct {
     const char *label;
     const char *short_name; /* in the venue rows' reference column */
@@ -382,6 +403,7 @@ static const struct {
     [REF_KECCAK] = {"raw Keccak-256 (sigil), 200 B", "keccak", ref_keccak},
     [REF_ED25519] = {"raw Ed25519 sign (libsodium), expanded key, 156 B", "Ed25519", ref_ed25519},
     [REF_RSA] = {"raw RSA-2048 PKCS#1 v1.5 SHA-256 (OpenSSL), 156 B", "RSA", ref_rsa},
+    [REF_STARK] = {"raw Stark ECDSA sign (sigil), 251-bit hash", "stark", ref_stark},
 };
 
 static int ref_init(ref_state *r)
@@ -396,6 +418,10 @@ static int ref_init(ref_state *r)
     if (sigil_hex_decode_exact(r->seckey, 32, WALLET_KEY, 66, true, "key") != 0)
         return -1;
     sigil_keccak256(r->digest, "sigil-bench", 11);
+    if (sigil_hex_decode_exact(r->stark_key, 32, PARADEX_KEY, 66, true, "key") != 0)
+        return -1;
+    memcpy(r->stark_hash, r->digest, 32);
+    r->stark_hash[0] &= 0x07; /* below 2^251 */
     memcpy(r->hmac_key, BINANCE_SECRET, sizeof(r->hmac_key));
     for (size_t i = 0; i < sizeof(r->keccak_in); i++)
         r->keccak_in[i] = (uint8_t)i;

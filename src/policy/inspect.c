@@ -218,6 +218,8 @@ typedef struct {
     insp_fn inspect;
 } venue_inspector;
 
+int insp_paradex(insp_ctx *c); /* inspect_paradex.c */
+
 static const venue_inspector VENUES[] = {
     {"binance", insp_binance},
     {"aster", insp_aster},
@@ -234,6 +236,7 @@ static const venue_inspector VENUES[] = {
     {"deribit", insp_deribit},
     {"bitfinex", insp_bitfinex},
     {"coinbase", insp_coinbase},
+    {"paradex", insp_paradex},
     {"dydx", insp_dydx},
 };
 

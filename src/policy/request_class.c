@@ -765,6 +765,8 @@ typedef struct {
     classify_fn classify;
 } venue_classifier;
 
+int policy_classify_paradex(sigil_action *out, const sigil_json *d); /* inspect_paradex.c */
+
 int policy_dydx_classify(sigil_action *out, const sigil_json *d); /* inspect_dydx.c */
 
 static const venue_classifier VENUES[] = {
@@ -784,6 +786,7 @@ static const venue_classifier VENUES[] = {
     {"bitfinex", classify_bitfinex},
     {"coinbase", classify_coinbase},
     {"dydx", policy_dydx_classify},
+    {"paradex", policy_classify_paradex},
 };
 
 static const venue_classifier *find_venue(const char *venue)

@@ -158,6 +158,8 @@ typedef struct {
     time_fn read;
 } venue_time;
 
+int policy_time_paradex(uint64_t *out, const sigil_json *d, bool *found); /* inspect_paradex.c */
+
 int policy_dydx_time(uint64_t *out, const sigil_json *d, bool *found); /* inspect_dydx.c */
 
 static const venue_time VENUES[] = {
@@ -177,6 +179,7 @@ static const venue_time VENUES[] = {
     {"bitfinex", time_bitfinex},
     {"coinbase", time_timestamp},
     {"dydx", policy_dydx_time},
+    {"paradex", policy_time_paradex},
 };
 
 int sigil_request_time_ms(uint64_t *out, const char *venue, const char *request, size_t len)

@@ -9,25 +9,15 @@
 
 extern const sigil_venue sigil_venue_coinbase; /* coinbase.c */
 extern const sigil_venue sigil_venue_dydx;     /* dydx.c */
+extern const sigil_venue sigil_venue_paradex;  /* paradex.c */
 
 static const sigil_venue *const VENUES[] = {
-    &sigil_venue_binance,
-    &sigil_venue_aster,
-    &sigil_venue_eip712,
-    &sigil_venue_eip191,
-    &sigil_venue_bybit,
-    &sigil_venue_okx,
-    &sigil_venue_kucoinfutures,
-    &sigil_venue_kucoin,
-    &sigil_venue_hyperliquid,
-    &sigil_venue_kraken,
-    &sigil_venue_bitget,
-    &sigil_venue_gate,
-    &sigil_venue_deribit,
-    &sigil_venue_bitfinex,
-    &sigil_venue_coinbase,
-    &sigil_venue_dydx,
-    NULL,
+    &sigil_venue_binance,       &sigil_venue_aster,    &sigil_venue_eip712,
+    &sigil_venue_eip191,        &sigil_venue_bybit,    &sigil_venue_okx,
+    &sigil_venue_kucoinfutures, &sigil_venue_kucoin,   &sigil_venue_hyperliquid,
+    &sigil_venue_kraken,        &sigil_venue_bitget,   &sigil_venue_gate,
+    &sigil_venue_deribit,       &sigil_venue_bitfinex, &sigil_venue_coinbase,
+    &sigil_venue_dydx,          &sigil_venue_paradex,  NULL,
 };
 
 const sigil_venue *const *sigil_venue_all(void)

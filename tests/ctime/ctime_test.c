@@ -16,6 +16,7 @@
 #include <secp256k1_recovery.h>
 #include <valgrind/memcheck.h>
 
+#include "crypto/stark.h"
 #include "gateway/store.h"
 #include "sigil/codec.h"
 #include "sigil/crypto.h"
@@ -103,6 +104,8 @@ int __wrap_secp256k1_ecdsa_sign_recoverable(const secp256k1_context *ctx,
                                             secp256k1_ecdsa_recoverable_signature *sig,
                                             const unsigned char *msg32, const unsigned char *seckey,
                                             secp256k1_nonce_function noncefp, const void *ndata);
+void __real_sigil_stark_declassify(const void *p, size_t n);
+void __wrap_sigil_stark_declassify(const void *p, size_t n);
 int __real_secp256k1_ec_seckey_verify(const secp256k1_context *ctx, const unsigned char *seckey);
 int __wrap_secp256k1_ec_seckey_verify(const secp256k1_context *ctx, const unsigned char *seckey);
 int __real_secp256k1_ec_pubkey_create(const secp256k1_context *ctx, secp256k1_pubkey *pubkey,
@@ -149,6 +152,14 @@ int __wrap_secp256k1_ecdsa_sign_recoverable(const secp256k1_context *ctx,
     PUBLIC(&ret, sizeof(ret));
     PUBLIC(sig, sizeof(*sig));
     return ret;
+}
+
+/* Stark signing's own declassification points (src/crypto/stark_declassify.c):
+ * key and nonce verdicts, the signature, the public key. */
+void __wrap_sigil_stark_declassify(const void *p, size_t n)
+{
+    __real_sigil_stark_declassify(p, n);
+    PUBLIC(p, n);
 }
 
 int __wrap_secp256k1_ec_seckey_verify(const secp256k1_context *ctx, const unsigned char *seckey)
@@ -327,6 +338,15 @@ static const venue_case VENUE_CASES[] = {
      "\"client_id\":123456789,\"clob_pair_id\":0,\"order_flags\":0,\"good_til_block\":20000000,"
      "\"side\":1,\"quantums\":1000000,\"subticks\":5000000000}}",
      "7BA0E3B33A9E84AB347FC36AF0AAF8FC69C02C61DD239798CA96EC20E68F350F", TEXT_SECRET, false},
+    /* Paradex: Stark ECDSA over Pedersen typed data (venues.md §8 order vector) */
+    {"paradex", "Stark ECDSA, Pedersen typed data",
+     "{\"private_key\":\"0x06c9b58fa6c63b5c49115c3f75d7230042d639e7ac31635a3a54b3f84dc8f46f\"}",
+     "{\"message\":\"order\",\"account\":"
+     "\"0x580a61734fbfec1df4b943762478e5d306c93a936a876f81fea8ae2f5fe6db\","
+     "\"signature_timestamp\":" TS ",\"market\":\"ETH-USD-PERP\",\"side\":\"BUY\","
+     "\"type\":\"LIMIT\",\"size\":\"0.1\",\"price\":\"1500\"}",
+     "3135918010653406143350232886094331826485404604688519328715743931620244583313", TEXT_SECRET,
+     false},
 };
 
 /* Marks undefined the characters of every secret member of a credentials
@@ -450,6 +470,37 @@ static void run_secp256k1(void)
     PUBLIC(addr, sizeof(addr));
     check(rc == 0 && bytes_are(addr, 20, "14791697260e4c9a71f18484c9f997b308e59325"), name,
           "wrong address");
+}
+
+/* Stark ECDSA (RFC 6979 nonce, fixed-window generator multiplication) and
+ * the public key, on venues.md §8's key and auth message hash. */
+static void run_stark(void)
+{
+    static const char KEY[] = "06c9b58fa6c63b5c49115c3f75d7230042d639e7ac31635a3a54b3f84dc8f46f";
+    static const char HASH[] = "02e3d893e08d2193e210a8e6b3a680c9409cc7c8878c0b59a05355588c23b443";
+    static const char WANT_R[] = "0714752e129de5e30da8c9569dd4665006a4390667722f3d973772a0d40d56b5";
+    static const char WANT_S[] = "00d40bd6a70162fc9c3142d28b6b9a0c614c9aef92f36b4bc11a2a7623c564e8";
+    static const char WANT_PUB[] =
+        "05644ab931ae1b485173822d5da025f8699c86ebc37c6385005762a05151ab71";
+    const char *name = "Stark: sigil_stark_sign, sigil_stark_public_key";
+    uint8_t hash[32], r[32], s[32], pub[32];
+    SIGIL_SECRET(key);
+    g_cases++;
+    if (sigil_secret_alloc(&key, 32) != 0) {
+        check(false, name, "no locked memory");
+        return;
+    }
+    hex_to_bytes(key.p, 32, KEY);
+    key.len = 32;
+    hex_to_bytes(hash, 32, HASH);
+    SECRET(key.p, 32);
+    int rc = sigil_stark_sign(r, s, key.p, hash);
+    PUBLIC(&rc, sizeof(rc));
+    check(rc == 0 && bytes_are(r, 32, WANT_R) && bytes_are(s, 32, WANT_S), name, "wrong signature");
+    check(still_secret(key.p, 32), name, "the key is no longer secret after signing");
+    rc = sigil_stark_public_key(pub, key.p);
+    PUBLIC(&rc, sizeof(rc));
+    check(rc == 0 && bytes_are(pub, 32, WANT_PUB), name, "wrong public key");
 }
 
 static void run_ed25519(void)
@@ -708,6 +759,7 @@ int main(void)
     for (size_t i = 0; i < SIGIL_ARRAY_LEN(VENUE_CASES); i++)
         run_venue_case(&VENUE_CASES[i]);
     run_secp256k1();
+    run_stark();
     run_ed25519();
     run_hmac();
     run_aes_gcm();

@@ -32,6 +32,7 @@ import * as bitget from './venues/bitget.mjs';
 import * as gate from './venues/gate.mjs';
 import * as coinbase from './venues/coinbase.mjs';
 import * as dydx from './venues/dydx.mjs';
+import * as paradex from './venues/paradex.mjs';
 import { selfTest } from './selftest.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -39,6 +40,7 @@ const REPO = path.resolve(HERE, '..', '..');
 const GENERATORS = [binance, bybit, okx, kucoinfutures, kucoin, hyperliquid, hyperliquidUser, aster, eip712, eip191, deribit, bitfinex, binanceWs];
 GENERATORS.push(kraken, bitget, gate, coinbase);
 GENERATORS.push(dydx);
+GENERATORS.push(paradex);
 
 function parseArgs(argv) {
   const a = { seed: '1', cases: 300, venues: null, python: process.env.DIFF_PYTHON || 'python3', jobs: Math.max(2, os.cpus().length * 2),

@@ -37,6 +37,7 @@ static const char *credentials_for(const char *venue)
         {"eip712", WALLET},
         {"eip191", WALLET},
         {"dydx", WALLET},
+        {"paradex", WALLET},
     };
     for (size_t i = 0; i < SIGIL_ARRAY_LEN(CREDS); i++)
         if (strcmp(CREDS[i].venue, venue) == 0)
@@ -304,6 +305,26 @@ static const action_case CASES[] = {
     A("coinbase", GET("/api/v3/brokerage/orders/historical/batch", "order_status=OPEN"), READ),
     A("coinbase", REST("POST", "/api/v3/brokerage/orders/batch_cancel", "", "{}"), CANCEL),
     A("coinbase", REST("POST", "/api/v3/brokerage/orders/edit", "", "{}"), MODIFY),
+    /* paradex: the message decides (docs/CLI.md "Paradex"); onboarding is other */
+    A("paradex",
+      "{\"message\":\"order\",\"account\":\"0x1\",\"signature_timestamp\":1700000000000,"
+      "\"market\":\"ETH-USD-PERP\",\"side\":\"BUY\",\"type\":\"LIMIT\",\"size\":\"0.1\","
+      "\"price\":\"1500\"}",
+      ORDER),
+    A("paradex",
+      "{\"message\":\"modify_order\",\"account\":\"0x1\",\"signature_timestamp\":"
+      "1700000000000,\"market\":\"ETH-USD-PERP\",\"side\":\"SELL\",\"type\":\"MARKET\","
+      "\"size\":\"0.1\",\"id\":\"7\"}",
+      MODIFY),
+    A("paradex",
+      "{\"message\":\"auth\",\"account\":\"0x1\",\"timestamp\":1700000000,"
+      "\"expiration\":1700000300}",
+      AUTH),
+    A("paradex", "{\"message\":\"onboarding\",\"account\":\"0x1\"}", OTHER),
+    A("paradex",
+      "{\"message\":\"account_info\",\"paraclear_account_hash\":\"0x1\","
+      "\"paraclear_account_proxy_hash\":\"0x2\"}",
+      READ),
     A("coinbase", REST("POST", "/v2/accounts/abc/transactions", "", "{}"), WITHDRAW),
     A("coinbase", REST("POST", "/api/v3/brokerage/portfolios/move_funds", "", "{}"), TRANSFER),
     /* deribit: vectors/deribit.json; actions travel on GET too */

@@ -41,6 +41,7 @@ static const char *const FILES[] = {
     "policy/basics.json",       "policy/http.json",        "policy/symbols.json",
     "policy/destinations.json", "policy/hyperliquid.json", "policy/limits.json",
     "policy/parsing.json",      "policy/smuggling.json",   "policy/dydx.json",
+    "policy/paradex.json",
 };
 
 static char g_file[FILE_MAX];
