@@ -64,6 +64,9 @@ SIGIL_WARN_UNUSED_RESULT int sigil_secp256k1_sign(uint8_t sig64[static 64], int 
                                                   const uint8_t msg32[static 32]);
 SIGIL_WARN_UNUSED_RESULT int sigil_secp256k1_address(uint8_t addr[static 20],
                                                      const uint8_t seckey[static 32]);
+/* The SEC1 compressed public key (33 bytes). */
+SIGIL_WARN_UNUSED_RESULT int sigil_secp256k1_pubkey_compressed(uint8_t out[static 33],
+                                                               const uint8_t seckey[static 32]);
 
 /* ---- Ed25519 (sign) ---- */
 SIGIL_WARN_UNUSED_RESULT int sigil_ed25519_sign(uint8_t sig[static 64],

@@ -60,6 +60,9 @@ typedef struct {
 } sigil_sign_ctx;
 
 typedef int (*sigil_sign_fn)(sigil_buf *out, const sigil_sign_ctx *ctx);
+/* Writes the key's address as the venue names it (NUL-terminated, at most
+ * cap - 1 characters). */
+typedef int (*sigil_address_fn)(char *out, size_t cap, const sigil_credentials *c);
 
 typedef struct {
     const char *name;
@@ -70,9 +73,17 @@ typedef struct {
     bool secret_base64; /* HMAC secret is base64 text; the key is its decoded bytes (kraken) */
     bool hmac_sha512;   /* also key an HMAC-SHA512 state (kraken, gate) */
     bool needs_address; /* wallet venues whose signer uses the key's address (aster) */
+    /* the key's address in key listings; NULL: the EIP-55 Ethereum address
+     * for wallet venues, none for the others */
+    sigil_address_fn address;
 } sigil_venue;
 
 const sigil_venue *sigil_venue_find(const char *name);
+#define SIGIL_VENUE_ADDRESS_MAX 128 /* characters of a key's address */
+/* The key's address as v names it (v->address, else the default above);
+ * "" when the venue has none. */
+SIGIL_WARN_UNUSED_RESULT int sigil_venue_address(char out[static SIGIL_VENUE_ADDRESS_MAX + 1],
+                                                 const sigil_venue *v, const sigil_credentials *c);
 /* NULL-terminated list, for help text and tests. */
 const sigil_venue *const *sigil_venue_all(void);
 

@@ -55,6 +55,17 @@ int sigil_secp256k1_sign(uint8_t sig64[static 64], int *recid, const uint8_t sec
     return 0;
 }
 
+int sigil_secp256k1_pubkey_compressed(uint8_t out[static 33], const uint8_t seckey[static 32])
+{
+    secp256k1_pubkey pub;
+    size_t len = 33;
+    GUARD(sigil_secp256k1_check_key(seckey));
+    ENSURE(secp256k1_ec_pubkey_create(ctx(), &pub, seckey) == 1, SIGIL_E_CRYPTO,
+           "secp256k1 public key derivation failed");
+    secp256k1_ec_pubkey_serialize(ctx(), out, &len, &pub, SECP256K1_EC_COMPRESSED);
+    return 0;
+}
+
 int sigil_secp256k1_address(uint8_t addr[static 20], const uint8_t seckey[static 32])
 {
     secp256k1_pubkey pub;

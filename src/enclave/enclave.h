@@ -139,9 +139,10 @@ SIGIL_WARN_UNUSED_RESULT int enclave_payload_parse(enclave_payload *p, const cha
  * form is valid until this thread's next call). */
 SIGIL_WARN_UNUSED_RESULT int enclave_payload_policy(enclave_payload *p, sigil_network net,
                                                     bool at_import, const uint8_t *header_hash);
-/* Validates the credentials for v (address[0] = 0 unless a wallet key). */
-SIGIL_WARN_UNUSED_RESULT int enclave_payload_credentials(const enclave_payload *p,
-                                                         const sigil_venue *v, char address[43]);
+/* Validates the credentials for v; address: the key's (sigil_venue_address), "" when none. */
+SIGIL_WARN_UNUSED_RESULT int
+enclave_payload_credentials(const enclave_payload *p, const sigil_venue *v,
+                            char address[static SIGIL_VENUE_ADDRESS_MAX + 1]);
 
 /* import.c / sign.c */
 typedef struct {
@@ -155,7 +156,7 @@ typedef struct {
     char venue[33];
     char network[8];
     char key_type[16];
-    char address[43]; /* empty when not a wallet venue */
+    char address[SIGIL_VENUE_ADDRESS_MAX + 1]; /* empty when the venue has none */
     uint8_t policy_hash[32];
     uint64_t policy_version;
 } enclave_import_result;

@@ -145,7 +145,8 @@ int enclave_payload_policy(enclave_payload *p, sigil_network net, bool at_import
 
 /* Credentials valid for the venue, of the declared key type; the address
  * of a wallet key. */
-int enclave_payload_credentials(const enclave_payload *p, const sigil_venue *v, char address[43])
+int enclave_payload_credentials(const enclave_payload *p, const sigil_venue *v,
+                                char address[static SIGIL_VENUE_ADDRESS_MAX + 1])
 {
     sigil_credentials cred;
     const char *type_name = NULL;
@@ -155,12 +156,8 @@ int enclave_payload_credentials(const enclave_payload *p, const sigil_venue *v, 
     if (rc == 0 && strcmp(type_name, p->key_type) != 0)
         rc = sigil_fail(SIGIL_E_BAD_REQUEST, "payload.key_type: %s does not match the credentials",
                         p->key_type);
-    if (rc == 0 && cred.type == SIGIL_KEY_SECP256K1) {
-        uint8_t addr[20];
-        rc = sigil_secp256k1_address(addr, cred.secret.p);
-        if (rc == 0)
-            sigil_eth_address_checksum(address, addr);
-    }
+    if (rc == 0)
+        rc = sigil_venue_address(address, v, &cred);
     sigil_credentials_free(&cred);
     return rc;
 }

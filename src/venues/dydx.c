@@ -95,10 +95,25 @@ static int dydx_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
     return write_output(out, ctx->scratch, &raw, sig);
 }
 
+/* Key listings show the key's own bech32 account address (dydx1…). */
+static int dydx_key_address(char *out, size_t cap, const sigil_credentials *c)
+{
+    uint8_t pubkey[33];
+    char addr[DYDX_ADDR_MAX + 1];
+    size_t n;
+    GUARD(sigil_dydx_pubkey(pubkey, c));
+    GUARD(sigil_dydx_address(addr, &n, pubkey));
+    ENSURE(n < cap, SIGIL_E_TOO_LARGE, "dydx: address longer than %zu characters", cap - 1);
+    memcpy(out, addr, n);
+    out[n] = '\0';
+    return 0;
+}
+
 const sigil_venue sigil_venue_dydx = {
     .name = "dydx",
     .kind = SIGIL_VENUE_WALLET,
     .key_types = SIGIL_KEY_SECP256K1,
     .needs_passphrase = false,
     .sign = dydx_sign,
+    .address = dydx_key_address,
 };

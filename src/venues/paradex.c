@@ -384,10 +384,26 @@ static int paradex_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
     return sigil_jw_obj_end(&w);
 }
 
+/* Key listings show the Stark public key (the account address also needs
+ * the class hashes of GET /v1/system/config: account_info gives it). */
+static int paradex_key_address(char *out, size_t cap, const sigil_credentials *c)
+{
+    uint8_t be[32];
+    sigil_u256 pub;
+    size_t n;
+    ENSURE(cap > 0, SIGIL_E_TOO_LARGE, "paradex: no room for the public key");
+    GUARD(sigil_stark_public_key(be, c->secret.p));
+    sigil_u256_from_be(&pub, be);
+    GUARD(put_hex_felt(out, cap - 1, &n, &pub));
+    out[n] = '\0';
+    return 0;
+}
+
 const sigil_venue sigil_venue_paradex = {
     .name = "paradex",
     .kind = SIGIL_VENUE_WALLET,
     .key_types = SIGIL_KEY_SECP256K1,
     .needs_passphrase = false,
     .sign = paradex_sign,
+    .address = paradex_key_address,
 };

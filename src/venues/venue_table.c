@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "sigil/crypto.h"
 #include "sigil/venues.h"
 #include "venues/venues_internal.h"
 
@@ -42,6 +43,20 @@ int sigil_network_parse(sigil_network *out, const char *s)
         *out = SIGIL_NET_TESTNET;
     else
         BAIL(SIGIL_E_USAGE, "--network: expected mainnet or testnet");
+    return 0;
+}
+
+int sigil_venue_address(char out[static SIGIL_VENUE_ADDRESS_MAX + 1], const sigil_venue *v,
+                        const sigil_credentials *c)
+{
+    out[0] = '\0';
+    if (v->address != NULL)
+        return v->address(out, SIGIL_VENUE_ADDRESS_MAX + 1, c);
+    if (v->kind != SIGIL_VENUE_WALLET || c->type != SIGIL_KEY_SECP256K1)
+        return 0;
+    uint8_t addr[20];
+    GUARD(sigil_secp256k1_address(addr, c->secret.p));
+    sigil_eth_address_checksum(out, addr);
     return 0;
 }
 

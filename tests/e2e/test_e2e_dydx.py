@@ -79,7 +79,12 @@ def run(st, t):
     out = st.seal("dydx", "mainnet", creds, pf, owner)
     key_id = out.get("key_id", "")
     t.check("seal dydx: key id", len(key_id) > 0, out)
+    t.check("seal dydx: the address is the key's bech32 account", out.get("address") == OWNER, out)
     h = st.http()
+    status, _, listed = h.request("GET", "/v1/keys")
+    mine = [k for k in (listed or {}).get("keys", []) if k.get("key_id") == key_id]
+    t.check("GET /v1/keys: the dydx1 address", status == 200 and len(mine) == 1
+            and mine[0].get("address") == OWNER, (status, listed))
 
     def sign(req):
         return h.request("POST", "/v1/sign", {"key_id": key_id, "request": req})

@@ -72,6 +72,10 @@ def run(st, t):
     out = st.seal("paradex", "mainnet", creds, pf, owner)
     key_id = out.get("key_id", "")
     t.check("seal paradex: key id", len(key_id) > 0, out)
+    # venues.md §8: the Stark public key of KEY (the account address needs the class hashes)
+    t.check("seal paradex: the address is the Stark public key",
+            out.get("address") == "0x5644ab931ae1b485173822d5da025f8699c86ebc37c6385005762a05151ab71",
+            out)
     h = st.http()
 
     def sign(req):
