@@ -19,11 +19,13 @@
 
 #include "cli/cli.h"
 #include "gateway/store.h"
+#include "gateway/store_pg.h"
 #include "sigil/attest.h"
 #include "sigil/receipt.h"
 
 #define AUDIT_USAGE                                                                                \
-    "usage: sigil audit verify --home DIR [--tenant T] [--gateway URL [--token T] | "              \
+    "usage: sigil audit verify (--home DIR | --store URL) [--tenant T] [--gateway URL [--token "   \
+    "T] | "                                                                                        \
     "--expect BOOT_ID_HEX:SEQ] [--root aws | --trust-dev-root PEM]"
 #define CLI_EXIT_PROBLEMS 3
 #define PAGE_ROWS 256u     /* rows read per store call */
@@ -34,7 +36,7 @@
 static const uint8_t ZERO32[32];
 
 typedef struct {
-    const char *home, *tenant, *gateway, *token, *expect, *root, *dev_root;
+    const char *home, *store, *tenant, *gateway, *token, *expect, *root, *dev_root;
 } audit_args;
 
 typedef struct {
@@ -112,14 +114,19 @@ static void boot_hex(char out[2 * SIGIL_BOOT_ID_LEN + 1], const uint8_t *id)
 static int parse_args(audit_args *a, int argc, char **argv)
 {
     static const struct option OPTS[] = {
-        {"home", required_argument, NULL, 'h'},           {"tenant", required_argument, NULL, 'T'},
-        {"gateway", required_argument, NULL, 'g'},        {"token", required_argument, NULL, 't'},
-        {"expect", required_argument, NULL, 'e'},         {"root", required_argument, NULL, 'r'},
-        {"trust-dev-root", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0},
+        {"home", required_argument, NULL, 'h'},
+        {"tenant", required_argument, NULL, 'T'},
+        {"gateway", required_argument, NULL, 'g'},
+        {"token", required_argument, NULL, 't'},
+        {"expect", required_argument, NULL, 'e'},
+        {"root", required_argument, NULL, 'r'},
+        {"trust-dev-root", required_argument, NULL, 'd'},
+        {"store", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
     };
     const char **slot[128] = {
-        ['h'] = &a->home,   ['T'] = &a->tenant, ['g'] = &a->gateway, ['t'] = &a->token,
-        ['e'] = &a->expect, ['r'] = &a->root,   ['d'] = &a->dev_root};
+        ['h'] = &a->home,   ['T'] = &a->tenant, ['g'] = &a->gateway,  ['t'] = &a->token,
+        ['e'] = &a->expect, ['r'] = &a->root,   ['d'] = &a->dev_root, ['s'] = &a->store};
     int opt;
     memset(a, 0, sizeof(*a));
     opterr = 0;
@@ -130,7 +137,10 @@ static int parse_args(audit_args *a, int argc, char **argv)
         *slot[opt] = optarg;
     }
     ENSURE(optind == argc, SIGIL_E_USAGE, "audit verify: unexpected argument (%s)", AUDIT_USAGE);
-    ENSURE(a->home != NULL, SIGIL_E_USAGE, "audit verify: --home is required");
+    if (a->store == NULL || a->store[0] == '\0')
+        a->store = getenv("SIGIL_STORE");
+    ENSURE(a->home != NULL || (a->store != NULL && a->store[0] != '\0'), SIGIL_E_USAGE,
+           "audit verify: --home or --store is required");
     ENSURE(a->gateway == NULL || a->expect == NULL, SIGIL_E_USAGE,
            "audit verify: --gateway and --expect are alternatives");
     ENSURE(a->token == NULL || a->gateway != NULL, SIGIL_E_USAGE,
@@ -542,13 +552,22 @@ static int emit_report(verifier *v, size_t boots)
 }
 
 /* ---- set-up ---- */
+/* The gateway's store, never created here: a SQLite file must exist. */
 static int open_store(verifier *v)
 {
+    static const char SQLITE[] = "sqlite:";
     char db[4096];
-    ENSURE(strlen(v->a.home) < sizeof(db) - 16, SIGIL_E_USAGE, "--home: path too long");
-    (void)snprintf(db, sizeof(db), "%s/sigil.db", v->a.home); /* never created here */
-    ENSURE(access(db, R_OK | W_OK) == 0, SIGIL_E_IO, "--home: no readable database at %s", db);
-    return sigil_store_open_sqlite(&v->store, db);
+    const char *url = v->a.store != NULL && v->a.store[0] != '\0' ? v->a.store : NULL;
+    if (url != NULL && strncmp(url, SQLITE, strlen(SQLITE)) != 0)
+        return sigil_store_open_url(&v->store, url, NULL, true);
+    const char *path = url != NULL ? url + strlen(SQLITE) : NULL;
+    if (path == NULL) {
+        ENSURE(strlen(v->a.home) < sizeof(db) - 16, SIGIL_E_USAGE, "--home: path too long");
+        (void)snprintf(db, sizeof(db), "%s/sigil.db", v->a.home);
+        path = db;
+    }
+    ENSURE(access(path, R_OK | W_OK) == 0, SIGIL_E_IO, "no readable database at %s", path);
+    return sigil_store_open_sqlite(&v->store, path);
 }
 
 /* Without a root, boot documents are parsed but not verified. */

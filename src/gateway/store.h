@@ -4,8 +4,8 @@
  * ciphertext. Untrusted host code; nothing here is secret in plaintext
  * (tokens are kept as SHA-256 hashes, blobs are sealed by the enclave).
  * One interface (a table of function pointers), several back-ends: SQLite
- * (store_sqlite.c) today, PostgreSQL later. Every function returns 0 or -1
- * with the thread-local sigil error set; "absent" is SIGIL_E_NOT_FOUND.
+ * (store_sqlite.c) and PostgreSQL (store_pg*.c), chosen by URL (store_open.c). Every function
+ * returns 0 or -1 with the thread-local sigil error set; "absent" is SIGIL_E_NOT_FOUND.
  */
 #ifndef SIGIL_GATEWAY_STORE_H
 #define SIGIL_GATEWAY_STORE_H

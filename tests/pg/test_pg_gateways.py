@@ -149,6 +149,14 @@ def run(st, t):
     n += 1
     check_chain(t, st, n)
 
+    # sigil audit verify reads the same chain from PostgreSQL (--store); before the
+    # faults below, whose refused requests leave receipt gaps it would report.
+    p = st.sigil("audit", "verify", "--store", st.store_args[1], "--trust-dev-root",
+                 st.dev_root(), check=False)
+    t.check("sigil audit verify --store postgresql://… → ok, every row", p.returncode == 0
+            and b'"ok":true' in p.stdout and f'"rows":{n}'.encode() in p.stdout,
+            p.stdout[-800:] + p.stderr[-800:])
+
     # PostgreSQL restarted under both gateways.
     subprocess.run(as_pg_user([os.path.join(PG_BIN, "pg_ctl"), "-D", os.environ["SIGIL_PG_DATA"],
                                "-m", "fast", "-w", "restart"]),
