@@ -18,10 +18,24 @@ The instance keeps its public identifiers: `apiKey` for CEX venues (KuCoin's
 partner header depends on it; others take it from Sigil's answer), and
 `walletAddress` for Hyperliquid/Aster (default: the key's address, from
 GET /v1/keys). It needs no `secret`, `password` or `privateKey`.
-Not thread-safe per instance (ccxt's sign is not either)."""
+Not thread-safe per instance (ccxt's sign is not either).
+
+asyncio (`ccxt.async_support` instances, detected by their coroutine
+`fetch`): ccxt's `sign()` and Hyperliquid's signers are synchronous, so they
+only build the request (CEX: with the placeholder credential; Hyperliquid: a
+placeholder signature carrying a one-off token); the instance's `fetch` is
+wrapped and awaits the Sigil call there (sigil_sdk.aio.AsyncClient: the
+blocking client in a thread executor, so the event loop keeps running), then
+sends the request with Sigil's signature. Wrap after replacing `fetch`, if you
+replace it; `await sigil_wrap_async(...)` avoids the blocking key lookup at
+wrap time inside a running loop."""
+import inspect
+import os
 import re
 import urllib.parse
 from datetime import datetime, timezone
+
+from .aio import AsyncClient
 
 # A placeholder private key for ccxt's own (discarded) signing pass: any valid
 # secp256k1 scalar.
@@ -54,6 +68,13 @@ def _param(s, name):
         if k == name:
             return v
     return None
+
+
+def _signature_param(req):
+    """Whether ccxt put a `signature=` parameter last in the body (if any) or
+    else the query."""
+    where = req["body"] if req.get("body") else _split_url(req["url"])[2]
+    return _strip_param(where, "signature")[0] is not None
 
 
 def _iso_ms(text):
@@ -109,7 +130,14 @@ class Binance(_Venue):
     placeholders = ("secret", "apiKey")
 
     def is_signed(self, req):
-        return _header(req.get("headers"), "X-MBX-APIKEY") is not None
+        """A request with `signature=`; the listen-key routes carry only the
+        API key header and are sent as ccxt built them."""
+        key = _header(req.get("headers"), "X-MBX-APIKEY")
+        if key is None or _signature_param(req):
+            return key is not None
+        if key == PLACEHOLDER["apiKey"]:
+            raise SigilCcxtError("binance: set apiKey (this request carries only the API key)")
+        return False
 
     def to_sigil(self, req):
         _, path, query = _split_url(req["url"])
@@ -190,8 +218,7 @@ class Aster(_Venue):
     placeholders = ("privateKey",)
 
     def is_signed(self, req):
-        where = req["body"] if req.get("body") else _split_url(req["url"])[2]
-        return _strip_param(where, "signature")[0] is not None
+        return _signature_param(req)
 
     def to_sigil(self, req):
         _, path, query = _split_url(req["url"])
@@ -269,19 +296,32 @@ class _Placeholders:
 
 
 def _key_info(client, key_id):
-    for k in client.keys():
+    return _find_key(client.keys(), key_id)
+
+
+def _find_key(keys, key_id):
+    for k in keys:
         if k["key_id"] == key_id:
             return k
     raise SigilCcxtError(f"key {key_id} is not one of this token's keys")
 
 
-def _wrap_cex(exchange, client, key_id, adapter):
-    original = exchange.sign
+def _placeholder_sign(original, adapter):
+    """ccxt's own sign(), with throw-away credentials for its signing pass."""
 
     def sign(path, api="public", method="GET", params=None, headers=None, body=None):
         params = {} if params is None else params
-        with _Placeholders(exchange, adapter.placeholders):
-            req = original(path, api, method, params, headers, body)
+        with _Placeholders(adapter.exchange, adapter.placeholders):
+            return original(path, api, method, params, headers, body)
+
+    return sign
+
+
+def _wrap_cex(exchange, client, key_id, adapter):
+    ccxt_sign = _placeholder_sign(exchange.sign, adapter)
+
+    def sign(path, api="public", method="GET", params=None, headers=None, body=None):
+        req = ccxt_sign(path, api, method, params, headers, body)
         if not adapter.is_signed(req):
             return req
         sreq = adapter.to_sigil(req)
@@ -289,6 +329,24 @@ def _wrap_cex(exchange, client, key_id, adapter):
         return adapter.merge(req, res.signed, sreq)
 
     exchange.sign = sign
+
+
+def _wrap_cex_async(exchange, aclient, key_id, adapter):
+    """sign() builds ccxt's request (placeholder signature); fetch() replaces
+    the signature with Sigil's, awaited off the event loop, and sends."""
+    send = exchange.fetch
+
+    async def fetch(url, method="GET", headers=None, body=None):
+        req = {"url": url, "method": method, "headers": headers, "body": body}
+        if adapter.is_signed(req):
+            sreq = adapter.to_sigil(req)
+            res = await aclient.sign(key_id, sreq)
+            req = adapter.merge(req, res.signed, sreq)
+            exchange.set_last_request(req)
+        return await send(req["url"], req["method"], req["headers"], req["body"])
+
+    exchange.sign = _placeholder_sign(exchange.sign, adapter)
+    exchange.fetch = fetch
 
 
 def _wrap_aster(exchange, address):
@@ -299,21 +357,33 @@ def _wrap_aster(exchange, address):
         exchange.encode(PLACEHOLDER_WALLET_KEY), "keccak", "hex")
 
 
-def _wrap_hyperliquid(exchange, client, key_id):
+def _l1_request(action, nonce, vault_address=None, expires_after=None):
+    """The Sigil request of ccxt's sign_l1_action arguments."""
+    req = {"action": action, "nonce": nonce}
+    if vault_address is not None:
+        req["vault_address"] = vault_address if vault_address.startswith("0x") \
+            else "0x" + vault_address
+    if expires_after is not None:
+        req["expires_after"] = expires_after
+    return req
+
+
+def _user_signed_request(message_types, message):
+    """The Sigil request of ccxt's sign_user_signed_action arguments."""
+    action = {"type": _user_action_type(message_types), "signatureChainId": "0x66eee"}
+    action.update(message)
+    return {"action": action, "nonce": message.get("time", message.get("nonce"))}
+
+
+def _hyperliquid_signers(exchange, signature_of):
+    """Replaces ccxt's two Hyperliquid signers: signature_of(sigil_request)
+    returns what they return."""
+
     def sign_l1_action(action, nonce, vaultAdress=None, expiresAfter=None):
-        req = {"action": action, "nonce": nonce}
-        if vaultAdress is not None:
-            req["vault_address"] = vaultAdress if vaultAdress.startswith("0x") \
-                else "0x" + vaultAdress
-        if expiresAfter is not None:
-            req["expires_after"] = expiresAfter
-        return _ccxt_sig(client.sign(key_id, req).signed)
+        return signature_of(_l1_request(action, nonce, vaultAdress, expiresAfter))
 
     def sign_user_signed_action(messageTypes, message):
-        action = {"type": _user_action_type(messageTypes), "signatureChainId": "0x66eee"}
-        action.update(message)
-        nonce = message.get("time", message.get("nonce"))
-        return _ccxt_sig(client.sign(key_id, {"action": action, "nonce": nonce}).signed)
+        return signature_of(_user_signed_request(messageTypes, message))
 
     exchange.sign_l1_action = sign_l1_action
     exchange.sign_user_signed_action = sign_user_signed_action
@@ -322,27 +392,108 @@ def _wrap_hyperliquid(exchange, client, key_id):
     exchange.requiredCredentials = creds
 
 
-def sigil_wrap(exchange, client, key_id, api_key=None):
-    """Makes `exchange` (a ccxt instance of binance, binanceusdm, bybit, okx,
-    kucoinfutures, hyperliquid or aster) sign its private requests with the
-    Sigil key `key_id` through `client`. Returns the same instance."""
+def _wrap_hyperliquid(exchange, client, key_id):
+    _hyperliquid_signers(exchange, lambda req: _ccxt_sig(client.sign(key_id, req).signed))
+
+
+# unused placeholder signatures (a request that failed before being sent) kept
+MAX_PENDING = 1024
+
+
+def _wrap_hyperliquid_async(exchange, aclient, key_id):
+    """The signers return a placeholder signature whose r and s are a fresh
+    token; fetch() finds the token in the body ccxt serialised, awaits Sigil's
+    signature for the request recorded under it and puts it in its place."""
+    pending = {}
+
+    def placeholder(req):
+        token = "0x" + os.urandom(32).hex()
+        sig = {"r": token, "s": token, "v": 27}
+        while len(pending) >= MAX_PENDING:
+            pending.pop(next(iter(pending)))
+        pending[token] = (req, exchange.json(sig))
+        return sig
+
+    send = exchange.fetch
+
+    async def fetch(url, method="GET", headers=None, body=None):
+        for token in [t for t in pending if isinstance(body, str) and t in body]:
+            req, text = pending.pop(token)
+            if text not in body:
+                raise SigilCcxtError("hyperliquid: the signature is not where ccxt puts it")
+            res = await aclient.sign(key_id, req)
+            body = body.replace(text, exchange.json(_ccxt_sig(res.signed)))
+            exchange.last_request_body = body
+        return await send(url, method, headers, body)
+
+    _hyperliquid_signers(exchange, placeholder)
+    exchange.fetch = fetch
+
+
+def is_async(exchange):
+    """Whether `exchange` is a ccxt.async_support instance."""
+    return inspect.iscoroutinefunction(type(exchange).fetch)
+
+
+WRAPPERS = {  # (venue kind, async instance) -> wrapper
+    ("cex", False): lambda ex, c, k: _wrap_cex(ex, c.client, k, CEX[ex.id](ex)),
+    ("cex", True): lambda ex, c, k: _wrap_cex_async(ex, c, k, CEX[ex.id](ex)),
+    ("hyperliquid", False): lambda ex, c, k: _wrap_hyperliquid(ex, c.client, k),
+    ("hyperliquid", True): _wrap_hyperliquid_async,
+}
+
+
+def _needs_key_info(exchange):
+    return exchange.id in ("hyperliquid", "aster")
+
+
+def _wrap(exchange, aclient, key_id, api_key, info):
     venue = exchange.id
-    if venue not in CEX and venue != "hyperliquid":
-        raise SigilCcxtError(f"ccxt exchange {venue!r} is not supported by the Sigil drop-in")
     if api_key is not None:
         exchange.apiKey = api_key
     if venue == "kucoinfutures" and not exchange.apiKey:
         raise SigilCcxtError("kucoinfutures: set apiKey (KuCoin's partner header signs it)")
-    if venue in ("hyperliquid", "aster"):
-        info = _key_info(client, key_id)
+    if _needs_key_info(exchange):
         if not getattr(exchange, "walletAddress", None):
             exchange.walletAddress = info.get("address")
         if venue == "aster":
             # ccxt derives Aster's user/signer from the private key, in lowercase
             exchange.walletAddress = (exchange.walletAddress or "").lower() or None
             _wrap_aster(exchange, exchange.walletAddress)
-    if venue == "hyperliquid":
-        _wrap_hyperliquid(exchange, client, key_id)
-    else:
-        _wrap_cex(exchange, client, key_id, CEX[venue](exchange))
+    kind = "hyperliquid" if venue == "hyperliquid" else "cex"
+    WRAPPERS[(kind, is_async(exchange))](exchange, aclient, key_id)
     return exchange
+
+
+def _check_venue(exchange):
+    if exchange.id not in CEX and exchange.id != "hyperliquid":
+        raise SigilCcxtError(f"ccxt exchange {exchange.id!r} is not supported by the Sigil drop-in")
+
+
+def _async_client(client):
+    return client if isinstance(client, AsyncClient) else AsyncClient(client)
+
+
+def sigil_wrap(exchange, client, key_id, api_key=None):
+    """Makes `exchange` (a ccxt or ccxt.async_support instance of binance,
+    binanceusdm, bybit, okx, kucoinfutures, hyperliquid or aster) sign its
+    private requests with the Sigil key `key_id` through `client` (a Client
+    or an aio.AsyncClient; an async instance signs through an AsyncClient
+    made from a Client). Returns the same instance. For hyperliquid and aster
+    it looks the key up (GET /v1/keys, blocking) now: inside a running event
+    loop, use `await sigil_wrap_async(...)`."""
+    _check_venue(exchange)
+    aclient = _async_client(client)
+    info = _key_info(aclient.client, key_id) if _needs_key_info(exchange) else None
+    return _wrap(exchange, aclient, key_id, api_key, info)
+
+
+async def sigil_wrap_async(exchange, client, key_id, api_key=None):
+    """sigil_wrap for a ccxt.async_support instance, with the key lookup
+    awaited off the event loop."""
+    _check_venue(exchange)
+    if not is_async(exchange):
+        raise SigilCcxtError("sigil_wrap_async: a ccxt.async_support instance (use sigil_wrap)")
+    aclient = _async_client(client)
+    info = _find_key(await aclient.keys(), key_id) if _needs_key_info(exchange) else None
+    return _wrap(exchange, aclient, key_id, api_key, info)

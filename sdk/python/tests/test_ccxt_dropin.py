@@ -141,7 +141,9 @@ def test_hyperliquid_requests_identical(stack, client, now_ms):
     opts = {"fetchMarkets": {"types": ["swap"]}}
     ref, wrapped, ref_cap, wr_cap = _pair(stack, client, "hyperliquid", now_ms,
                                           responses=_hl_responses, options=opts)
-    for ex in (ref, wrapped):
+    # the wrapped instance first: its requests must meet the enclave's time window
+    # (ccxt's own signing of the reference flow is slow on a loaded machine)
+    for ex in (wrapped, ref):
         ex.load_markets()
         ex.create_order("BTC/USDC:USDC", "limit", "buy", 0.01, 30000)
         ex.create_order("ETH/USDC:USDC", "limit", "sell", 0.5, 2100,
@@ -187,7 +189,9 @@ def test_aster_signer_binding(stack, client, now_ms):
 def test_public_requests_untouched(stack, client, now_ms):
     ref, wrapped, ref_cap, wr_cap = _pair(stack, client, "binance", now_ms)
     before = len(client.audit_all())
-    for ex in (ref, wrapped):
+    # the wrapped instance first: its requests must meet the enclave's time window
+    # (ccxt's own signing of the reference flow is slow on a loaded machine)
+    for ex in (wrapped, ref):
         ex.public_get_ticker_price({"symbol": "BTCUSDT"})
     assert wr_cap == ref_cap and "signature" not in wr_cap[0]["url"]
     assert len(client.audit_all()) == before
@@ -225,7 +229,9 @@ def test_hyperliquid_user_signed_and_vault_identical(client, pins, now_ms):
                                     "options": dict(opts)}), now_ms, ref_cap, _hl_responses)
     wrapped = _freeze(ccxt.hyperliquid({"options": dict(opts)}), now_ms, wr_cap, _hl_responses)
     sigil_wrap(wrapped, client, key_id=key["key_id"])
-    for ex in (ref, wrapped):
+    # the wrapped instance first: its requests must meet the enclave's time window
+    # (ccxt's own signing of the reference flow is slow on a loaded machine)
+    for ex in (wrapped, ref):
         ex.load_markets()
         ex.withdraw("USDC", 5, dest)
         ex.create_order("BTC/USDC:USDC", "limit", "buy", 0.01, 30000, {"vaultAddress": VAULT})
