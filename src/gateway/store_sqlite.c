@@ -12,12 +12,15 @@
  * choose NORMAL (survives a crash of the process, not of the machine). Versioned migrations are
  * recorded in schema_version.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gateway/store.h"
 #include "gateway/store_group.h"
@@ -1302,10 +1305,23 @@ static sq_store *reader(sq_store *s)
     return r;
 }
 
+/* A new database file is created 0600 before SQLite opens it: SQLite gives
+ * its -wal and -shm files the database file's mode, whatever the umask. */
+static int create_private(const char *path)
+{
+    if (strcmp(path, ":memory:") == 0 || path[0] == '\0')
+        return 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    ENSURE(fd >= 0, SIGIL_E_IO, "store: cannot create %s: %s", path, strerror(errno));
+    (void)close(fd);
+    return 0;
+}
+
 int sigil_store_open_sqlite(sigil_store **out, const char *path)
 {
-    sq_store *s = calloc(1, sizeof(*s));
     *out = NULL;
+    GUARD(create_private(path));
+    sq_store *s = calloc(1, sizeof(*s));
     ENSURE(s != NULL, SIGIL_E_NO_MEMORY, "store: out of memory");
     s->base.ops = &SQLITE_OPS;
     (void)pthread_mutex_init(&s->mu, NULL);

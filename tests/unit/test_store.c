@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -984,6 +985,25 @@ static void test_home_default(void **state)
     FAILS(sigil_store_home(db, sizeof(db), "/proc/version"), SIGIL_E_IO);
 }
 
+/* SQLite: the database and its -wal and -shm files are 0600 whatever the
+ * umask (the state directory is 0700 too, docs/OPERATIONS.md). */
+static void test_sqlite_files_private(void **state)
+{
+    fixture *f = *state;
+    static const char *const SUFFIX[] = {"", "-wal", "-shm"};
+    char path[400];
+    struct stat st;
+    if (B->open != sqlite_open)
+        skip();
+    OK(f->s->ops->tenant_add(f->s, "acme", 1)); /* a write: the -wal file exists */
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s%s", f->db, SUFFIX[i]);
+        assert_int_equal(stat(path, &st), 0);
+        if ((st.st_mode & 0777) != 0600)
+            fail_msg("%s: mode %o", path, (unsigned)(st.st_mode & 0777));
+    }
+}
+
 /* ---- PostgreSQL: every libpq failure is a typed error, never a crash ---- */
 static void test_pg_server_down(void **state)
 {
@@ -1057,8 +1077,10 @@ static void test_pg_chain_locked(void **state)
 
 int main(void)
 {
+    (void)umask(022); /* the usual one: test_sqlite_files_private must beat it */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrations_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sqlite_files_private, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens_round_trip, setup, teardown),
