@@ -336,3 +336,15 @@ class Checks:
     def done(self):
         print(f"{self.passed} passed, {len(self.failed)} failed")
         return 1 if self.failed else 0
+
+
+def wait_for(cond, timeout=30, step=0.1):
+    """Polls cond() until it returns a true value, which it returns; None
+    when timeout seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(step)
+    return None

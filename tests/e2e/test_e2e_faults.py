@@ -44,7 +44,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_util import (Checks, StackError, TempStack, box_seal, now_ms,  # noqa: E402
-                      payload)
+                      payload, wait_for)
 from devstack import _wait_ready  # noqa: E402
 import cbor_min  # noqa: E402
 
@@ -199,16 +199,6 @@ def readyz(st):
     except OSError as e:
         return None, str(e)
     return status, body
-
-
-def wait_for(cond, deadline_s, step=0.1):
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return None
 
 
 def log_text(st, name):

@@ -37,7 +37,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from e2e_util import (Checks, DevStack, Http, TempStack, box_seal, now_ms,  # noqa: E402
-                      payload)
+                      payload, wait_for)
 import sigv4_client  # noqa: E402
 
 RNG = random.Random(0x5161)  # fixed seed for every randomised input
@@ -101,18 +101,6 @@ def patch_enclave(src, dst):
         f.write(data)
     os.chmod(dst, 0o755)
     return off
-
-
-def wait_for(cond, timeout=WAIT_S):
-    """Polls cond() until it returns a truthy value or the deadline passes."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = cond()
-        if last:
-            return last
-        time.sleep(0.2)
-    return last
 
 
 def policy(tenant="default"):
@@ -399,7 +387,7 @@ def check_patched_stack(stack, t, label, orig_m, patched_m, key_id=None, sealing
             stack.launch["measurement"] == patched_m, (stack.launch, patched_m))
 
     deny = wait_for(lambda: "deny" in log_text(stack, "kms", stack._kms_log_start)
-                    and log_text(stack, "kms", stack._kms_log_start))
+                    and log_text(stack, "kms", stack._kms_log_start), WAIT_S)
     t.check(f"{label}: sigil-kms logs a deny for the patched enclave",
             bool(deny) and "deny" in deny, deny)
     if deny:
@@ -418,7 +406,7 @@ def check_patched_stack(stack, t, label, orig_m, patched_m, key_id=None, sealing
         code, msg = err_msg(b)
         return (s, b) if s == 503 and any(w in msg.lower() for w in named) else None
 
-    res = wait_for(failing_named)
+    res = wait_for(failing_named, WAIT_S)
     t.check(f"{label}: /readyz → 503 naming the failure", res is not None,
             readyz(url))
     if res:

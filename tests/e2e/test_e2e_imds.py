@@ -22,13 +22,12 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from e2e_util import Checks, TempStack  # noqa: E402
+from e2e_util import Checks, TempStack, wait_for  # noqa: E402
 from devstack import _wait_ready  # noqa: E402
 
 GOOD_TOKEN = "IQoJb3JpZ2luX2VjEGOOD" + "A" * 40
@@ -113,16 +112,6 @@ def readyz(st):
         return e.code, json.loads(e.read() or b"null")
 
 
-def wait_for(pred, timeout=WAIT_S):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.2)
-    return pred()
-
-
 def gateway_log(st):
     with open(st.logs["gateway"], errors="replace") as f:
         return f.read()
@@ -184,7 +173,7 @@ def run(st, t, twin_url, fwd):
             "via tcp:127.0.0.1:" in open(st.logs["launch"], errors="replace").read(), "")
 
     # refreshed before expiry, pushed to both live connections
-    refreshed = wait_for(lambda: gateway_log(st).count("credentials refreshed (expire in") >= 4)
+    refreshed = wait_for(lambda: gateway_log(st).count("credentials refreshed (expire in") >= 4, WAIT_S)
     log = gateway_log(st)
     t.check("credentials refreshed from IMDS before they expire",
             log.count("kms credentials refreshed from IMDS") >= 2, log[-2000:])
@@ -192,12 +181,12 @@ def run(st, t, twin_url, fwd):
 
     # the pushed credentials are the ones the enclave uses
     twin_call(twin_url, "/_twin/token", {"token": BAD_TOKEN})
-    down = wait_for(lambda: readyz(st)[0] == 503)
+    down = wait_for(lambda: readyz(st)[0] == 503, WAIT_S)
     status, body = readyz(st)
     t.check("a token sigil-kms refuses, pushed live: /readyz 503 key service down",
             down and "key service" in json.dumps(body), (status, body))
     twin_call(twin_url, "/_twin/token", {"token": GOOD_TOKEN})
-    up = wait_for(lambda: readyz(st)[0] == 200)
+    up = wait_for(lambda: readyz(st)[0] == 200, WAIT_S)
     status, body = readyz(st)
     t.check("the good token pushed again: /readyz 200", up and body.get("kms") == "ok",
             (status, body))

@@ -28,7 +28,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from e2e_util import Checks, TempStack, box_seal, new_key_id, now_ms, payload  # noqa: E402
+from e2e_util import (Checks, TempStack, box_seal, new_key_id, now_ms, payload,  # noqa: E402
+                      wait_for)
 
 BINANCE = {"api_key": "obsApiKey0123456789abcdefABCDEF0123456789abcdefABCDEF0123456789ab",
            "secret": "obsSecretZ0123456789abcdefABCDEF0123456789abcdefABCDEF0123456789"}
@@ -166,16 +167,6 @@ def withdraw():
 
 def code_of(b):
     return b.get("error", {}).get("code") if isinstance(b, dict) else None
-
-
-def wait_for(pred, deadline_s, step=0.1):
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def log_lines(st):

@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 from e2e_util import Checks, StackError, TempStack, now_ms  # noqa: E402,F401
 from devstack import DevStack, _wait_ready  # noqa: E402,F401
-from test_e2e_faults import wait_for as _wait_for  # noqa: E402
+from e2e_util import wait_for as _wait_for  # noqa: E402
 
 SKIP = 77
 SEED = int(os.environ.get("SIGIL_TEST_SEED", "20261125"))
