@@ -97,7 +97,7 @@ fuzz: fuzz-build
 	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 fuzz-smoke: fuzz-build
-	scripts/fuzz.sh $(FUZZ_BUILD) 20
+	scripts/fuzz.sh $(FUZZ_BUILD) 15
 
 lint: bootstrap $(BUILD)/.configured
 	@scripts/bootstrap.sh --all

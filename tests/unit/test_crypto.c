@@ -466,21 +466,21 @@ static void test_ed25519_seed_from_pkcs8_pem(void **state)
 static void test_ed25519_pem_layouts(void **state)
 {
 #define BODY "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g"
+#define BEGIN "-----BEGIN PRIVATE KEY-----"
+#define END "-----END PRIVATE KEY-----"
+    /* each element in parentheses: one string made of several literals */
     static const char *const GOOD[] = {
-        "-----BEGIN PRIVATE KEY-----\n" BODY "\n-----END PRIVATE KEY-----",
-        "-----BEGIN PRIVATE KEY-----\r\n" BODY "\r\n-----END PRIVATE KEY-----\r\n",
-        "-----BEGIN PRIVATE KEY-----\r\n" BODY "\r\n-----END PRIVATE KEY-----",
-        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/Vpg\n"
-        "uoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n",
+        (BEGIN "\n" BODY "\n" END),
+        (BEGIN "\r\n" BODY "\r\n" END "\r\n"),
+        (BEGIN "\r\n" BODY "\r\n" END),
+        (BEGIN "\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/Vpg\nuoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n" END "\n"),
     };
     static const char *const BAD[] = {
-        "-----BEGIN PRIVATE "
-        "KEY-----\nMC4CAQAwBQYDK2VuBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g"
-        "\n-----END PRIVATE KEY-----\n",
-        "-----BEGIN PRIVATE "
-        "KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9*"
-        "\n-----END PRIVATE KEY-----\n",
+        (BEGIN "\nMC4CAQAwBQYDK2VuBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n" END "\n"),
+        (BEGIN "\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9*\n" END "\n"),
     };
+#undef END
+#undef BEGIN
 #undef BODY
     uint8_t seed[32];
     (void)state;

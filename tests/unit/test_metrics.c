@@ -66,8 +66,8 @@ static void test_sign_outcomes_bounded(void **state)
     }
     static const char *const WANT[] = {
         "sigil_sign_decisions_total{venue=\"binance\",decision=\"allow\",code=\"none\"} 2\n",
-        "sigil_sign_decisions_total{venue=\"binance\",decision=\"deny\",code=\"policy_denied\"} "
-        "1\n",
+        ("sigil_sign_decisions_total{venue=\"binance\",decision=\"deny\",code=\"policy_denied\"} "
+         "1\n"),
         "sigil_sign_decisions_total{venue=\"none\",decision=\"error\",code=\"bad_json\"} 1\n",
         "sigil_sign_decisions_total{venue=\"okx\",decision=\"error\",code=\"internal\"} 1\n",
         "sigil_sign_decisions_total{venue=\"v29\",decision=\"allow\",code=\"none\"} 1\n",
