@@ -348,3 +348,22 @@ def wait_for(cond, timeout=30, step=0.1):
             return v
         time.sleep(step)
     return None
+
+
+def bin_dir_arg(argv=None):
+    """The suites' first argument: the directory of the binaries (or one of them)."""
+    arg = (argv or sys.argv)[1]
+    return arg if os.path.isdir(arg) else os.path.dirname(arg)
+
+
+def run_on_stack(run, **stack_kw):
+    """Runs run(stack, checks) on a fresh TempStack (stack_kw for it) and
+    returns the exit status of the checks; the stack is always cleaned up."""
+    t = Checks()
+    st = TempStack(bin_dir_arg(), **stack_kw)
+    try:
+        st.start()
+        run(st, t)
+    finally:
+        st.cleanup()
+    return t.done()

@@ -17,7 +17,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import Checks, TempStack, now_ms  # noqa: E402
+from e2e_util import now_ms, run_on_stack  # noqa: E402
 
 KEY = "0x0123456789012345678901234567890123456789012345678901234567890123"
 OWNER = "dydx1navfnxx0ywpgtdjevkkmk2k79lvr37jtmp8y6t"  # venues.md §7, the key's address
@@ -56,15 +56,7 @@ def cancel(clob=0):
 
 
 def main():
-    bin_dir = sys.argv[1] if os.path.isdir(sys.argv[1]) else os.path.dirname(sys.argv[1])
-    t = Checks()
-    st = TempStack(bin_dir)
-    try:
-        st.start()
-        run(st, t)
-    finally:
-        st.cleanup()
-    return t.done()
+    return run_on_stack(run)
 
 
 def err(body):

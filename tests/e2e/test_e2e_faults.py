@@ -43,7 +43,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import (Checks, StackError, TempStack, box_seal, now_ms,  # noqa: E402
+from e2e_util import (Checks, StackError, TempStack, bin_dir_arg, box_seal, now_ms,  # noqa: E402
                       payload, wait_for)
 from devstack import _wait_ready  # noqa: E402
 import cbor_min  # noqa: E402
@@ -600,7 +600,7 @@ def stopped_cleanly(st, t, label):
 
 
 def main():
-    bin_dir = sys.argv[1] if os.path.isdir(sys.argv[1]) else os.path.dirname(sys.argv[1])
+    bin_dir = bin_dir_arg()
     t = Checks()
     # A high rate limit: the load below must never be refused with 429.
     st = TempStack(bin_dir, gateway_args=["--rate", "1000000", "--burst", "1000000"])

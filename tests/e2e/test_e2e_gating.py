@@ -36,8 +36,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from e2e_util import (Checks, DevStack, Http, TempStack, box_seal, now_ms,  # noqa: E402
-                      payload, wait_for)
+from e2e_util import (Checks, DevStack, Http, TempStack, bin_dir_arg, box_seal,  # noqa: E402
+                      now_ms, payload, wait_for)
 import sigv4_client  # noqa: E402
 
 RNG = random.Random(0x5161)  # fixed seed for every randomised input
@@ -542,7 +542,7 @@ def check_patched(bin_dir, st, t, key_id, sealing_pk):
 
 # ---- main -----------------------------------------------------------------------------------
 def main():
-    bin_dir = sys.argv[1] if os.path.isdir(sys.argv[1]) else os.path.dirname(sys.argv[1])
+    bin_dir = bin_dir_arg()
     tests_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "..")
     vectors = os.path.join(tests_dir, "vectors", "nitro")
     t = Checks()

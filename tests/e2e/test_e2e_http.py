@@ -29,7 +29,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import Checks, TempStack, box_seal, now_ms, payload  # noqa: E402
+from e2e_util import Checks, TempStack, bin_dir_arg, box_seal, now_ms, payload  # noqa: E402
 import cbor_min  # noqa: E402
 
 BINANCE = {"api_key": "e2eHttpApiKey0123456789abcdefABCDEF0123456789abcdefABCDEF012345",
@@ -170,7 +170,7 @@ def add_token(st, tenant):
 
 # ---- main ----------------------------------------------------------------------
 def main():
-    bin_dir = sys.argv[1] if os.path.isdir(sys.argv[1]) else os.path.dirname(sys.argv[1])
+    bin_dir = bin_dir_arg()
     t = Checks()
     st = TempStack(bin_dir)
     try:

@@ -27,7 +27,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from e2e_util import Checks, TempStack, wait_for  # noqa: E402
+from e2e_util import Checks, TempStack, bin_dir_arg, wait_for  # noqa: E402
 from devstack import _wait_ready  # noqa: E402
 
 GOOD_TOKEN = "IQoJb3JpZ2luX2VjEGOOD" + "A" * 40
@@ -134,7 +134,7 @@ def start(st, twin_url):
 
 
 def main():
-    bin_dir = sys.argv[1] if os.path.isdir(sys.argv[1]) else os.path.dirname(sys.argv[1])
+    bin_dir = bin_dir_arg()
     t = Checks()
     st = TempStack(bin_dir)
     os.makedirs(st.home, mode=0o700)

@@ -28,8 +28,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from e2e_util import (Checks, TempStack, box_seal, new_key_id, now_ms, payload,  # noqa: E402
-                      wait_for)
+from e2e_util import (Checks, TempStack, bin_dir_arg, box_seal, new_key_id, now_ms,  # noqa: E402
+                      payload, wait_for)
 
 BINANCE = {"api_key": "obsApiKey0123456789abcdefABCDEF0123456789abcdefABCDEF0123456789ab",
            "secret": "obsSecretZ0123456789abcdefABCDEF0123456789abcdefABCDEF0123456789"}
@@ -461,7 +461,7 @@ def check_kms_down(st, t):
 
 
 def main():
-    bin_dir = sys.argv[1] if os.path.isdir(sys.argv[1]) else os.path.dirname(sys.argv[1])
+    bin_dir = bin_dir_arg()
     t = Checks()
     st = TempStack(bin_dir)
     try:

@@ -17,7 +17,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import Checks, TempStack, now_ms  # noqa: E402
+from e2e_util import now_ms, run_on_stack  # noqa: E402
 
 KEY = "0x06c9b58fa6c63b5c49115c3f75d7230042d639e7ac31635a3a54b3f84dc8f46f"  # venues.md §8
 ACCOUNT = "0x580a61734fbfec1df4b943762478e5d306c93a936a876f81fea8ae2f5fe6db"
@@ -49,15 +49,7 @@ def order(size="0.1", price="1500", market="ETH-USD-PERP", side="BUY", typ="LIMI
 
 
 def main():
-    bin_dir = sys.argv[1] if os.path.isdir(sys.argv[1]) else os.path.dirname(sys.argv[1])
-    t = Checks()
-    st = TempStack(bin_dir)
-    try:
-        st.start()
-        run(st, t)
-    finally:
-        st.cleanup()
-    return t.done()
+    return run_on_stack(run)
 
 
 def err(body):

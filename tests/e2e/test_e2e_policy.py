@@ -22,8 +22,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from e2e_util import (Checks, TempStack, box_seal, canonical, ed25519_keypair,  # noqa: E402
-                      new_key_id, now_ms, payload)
+from e2e_util import (Checks, TempStack, bin_dir_arg, box_seal, canonical,  # noqa: E402
+                      ed25519_keypair, new_key_id, now_ms, payload)
 
 TENANT = "default"
 OWNER_SEED = bytes(range(7, 39))
@@ -239,7 +239,7 @@ def check_venue_binding(t, h, sealing_pk, stats):
 
 
 def main():
-    bin_dir = sys.argv[1] if os.path.isdir(sys.argv[1]) else os.path.dirname(sys.argv[1])
+    bin_dir = bin_dir_arg()
     tests_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "..")
     cases = load_cases(tests_dir)
     t = Checks()

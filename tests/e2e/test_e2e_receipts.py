@@ -19,9 +19,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from e2e_util import (Checks, TempStack, box_seal, canonical, client_signed,  # noqa: E402
-                      ed25519_keypair, ed25519_verify, new_key_id, now_ms, payload,
-                      policy_signature)
+from e2e_util import (Checks, TempStack, bin_dir_arg, box_seal, canonical,  # noqa: E402
+                      client_signed, ed25519_keypair, ed25519_verify, new_key_id,
+                      now_ms, payload, policy_signature)
 
 BINANCE = {"api_key": "receiptsApiKey0123456789abcdefABCDEF0123456789abcdefABCDEF012345",
            "secret": "receiptsSecret0123456789abcdefABCDEF0123456789abcdefABCDEF01234"}
@@ -320,7 +320,7 @@ def check_concurrent_daily_cap(st, h, t, sealing_pk):
 
 
 def main():
-    bin_dir = sys.argv[1] if os.path.isdir(sys.argv[1]) else os.path.dirname(sys.argv[1])
+    bin_dir = bin_dir_arg()
     t = Checks()
     st = TempStack(bin_dir)
     try:

@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import Checks, TempStack, box_seal, now_ms, payload  # noqa: E402
+from e2e_util import box_seal, now_ms, payload, run_on_stack  # noqa: E402
 
 BINANCE = {"api_key": "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
            "secret": "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"}
@@ -67,15 +67,7 @@ def grep_tree(root, needles):
 
 
 def main():
-    bin_dir = sys.argv[1] if os.path.isdir(sys.argv[1]) else os.path.dirname(sys.argv[1])
-    t = Checks()
-    st = TempStack(bin_dir)
-    try:
-        st.start()
-        run(st, t)
-    finally:
-        st.cleanup()
-    return t.done()
+    return run_on_stack(run)
 
 
 def run(st, t):

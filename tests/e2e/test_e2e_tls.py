@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import Checks, TempStack, now_ms  # noqa: E402
+from e2e_util import Checks, TempStack, bin_dir_arg, now_ms  # noqa: E402
 
 
 def make_cert(st):
@@ -25,7 +25,7 @@ def make_cert(st):
 
 
 def main():
-    bin_dir = sys.argv[1] if os.path.isdir(sys.argv[1]) else os.path.dirname(sys.argv[1])
+    bin_dir = bin_dir_arg()
     t = Checks()
     probe = TempStack(bin_dir)
     cert, key = make_cert(probe)

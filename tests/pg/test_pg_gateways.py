@@ -28,7 +28,7 @@ import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from e2e_util import Checks, Http, TempStack, now_ms  # noqa: E402
+from e2e_util import Checks, Http, TempStack, bin_dir_arg, now_ms  # noqa: E402
 from devstack import _wait_ready  # noqa: E402
 
 PG_BIN = os.environ.get("SIGIL_PG_BIN", "/usr/lib/postgresql/15/bin")
@@ -195,7 +195,7 @@ def run(st, t):
 
 
 def main():
-    bin_dir = sys.argv[1] if os.path.isdir(sys.argv[1]) else os.path.dirname(sys.argv[1])
+    bin_dir = bin_dir_arg()
     t = Checks()
     if os.environ.get("SIGIL_TEST_STORE") != "pg":
         print("skipped: SIGIL_TEST_STORE=pg is not set (tests/pg/run.sh sets it)")
