@@ -6,6 +6,7 @@
 #   make test-ctime constant-time check: secrets marked undefined under valgrind
 #   make test-sdk   the TypeScript and Python SDKs and the MCP server (sdk/) against dev stacks
 #   make test-pg    the store suite and an end-to-end subset on a throw-away PostgreSQL
+#   make soak       faults under sustained load, 10 minutes (SOAK_SECONDS=…); soak-short: 15 s, in make test
 #   make bench      benchmarks
 #   make lint       clang-format check, cppcheck, clang-tidy
 #   make run        the dev stack: key service, launcher + enclave, gateway (Ctrl-C stops)
@@ -23,7 +24,7 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
 .PHONY: all bootstrap build test test-unit test-asan test-diff test-registry test-ctime bench bench-e2e lint format run clean \
-	fuzz fuzz-smoke fuzz-build measure test-sdk test-pg
+	fuzz fuzz-smoke fuzz-build measure test-sdk test-pg soak soak-short
 
 all: build
 
@@ -76,7 +77,16 @@ test-pg: build
 	@scripts/bootstrap.sh --all
 	tests/pg/run.sh $(BUILD)
 
-test: test-unit test-diff test-registry test-ctime test-sdk test-pg test-asan fuzz-smoke
+# Faults under load (docs/SOAK.md): as root it mounts a tmpfs for the store
+# and runs the gateway as nobody. The normal build: memory is measured.
+SOAK_SECONDS ?= 600
+soak: build
+	python3 tests/soak/soak.py $(BUILD)/bin --seconds $(SOAK_SECONDS) --seed $(SEED) --out $(BUILD)/soak-report.json
+
+soak-short: build
+	python3 tests/soak/soak.py $(BUILD)/bin --seconds 15 --seed $(SEED) --out $(BUILD)/soak-short-report.json
+
+test: test-unit test-diff test-registry test-ctime test-sdk test-pg soak-short test-asan fuzz-smoke
 
 bench: build
 	$(BUILD)/bin/sigil-bench

@@ -1161,8 +1161,23 @@ int sigil_store_sqlite_set_sync(sigil_store *base, bool full)
 
 /* WAL checkpoints off the request path: a committing request never stops
  * to copy the WAL into the database; this thread does it every second on
- * its own connection (PASSIVE: it never blocks readers or the writer). */
+ * its own connection (PASSIVE: it never blocks readers or the writer).
+ * Under steady writes a PASSIVE checkpoint never catches up with the last
+ * commit, so the WAL would never start over and its file would only grow
+ * (docs/SOAK.md): past WAL_FRAMES_MAX frames the thread runs a TRUNCATE
+ * checkpoint, which holds new commits back for the few frames the PASSIVE
+ * one left (they wait in their busy handler) and empties the file. */
 #define CHECKPOINT_EVERY_MS 1000
+#define WAL_FRAMES_MAX 16384 /* about 64 MiB of 4 KiB pages */
+
+static void checkpoint(sq_store *s)
+{
+    int frames = 0, copied = 0;
+    int rc =
+        sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+    if (rc == SQLITE_OK && frames > WAL_FRAMES_MAX)
+        (void)sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
 
 static void *checkpointer_main(void *arg)
 {
@@ -1177,7 +1192,7 @@ static void *checkpointer_main(void *arg)
         if (s->checkpointer_stop)
             break;
         (void)pthread_mutex_unlock(&s->cq_mu);
-        (void)sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        checkpoint(s);
         (void)pthread_mutex_lock(&s->cq_mu);
     }
     (void)pthread_mutex_unlock(&s->cq_mu);
@@ -1192,6 +1207,11 @@ static int checkpointer_start(sq_store *s)
                            NULL) == SQLITE_OK,
            SIGIL_E_IO, "store: cannot open the checkpoint connection");
     (void)sqlite3_busy_timeout(s->ckpt_db, 5000);
+    /* A connection learns that the database is in WAL mode only when it
+     * first reads it; until then its checkpoints copy nothing (tests/soak
+     * test_wal_checkpoint.py). */
+    ENSURE(sqlite3_exec(s->ckpt_db, "PRAGMA schema_version", NULL, NULL, NULL) == SQLITE_OK,
+           SIGIL_E_IO, "store: the checkpoint connection cannot read the database");
     (void)sqlite3_wal_autocheckpoint(s->db, 0);
     ENSURE(pthread_create(&s->checkpointer, NULL, checkpointer_main, s) == 0, SIGIL_E_INTERNAL,
            "store: cannot start the checkpoint thread");
@@ -1270,6 +1290,8 @@ static int configure(sq_store *s)
 {
     (void)sqlite3_busy_timeout(s->db, 5000);
     GUARD(exec(s, "PRAGMA journal_mode=WAL", "journal mode"));
+    /* the WAL file is cut back to 64 MiB whenever it starts over */
+    GUARD(exec(s, "PRAGMA journal_size_limit=67108864", "journal size limit"));
     GUARD(exec(s, "PRAGMA synchronous=FULL", "synchronous mode"));
     GUARD(exec(s, "PRAGMA foreign_keys=ON", "foreign keys"));
     GUARD(migrate(s));
