@@ -162,6 +162,10 @@ int sigil_seccomp_install(sigil_seccomp_info *info, const int *allowed, size_t n
     ENSURE(ctx != NULL, SIGIL_E_INTERNAL, "seccomp: init failed");
     /* Threads started before the filter (the gateway's) get it too. */
     int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+    /* Every system call runs the filter: a binary tree over the allowlist
+     * costs a handful of comparisons instead of one per allowed call. */
+    if (rc == 0)
+        rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     if (rc == 0)
         rc = allow_all(ctx, BASE, SIGIL_ARRAY_LEN(BASE));
     /* Threads that libmicrohttpd started before the filter name themselves. */
