@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_venue.h"
 #include "policy/inspect_internal.h"
 #include "sigil/decimal.h"
 #include "venues/paradex_internal.h"
@@ -18,10 +19,7 @@ extern const sigil_venue sigil_venue_paradex;
 int policy_classify_paradex(sigil_action *out, const sigil_json *d);
 int policy_time_paradex(uint64_t *out, const sigil_json *d, bool *found);
 
-static const char CRED[] = "{\"private_key\":\"0x01234567890123456789012345678901234567"
-                           "89012345678901234567890123\"}";
-static uint8_t out_mem[1 << 16];
-static sigil_json_tok toks[1024], out_toks[256];
+static sigil_json_tok out_toks[256];
 static sigil_request_info info;
 
 /* A string member of the signed output, or NULL. */
@@ -58,42 +56,25 @@ static void check_order(const uint8_t *out, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static sigil_credentials cred;
-    static int ready;
-    if (!ready) {
-        if (sigil_init() != 0 ||
-            sigil_credentials_parse(&cred, &sigil_venue_paradex, CRED, strlen(CRED)) != 0)
-            __builtin_trap();
-        ready = 1;
-    }
-    if (size < 1)
-        return 0;
-    sigil_network net = (data[0] & 1) ? SIGIL_NET_TESTNET : SIGIL_NET_MAINNET;
-    const char *req = (const char *)data + 1;
-    size_t len = size - 1;
-    sigil_buf out;
-    sigil_buf_init(&out, out_mem, sizeof(out_mem));
-    int signed_ok = sigil_sign(&out, &sigil_venue_paradex, &cred, net, req, len) == 0;
-
-    sigil_json d;
+    fuzz_venue_input in;
     sigil_action act;
-    if (sigil_json_parse(&d, req, len, toks, 1024) != 0 ||
-        sigil_json_expect(&d, 0, SIGIL_JSON_OBJECT, "request", NULL) != 0 ||
-        policy_classify_paradex(&act, &d) != 0) {
-        if (signed_ok)
+    if (!fuzz_venue_run(&in, &sigil_venue_paradex, data, size))
+        return 0;
+    if (!in.object || policy_classify_paradex(&act, &in.doc) != 0) {
+        if (in.signed_ok)
             __builtin_trap();
         return 0;
     }
     uint64_t ts;
     bool found;
-    int timed = policy_time_paradex(&ts, &d, &found) == 0;
-    if (signed_ok && !timed)
+    int timed = policy_time_paradex(&ts, &in.doc, &found) == 0;
+    if (in.signed_ok && !timed)
         __builtin_trap();
-    int inspected = sigil_request_inspect(&info, "paradex", act, req, len) == 0;
-    if (!signed_ok || (act != SIGIL_ACTION_ORDER && act != SIGIL_ACTION_MODIFY))
+    int inspected = sigil_request_inspect(&info, "paradex", act, in.req, in.len) == 0;
+    if (!in.signed_ok || (act != SIGIL_ACTION_ORDER && act != SIGIL_ACTION_MODIFY))
         return 0;
     if (!inspected || !info.orders_known || info.n_orders != 1)
         __builtin_trap();
-    check_order(out_mem, out.len);
+    check_order(in.out.data, in.out.len);
     return 0;
 }
