@@ -367,3 +367,20 @@ def run_on_stack(run, **stack_kw):
     finally:
         st.cleanup()
     return t.done()
+
+
+def grep_tree(root, needles):
+    """Files under root containing any needle (bytes search)."""
+    hits = []
+    for d, _, files in os.walk(root):
+        for name in files:
+            p = os.path.join(d, name)
+            try:
+                with open(p, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            for n in needles:
+                if n.encode() in data:
+                    hits.append((p, n[:6] + "…"))
+    return hits

@@ -17,7 +17,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import now_ms, run_on_stack  # noqa: E402
+from e2e_util import grep_tree, now_ms, run_on_stack  # noqa: E402
 
 KEY = "0x0123456789012345678901234567890123456789012345678901234567890123"
 OWNER = "dydx1navfnxx0ywpgtdjevkkmk2k79lvr37jtmp8y6t"  # venues.md §7, the key's address
@@ -150,15 +150,7 @@ def run(st, t):
             status == 400 and err(body) == "duplicate_key", (status, body))
 
     st.stop()
-    leaks = []
-    for d, _, files in os.walk(st.home):
-        for name in files:
-            try:
-                with open(os.path.join(d, name), "rb") as f:
-                    if KEY[2:].encode() in f.read():
-                        leaks.append(name)
-            except OSError:
-                pass
+    leaks = grep_tree(st.home, [KEY[2:]])
     t.check("the private key appears in no file of the stack", not leaks, leaks)
 
 

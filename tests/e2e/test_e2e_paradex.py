@@ -17,7 +17,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import now_ms, run_on_stack  # noqa: E402
+from e2e_util import grep_tree, now_ms, run_on_stack  # noqa: E402
 
 KEY = "0x06c9b58fa6c63b5c49115c3f75d7230042d639e7ac31635a3a54b3f84dc8f46f"  # venues.md §8
 ACCOUNT = "0x580a61734fbfec1df4b943762478e5d306c93a936a876f81fea8ae2f5fe6db"
@@ -154,15 +154,7 @@ def run(st, t):
             status == 400 and err(body) == "bad_field", (status, body))
 
     st.stop()
-    leaks = []
-    for d, _, files in os.walk(st.home):
-        for name in files:
-            try:
-                with open(os.path.join(d, name), "rb") as f:
-                    if KEY[4:].encode() in f.read():
-                        leaks.append(name)
-            except OSError:
-                pass
+    leaks = grep_tree(st.home, [KEY[4:]])
     t.check("the private key appears in no file of the stack", not leaks, leaks)
 
 

@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import box_seal, now_ms, payload, run_on_stack  # noqa: E402
+from e2e_util import box_seal, grep_tree, now_ms, payload, run_on_stack  # noqa: E402
 
 BINANCE = {"api_key": "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
            "secret": "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"}
@@ -47,23 +47,6 @@ def requests_for(venue):
                                                       "r": False, "t": {"limit": {"tif": "Gtc"}}}],
                         "grouping": "na"},
              "nonce": ts}]
-
-
-def grep_tree(root, needles):
-    """Files under root containing any needle (bytes search)."""
-    hits = []
-    for d, _, files in os.walk(root):
-        for name in files:
-            p = os.path.join(d, name)
-            try:
-                with open(p, "rb") as f:
-                    data = f.read()
-            except OSError:
-                continue
-            for n in needles:
-                if n.encode() in data:
-                    hits.append((p, n[:6] + "…"))
-    return hits
 
 
 def main():
