@@ -1333,7 +1333,9 @@ static int create_private(const char *path)
 {
     if (strcmp(path, ":memory:") == 0 || path[0] == '\0')
         return 0;
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno == EEXIST)
+        return 0; /* an existing database keeps its mode (and SQLite says if it is read-only) */
     ENSURE(fd >= 0, SIGIL_E_IO, "store: cannot create %s: %s", path, strerror(errno));
     (void)close(fd);
     return 0;
