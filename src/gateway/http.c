@@ -266,26 +266,42 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     gw_logv("warn", fmt, ap);
 }
 
+/* Each connection's libmicrohttpd pool: above 32 KiB libmicrohttpd maps it
+ * with mmap and unmaps it when the connection closes, so the memory of
+ * thousands of short-lived or idle connections goes back to the system
+ * instead of fragmenting the heap (at or below 32 KiB it is malloc'd, and
+ * RSS climbed under connection churn: docs/SOAK.md). 40 KiB holds the
+ * request line and headers; bodies are copied out as they arrive. */
+#define GW_CONN_POOL_BYTES ((size_t)40 * 1024)
+#define GW_CONN_TIMEOUT_S 30u
+#define GW_CONN_LIMIT 4096u
+
 static struct MHD_Daemon *start_daemon(gw_http *h, const gw_http_config *cfg)
 {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (cfg->ipv6)
         flags |= MHD_USE_IPv6;
+    /* MHD_OPTION_ARRAY: one pointer argument in ptr_value; a function and
+     * its closure in value and ptr_value. */
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_SOCK_ADDR, 0, (void *)&cfg->addr},
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
+        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, h},
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)GW_CONN_TIMEOUT_S, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)GW_CONN_LIMIT, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)GW_CONN_POOL_BYTES, NULL},
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    size_t n = SIGIL_ARRAY_LEN(opts);
     if (h->tls_cert != NULL)
         flags |= MHD_USE_TLS;
-    const struct sockaddr *sa = (const struct sockaddr *)&cfg->addr;
-    if (h->tls_cert != NULL)
-        return MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, sa,
-            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_HTTPS_MEM_CERT,
-            h->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
-    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, sa,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_THREAD_POOL_SIZE,
-                            cfg->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
+    else
+        opts[n - 3] = opts[n - 1]; /* no TLS: the list ends before the certificate */
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_ARRAY, opts,
+                            MHD_OPTION_END);
 }
 
 int gw_http_start(gw_http **out, gw_server *g, const gw_http_config *cfg, uint16_t *port)

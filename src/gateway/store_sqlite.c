@@ -1298,6 +1298,12 @@ static int configure(sq_store *s)
     return prepare_all(s);
 }
 
+/* Read connections do point lookups (token, key, idempotency record, boot
+ * document): a small page cache each, so that one per handler thread costs
+ * 16 × 256 KiB at most, not 16 × SQLite's default 2000 KiB, which they
+ * would fill slowly as the tables grow. */
+#define READER_CACHE_PRAGMA "PRAGMA cache_size=-256"
+
 /* This thread's read connection, opened on first use; NULL (use the writer)
  * when one cannot be opened. */
 static sq_store *reader(sq_store *s)
@@ -1313,7 +1319,9 @@ static sq_store *reader(sq_store *s)
     r->owner = s;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(s->path, &r->db, flags, NULL) != SQLITE_OK ||
-        sqlite3_busy_timeout(r->db, 5000) != SQLITE_OK || prepare_all(r) != 0) {
+        sqlite3_busy_timeout(r->db, 5000) != SQLITE_OK ||
+        sqlite3_exec(r->db, READER_CACHE_PRAGMA, NULL, NULL, NULL) != SQLITE_OK ||
+        prepare_all(r) != 0) {
         conn_close(r);
         free(r);
         sigil_clear_error();

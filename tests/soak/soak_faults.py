@@ -99,9 +99,15 @@ def _remount(path, size):
 def store_full(ctx):
     st = ctx.st
     home = st.home
-    size = (_tmpfs_used(home) + (1 << 20) + 4095) // 4096 * 4096
-    ok, err = _remount(home, size)
-    if not ok:
+    # The store grows under load between the measure and the remount, and
+    # tmpfs refuses a size below what it holds: measure again, with a wider
+    # margin, when the remount is refused.
+    for margin_mib in (1, 2, 4, 8, 16):
+        size = (_tmpfs_used(home) + (margin_mib << 20) + 4095) // 4096 * 4096
+        ok, err = _remount(home, size)
+        if ok:
+            break
+    else:
         return {"injected": False, "detail": f"remount size={size} failed: {err}"}
     filler = os.path.join(home, "soak-filler")
     full = False
