@@ -213,7 +213,7 @@ class Client:
             if idempotent and in_progress:
                 waited_since = waited_since or time.monotonic()
                 if time.monotonic() - waited_since < IN_PROGRESS_WAIT_S:
-                    time.sleep(min(self.backoff * 2, 1.0))
+                    time.sleep(min(max(self.backoff * 2, 0.25), 1.0))
                     continue
             if idempotent and status in RETRY_STATUSES and attempt < budget:
                 attempt += 1
