@@ -256,7 +256,7 @@ class DevStack:
         """The stack's own launcher and gateway as a Pair (named "")."""
         if "" not in self.pairs:
             self.pairs[""] = Pair(self, "", self.enclave_exe, self.gateway_args,
-                                  self.enclave_args, started=True)
+                                  self.enclave_args)
         return self.pairs[""]
 
     def key_policy_path(self):
@@ -304,8 +304,7 @@ class Pair:
     and "gateway-NAME", socket run/enclave-NAME.sock; the name "" is the
     stack's own pair (processes "launch" and "gateway")."""
 
-    def __init__(self, stack, name, enclave_exe=None, gateway_args=(), enclave_args=(),
-                 started=False):
+    def __init__(self, stack, name, enclave_exe=None, gateway_args=(), enclave_args=()):
         self.stack, self.name = stack, name
         self.enclave_exe = os.path.abspath(enclave_exe) if enclave_exe else stack.exe(
             "sigil-enclave")
@@ -314,8 +313,11 @@ class Pair:
         self.launch_name, self.gateway_name = "launch" + sfx, "gateway" + sfx
         self.socket = stack.enclave_socket() if not name else os.path.join(
             stack.run_dir, f"enclave{sfx}.sock")
-        self.launch = stack.launch if started else None
-        self.gateway = stack.gateway if started else None
+        self._launch = self._gateway = None
+
+    # the stack's own pair follows the stack's processes (restarted or not)
+    launch = property(lambda self: self.stack.launch if not self.name else self._launch)
+    gateway = property(lambda self: self.stack.gateway if not self.name else self._gateway)
 
     @property
     def url(self):
@@ -329,9 +331,13 @@ class Pair:
         """Starts the launcher (and enclave), then the gateway; with wait,
         until its /readyz answers 200."""
         st = self.stack
-        self.launch = st._start_launch(self.launch_name, self.enclave_exe, self.socket,
-                                       self.enclave_args)
-        self.gateway = st._start_gateway(self.gateway_name, self.socket, self.gateway_args)
+        launch = st._start_launch(self.launch_name, self.enclave_exe, self.socket,
+                                  self.enclave_args)
+        gateway = st._start_gateway(self.gateway_name, self.socket, self.gateway_args)
+        if self.name:
+            self._launch, self._gateway = launch, gateway
+        else:
+            st.launch, st.gateway = launch, gateway
         if wait:
             st.wait_ready(url=self.url, names=(self.launch_name, self.gateway_name, "kms"))
         return self
