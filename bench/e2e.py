@@ -10,6 +10,11 @@ limits too high to bind), without and with a bound client key (every request
 then carries a fresh client signature), and compares them with that stack's
 plain Binance rows.
 
+A last stack runs two gateway+enclave pairs on one store (docs/OPERATIONS.md
+"Multi-host topology") and reports the Binance order through one pair and
+through both at once (the same connections split between the two gateways):
+a report, not a target, since both pairs share this machine's CPUs.
+
     python3 bench/e2e.py BIN_DIR [SECONDS] [CONNECTIONS]
 """
 import json
@@ -88,17 +93,40 @@ def rich_policy():
                        "daily_notional": "1000000000000"}}
 
 
-def load(st, bin_dir, body_file, conns, seconds, client=None):
-    """One sigil-load run; client = (seed hex, key id) for client-signed requests."""
-    host, port = st.gateway["url"].split("//", 1)[1].split(":")
+def load_argv(st, bin_dir, body_file, conns, seconds, client=None, url=None):
+    host, port = (url or st.gateway["url"]).split("//", 1)[1].split(":")
     argv = [os.path.join(bin_dir, "sigil-load"), host, port, "/v1/sign", st.token, body_file,
             str(conns), str(seconds), "1"]
     if client is not None:
         argv += ["--client-seed", client[0], "--key-id", client[1]]
-    out = subprocess.run(argv, capture_output=True, text=True)
-    if not out.stdout.strip():
-        raise RuntimeError(f"sigil-load printed nothing: {out.stderr.strip()}")
-    return json.loads(out.stdout)
+    return argv
+
+
+def load_result(stdout, stderr):
+    if not stdout.strip():
+        raise RuntimeError(f"sigil-load printed nothing: {stderr.strip()}")
+    return json.loads(stdout)
+
+
+def load(st, bin_dir, body_file, conns, seconds, client=None):
+    """One sigil-load run; client = (seed hex, key id) for client-signed requests."""
+    out = subprocess.run(load_argv(st, bin_dir, body_file, conns, seconds, client),
+                         capture_output=True, text=True)
+    return load_result(out.stdout, out.stderr)
+
+
+def load_split(st, bin_dir, body_file, conns, seconds, urls):
+    """conns connections split between the gateways at urls, all at once (one
+    sigil-load each): req/s and errors summed, p50 and p99 the worst one's."""
+    share = [conns // len(urls) + (i < conns % len(urls)) for i in range(len(urls))]
+    procs = [subprocess.Popen(load_argv(st, bin_dir, body_file, n, seconds, url=u),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for u, n in zip(urls, share)]
+    rs = [load_result(*p.communicate()) for p in procs]
+    return {"connections": conns, "req_per_s": sum(r["req_per_s"] for r in rs),
+            "p50_us": max(r["p50_us"] for r in rs), "p99_us": max(r["p99_us"] for r in rs),
+            "errors": sum(r["errors"] for r in rs), "non_200": sum(r["non_200"] for r in rs),
+            "per_gateway": [round(r["req_per_s"]) for r in rs]}
 
 
 def seal_rich(st, owner, cf, client):
@@ -158,6 +186,49 @@ def run_stack(bin_dir, sync, seconds, conns, workers=None, rich=False):
         st.cleanup()
     order = [r[0] for r in runs]
     return sorted(rows, key=lambda r: (order.index(r["venue"]), r["connections"]))
+
+
+def run_pairs(bin_dir, seconds, conns):
+    """Two pairs on one store (the SQLite file both gateways open): the
+    Binance order through pair A alone, then through A and B at once."""
+    gargs = ["--rate", "1000000", "--burst", "1000000", "--threads", "64",
+             "--audit-sync", "normal"]
+    eargs = ["--skew-ms", "600000"]
+    st = TempStack(bin_dir, gateway_args=gargs, enclave_args=eargs)
+    rows = []
+    try:
+        st.start()
+        b = st.add_pair("b", gateway_args=gargs, enclave_args=eargs)
+        owner = st.path("owner.key")
+        st.sigil("keygen", "--out", owner)
+        cf = st.write("binance.json", BINANCE)
+        key_id = st.seal("binance", "mainnet", cf, st.write("policy.json", plain_policy("binance")),
+                         owner)["key_id"]
+        for c in sorted({2, 8, conns}):
+            body = st.write("body.json", {"key_id": key_id, "request": binance_request()})
+            one = load(st, bin_dir, body, c, seconds)
+            one.update(pairs=1, per_gateway=[round(one["req_per_s"])])
+            two = load_split(st, bin_dir, body, c, seconds, [st.gateway["url"], b.url])
+            two.update(pairs=2)
+            rows += [one, two]
+    finally:
+        st.cleanup()
+    return rows
+
+
+def print_pairs(rows):
+    print("\none pair and two pairs on one store (SQLite, or PostgreSQL with SIGIL_TEST_STORE=pg;"
+          " Binance order, audit-sync normal; two pairs: "
+          "the connections split between the two gateways, one sigil-load each, req/s summed, "
+          "p50/p99 the worse gateway's). A report, not a target: both pairs, their enclaves "
+          "and the load generator share this machine's CPUs, so a second pair adds no CPU "
+          "here; on separate hosts each pair brings its own.")
+    print(f"{'pairs':>5} {'conns':>5} {'req/s':>9} {'per gateway':>15} {'p50 µs':>8} "
+          f"{'p99 µs':>8} {'errors':>6}")
+    for r in rows:
+        per = "+".join(str(x) for x in r["per_gateway"])
+        print(f"{r['pairs']:>5} {r['connections']:>5} {r['req_per_s']:>9.0f} {per:>15} "
+              f"{r['p50_us']:>8} {r['p99_us']:>8} {r['errors'] + r['non_200']:>6}")
 
 
 def pct(new, old):
@@ -235,6 +306,7 @@ def main():
         r["first"] = True
     rows = (first + run_stack(bin_dir, "normal", seconds, conns, workers=1) +
             run_stack(bin_dir, "full", seconds, conns))
+    pairs = run_pairs(bin_dir, seconds, conns)
     inproc = subprocess.run([os.path.join(bin_dir, "sigil-bench")], capture_output=True,
                             text=True).stdout
     print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs; {seconds:.0f} s per run after 1 s "
@@ -252,6 +324,7 @@ def main():
           "single-connection p50 <= 200 us (first stack: audit-sync normal, default workers)")
     print("\n".join(verdicts(rows)))
     print_comparison(rows, conns)
+    print_pairs(pairs)
     table, overheads = split_overheads(inproc)
     if overheads:
         print("\nin-process " + overheads.rstrip())

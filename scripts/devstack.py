@@ -2,6 +2,11 @@
 """The Sigil dev stack: sigil-kms, sigil-launch (which runs sigil-enclave) and
 sigil-gateway on one machine, on loopback, with state in one directory.
 
+More pairs (launcher+enclave+gateway, each with its own socket, ready files
+and logs) can join the same key service and store: DevStack.add_pair
+(docs/OPERATIONS.md "Multi-host topology"); they share the enclave seed
+through the store's seed ciphertext, so any of them serves any key.
+
 `make run` uses it to start a stack for people (python3 scripts/devstack.py run);
 the end-to-end tests import it to start throw-away stacks in temporary
 directories. Every server binds port 0 (or a unix socket in the state
@@ -11,6 +16,7 @@ ports.
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,6 +71,7 @@ class DevStack:
         self.logs = {}
         self.kms = self.launch = self.gateway = None
         self.token = None
+        self.pairs = {}
 
     # -- helpers ---------------------------------------------------------
     def exe(self, name):
@@ -116,31 +123,35 @@ class DevStack:
     def enclave_path(self):
         return self.enclave_exe or self.exe("sigil-enclave")
 
-    def measurement(self):
-        return self.sigil("measure", self.enclave_path()).stdout.decode().strip()
+    def measurement(self, enclave_exe=None):
+        """The dev measurement of enclave_exe (default: this stack's enclave)."""
+        return self.sigil("measure", enclave_exe or self.enclave_path()).stdout.decode().strip()
 
     def enclave_socket(self):
         return os.path.join(self.run_dir, "enclave.sock")
 
-    def start_launch(self):
-        argv = [self.exe("sigil-launch"), "--enclave", self.enclave_path(),
+    def _start_launch(self, name, enclave_exe, socket, enclave_args):
+        argv = [self.exe("sigil-launch"), "--enclave", enclave_exe,
                 "--state", os.path.join(self.home, "launch"),
-                "--ready-file", self._ready_path("launch"), "--",
-                "--listen", "unix:" + self.enclave_socket(),
+                "--ready-file", self._ready_path(name), "--",
+                "--listen", "unix:" + socket,
                 "--kms-url", self.kms["url"], "--kms-ca", self.kms["ca"],
-                "--kms-key-id", self.kms.get("key_id", "alias/sigil"), *self.enclave_args]
-        proc = self._spawn("launch", argv)
-        self.launch = _wait_ready(self._ready_path("launch"), proc, "sigil-launch")
+                "--kms-key-id", self.kms.get("key_id", "alias/sigil"), *enclave_args]
+        return _wait_ready(self._ready_path(name), self._spawn(name, argv), name)
+
+    def _start_gateway(self, name, socket, gateway_args):
+        argv = [self.exe("sigil-gateway"), "--home", self.home, "--listen", "127.0.0.1:0",
+                "--enclave", "unix:" + socket, "--ready-file", self._ready_path(name),
+                "--kms-credentials", self.kms["credentials"], *self.store_args, *gateway_args]
+        return _wait_ready(self._ready_path(name), self._spawn(name, argv), name)
+
+    def start_launch(self):
+        self.launch = self._start_launch("launch", self.enclave_path(), self.enclave_socket(),
+                                         self.enclave_args)
         return self.launch
 
     def start_gateway(self):
-        argv = [self.exe("sigil-gateway"), "--home", self.home, "--listen", "127.0.0.1:0",
-                "--enclave", "unix:" + self.enclave_socket(),
-                "--ready-file", self._ready_path("gateway"),
-                "--kms-credentials", self.kms["credentials"], *self.store_args,
-                *self.gateway_args]
-        proc = self._spawn("gateway", argv)
-        self.gateway = _wait_ready(self._ready_path("gateway"), proc, "sigil-gateway")
+        self.gateway = self._start_gateway("gateway", self.enclave_socket(), self.gateway_args)
         return self.gateway
 
     def ensure_tenant(self, name="default"):
@@ -162,22 +173,23 @@ class DevStack:
             f.write(token + "\n")
         return token
 
-    def wait_ready(self, timeout=READY_TIMEOUT_S):
-        """Waits until /readyz says 200 (enclave booted, key service up)."""
+    def wait_ready(self, timeout=READY_TIMEOUT_S, url=None, names=None):
+        """Waits until /readyz says 200 (enclave booted, key service up) on
+        the gateway (or url); fails early when a process (of names) exits."""
         import ssl
         import urllib.error
         import urllib.request
         ctx = ssl.create_default_context(cafile=self.gateway_ca) if self.gateway_ca else None
+        url = url or self.gateway["url"]
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
             for name, proc in self.procs.items():
-                if proc.poll() is not None:
+                if (names is None or name in names) and proc.poll() is not None:
                     raise StackError(f"{name} exited with status {proc.returncode}: "
                                      f"see {self.logs[name]}")
             try:
-                with urllib.request.urlopen(self.gateway["url"] + "/readyz", timeout=2,
-                                            context=ctx) as r:
+                with urllib.request.urlopen(url + "/readyz", timeout=2, context=ctx) as r:
                     if r.status == 200:
                         return
             except urllib.error.HTTPError as e:
@@ -204,23 +216,145 @@ class DevStack:
             raise
         return self
 
+    def stop_proc(self, name):
+        """SIGTERM, then SIGKILL (its process group) after 10 s."""
+        proc = self.procs.get(name)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def kill_proc(self, name):
+        """SIGKILL to the process group (a launcher and its enclave die together)."""
+        proc = self.procs.get(name)
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
     def stop(self):
-        for name in ("gateway", "launch", "kms"):
-            proc = self.procs.get(name)
-            if proc is None or proc.poll() is not None:
-                continue
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        """Stops every gateway, then every launcher (and enclave), then the key service."""
+        for kind in ("gateway", "launch", "kms"):
+            for name in [n for n in self.procs if n == kind or n.startswith(kind + "-")]:
+                self.stop_proc(name)
+
+    # -- several pairs on one key service and store ------------------------
+    def add_pair(self, name, enclave_exe=None, gateway_args=(), enclave_args=(), wait=True):
+        """Starts another launcher+enclave+gateway pair on this stack's key
+        service and store (start() first); returns it. Its enclave boots
+        from the seed ciphertext in the store, so it opens every blob the
+        other pairs sealed, if the key policy allows its measurement
+        (allow_measurements)."""
+        pair = Pair(self, name, enclave_exe, gateway_args, enclave_args)
+        self.pairs[name] = pair
+        return pair.start(wait)
+
+    def primary(self):
+        """The stack's own launcher and gateway as a Pair (named "")."""
+        if "" not in self.pairs:
+            self.pairs[""] = Pair(self, "", self.enclave_exe, self.gateway_args,
+                                  self.enclave_args)
+        return self.pairs[""]
+
+    def key_policy_path(self):
+        return os.path.join(self.home, "kms", "key-policy.json")
+
+    def allow_measurements(self, measurements):
+        """Rewrites the key service's policy so that exactly these enclave
+        measurements may decrypt (every ImageSha384 condition becomes the
+        list; the key service reads the policy on every request)."""
+        with open(self.key_policy_path()) as f:
+            policy = json.load(f)
+        found = 0
+        for st in policy["Statement"]:
+            for cond in st.get("Condition", {}).values():
+                for k in cond:
+                    if k.lower() == "kms:recipientattestation:imagesha384":
+                        cond[k] = list(measurements)
+                        found += 1
+        if not found:
+            raise StackError("key policy: no ImageSha384 condition")
+        tmp = self.key_policy_path() + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(policy, f, indent=2)
+        os.rename(tmp, self.key_policy_path())
+
+    def enclave_variant(self, path, tag):
+        """A copy of the enclave binary with tag appended after its end: it
+        runs the same, and its dev measurement (the hash of the file) differs."""
+        shutil.copyfile(self.exe("sigil-enclave"), path)
+        with open(path, "ab") as f:
+            f.write(b"\0sigil-variant:" + tag.encode())
+        os.chmod(path, 0o755)
+        return path
 
     def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class Pair:
+    """One launcher+enclave+gateway of a DevStack. Processes "launch-NAME"
+    and "gateway-NAME", socket run/enclave-NAME.sock; the name "" is the
+    stack's own pair (processes "launch" and "gateway")."""
+
+    def __init__(self, stack, name, enclave_exe=None, gateway_args=(), enclave_args=()):
+        self.stack, self.name = stack, name
+        self.enclave_exe = os.path.abspath(enclave_exe) if enclave_exe else stack.exe(
+            "sigil-enclave")
+        self.gateway_args, self.enclave_args = list(gateway_args), list(enclave_args)
+        sfx = "-" + name if name else ""
+        self.launch_name, self.gateway_name = "launch" + sfx, "gateway" + sfx
+        self.socket = stack.enclave_socket() if not name else os.path.join(
+            stack.run_dir, f"enclave{sfx}.sock")
+        self._launch = self._gateway = None
+
+    # the stack's own pair follows the stack's processes (restarted or not)
+    launch = property(lambda self: self.stack.launch if not self.name else self._launch)
+    gateway = property(lambda self: self.stack.gateway if not self.name else self._gateway)
+
+    @property
+    def url(self):
+        return self.gateway["url"]
+
+    @property
+    def measurement(self):
+        return self.launch["measurement"]
+
+    def start(self, wait=True):
+        """Starts the launcher (and enclave), then the gateway; with wait,
+        until its /readyz answers 200."""
+        st = self.stack
+        launch = st._start_launch(self.launch_name, self.enclave_exe, self.socket,
+                                  self.enclave_args)
+        gateway = st._start_gateway(self.gateway_name, self.socket, self.gateway_args)
+        if self.name:
+            self._launch, self._gateway = launch, gateway
+        else:
+            st.launch, st.gateway = launch, gateway
+        if wait:
+            st.wait_ready(url=self.url, names=(self.launch_name, self.gateway_name, "kms"))
+        return self
+
+    def stop(self):
+        """Gateway first (no request in flight), then the enclave."""
+        self.stack.stop_proc(self.gateway_name)
+        self.stack.stop_proc(self.launch_name)
+
+    def kill(self):
+        """kill -9 of the gateway and of the launcher with its enclave."""
+        self.stack.kill_proc(self.gateway_name)
+        self.stack.kill_proc(self.launch_name)
+
+    def running(self):
+        return all(self.stack.procs[n].poll() is None
+                   for n in (self.launch_name, self.gateway_name) if n in self.stack.procs)
 
 
 def example(stack, sigil="build/bin/sigil"):

@@ -469,7 +469,8 @@ static uint64_t check_boot_chain(verifier *v, const receipt_link *l, size_t n)
         if (l[i].rseq != last + 1 && v->a.tenant == NULL)
             report(v, l[i].row_seq, "receipt_gap",
                    "receipts %llu..%llu of boot %s are not in the table: rows deleted, or "
-                   "decisions whose audit record was never written (the client got an error)",
+                   "decisions whose audit record was never written (the client got an error, "
+                   "or the gateway died first)",
                    (unsigned long long)last + 1, (unsigned long long)l[i].rseq - 1, id);
         else if (l[i].rseq == last + 1 && memcmp(l[i].prev, prev, 32) != 0)
             report(v, l[i].row_seq, "receipt_prev",

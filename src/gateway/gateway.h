@@ -304,6 +304,13 @@ SIGIL_WARN_UNUSED_RESULT int gw_result_read(const sigil_frame *f, const gw_field
 SIGIL_WARN_UNUSED_RESULT int gw_log_start(void);
 void gw_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void gw_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- idempotency leases (idem_lease.c) ---- */
+/* Renews the store handle's idempotency reservations every
+ * SIGIL_IDEM_RENEW_MS until stopped (stop accepts NULL). */
+typedef struct gw_lease gw_lease;
+SIGIL_WARN_UNUSED_RESULT int gw_lease_start(gw_lease **out, sigil_store *store);
+void gw_lease_stop(gw_lease *l);
 /* level: "info", "warn" or "error". */
 void gw_logv(const char *level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* The request line: event "request", request_id, method, route, status,

@@ -23,6 +23,13 @@
 #define SIGIL_TOKEN_LEN (4 + SIGIL_TOKEN_ID_HEX + 1 + SIGIL_TOKEN_SECRET_HEX)
 #define SIGIL_IDEM_KEY_MAX 128 /* Idempotency-Key: 1..128 of 0x21..0x7e */
 #define SIGIL_IDEM_TTL_MS (24ll * 3600 * 1000)
+/* An in-progress reservation belongs to one store handle (one gateway
+ * process) and is leased: its owner renews the lease every
+ * SIGIL_IDEM_RENEW_MS while it lives (idem_renew); once the lease has run
+ * out (the owner died), another gateway may take the reservation over. */
+#define SIGIL_IDEM_LEASE_MS 5000ll
+#define SIGIL_IDEM_RENEW_MS 1000u
+#define SIGIL_STORE_INSTANCE_HEX 16
 #define SIGIL_BOOT_ID_LEN 16
 #define SIGIL_MEASUREMENT_LEN 48
 #define SIGIL_VENUE_MAX 32
@@ -161,14 +168,20 @@ typedef struct {
                       const uint8_t old_policy_hash[32], const sigil_key_record *k,
                       const uint8_t *blob, size_t blob_len);
 
-    /* Idempotency. begin reserves (tenant, key) for request_hash, or reports
-     * what is there; a DONE record's status and body are copied out. Records
-     * older than SIGIL_IDEM_TTL_MS count as absent. abort releases a
-     * reservation (the work failed in a way a retry may fix). */
+    /* Idempotency. begin reserves (tenant, key) for request_hash for this
+     * store handle (leased until now + SIGIL_IDEM_LEASE_MS), or reports
+     * what is there; a DONE record's status and body are copied out.
+     * Records older than SIGIL_IDEM_TTL_MS count as absent; an in-progress
+     * reservation whose lease ran out is taken over (SIGIL_IDEM_NEW).
+     * abort releases this handle's reservation (the work failed in a way a
+     * retry may fix); record_outcome completes it only while this handle
+     * still holds it (else SIGIL_E_CONFLICT and nothing is written). renew
+     * extends the leases of all of this handle's reservations. */
     int (*idem_begin)(sigil_store *s, const char *tenant, const char *idem_key,
                       const uint8_t request_hash[32], int64_t now_ms, sigil_idem_state *state,
                       unsigned *status, sigil_buf *body);
     int (*idem_abort)(sigil_store *s, const char *tenant, const char *idem_key);
+    int (*idem_renew)(sigil_store *s, int64_t now_ms);
 
     /* Appends an audit record durably and, when idem is not NULL, completes
      * that idempotency reservation with the response, in one transaction:
@@ -253,6 +266,10 @@ SIGIL_WARN_UNUSED_RESULT int sigil_token_generate(char text[static SIGIL_TOKEN_L
  * revoked or a different secret is SIGIL_E_UNAUTHORIZED. */
 SIGIL_WARN_UNUSED_RESULT int sigil_token_verify(const sigil_token_record *rec,
                                                 const sigil_token *tok);
+/* A fresh random id for a store handle (the owner of its idempotency
+ * reservations): SIGIL_STORE_INSTANCE_HEX lowercase hex digits. */
+SIGIL_WARN_UNUSED_RESULT int sigil_store_instance_id(char out[static SIGIL_STORE_INSTANCE_HEX + 1]);
+
 /* Constant-time equality (1 when equal) for hashes and tokens. */
 int sigil_store_ct_eq(const void *a, const void *b, size_t n);
 

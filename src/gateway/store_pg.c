@@ -53,6 +53,11 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE keys ADD COLUMN policy_version BIGINT NOT NULL DEFAULT 0;"
     "CREATE TABLE audit_chain (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL);"
     "INSERT INTO audit_chain (id, seq) SELECT 1, COALESCE(MAX(seq), 0) FROM audit;",
+    /* 3: idempotency reservations owned by a store handle and leased */
+    "ALTER TABLE idempotency ADD COLUMN owner TEXT;"
+    "ALTER TABLE idempotency ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;"
+    "UPDATE idempotency SET lease_until = created_at + 300000 WHERE status = 0;"
+    "CREATE INDEX idempotency_owner ON idempotency(owner) WHERE status = 0;",
 };
 
 #define TOKEN_COLUMNS "id, tenant, secret_hash, created_at, revoked_at"
@@ -92,17 +97,21 @@ static const char *const QUERIES[PQ_COUNT_] = {
     [PQ_KEY_UPDATE] = "UPDATE keys SET blob = $3, policy_hash = $4, policy_version = $5"
                       " WHERE key_id = $1 AND tenant = $2 AND deleted_at IS NULL",
     [PQ_IDEM_PURGE] = "DELETE FROM idempotency WHERE created_at < $1",
+    /* $1 tenant, $2 key, $3 request hash, $4 now, $5 owner, $6 lease end */
     [PQ_IDEM_INSERT] = "INSERT INTO idempotency (tenant, idem_key, request_hash, status,"
-                       " created_at) VALUES ($1, $2, $3, 0, $4) ON CONFLICT DO NOTHING",
-    [PQ_IDEM_GET] = "SELECT request_hash, status, response, created_at FROM idempotency"
-                    " WHERE tenant = $1 AND idem_key = $2 FOR UPDATE",
-    /* a takeover (stale reservation) or an expired record reused */
+                       " created_at, owner, lease_until) VALUES ($1, $2, $3, 0, $4, $5, $6)"
+                       " ON CONFLICT DO NOTHING",
+    [PQ_IDEM_GET] = "SELECT request_hash, status, response, created_at, lease_until"
+                    " FROM idempotency WHERE tenant = $1 AND idem_key = $2 FOR UPDATE",
+    /* a takeover (lease run out) or an expired record reused */
     [PQ_IDEM_RESET] = "UPDATE idempotency SET request_hash = $3, created_at = $4, status = 0,"
-                      " response = NULL WHERE tenant = $1 AND idem_key = $2",
+                      " response = NULL, owner = $5, lease_until = $6"
+                      " WHERE tenant = $1 AND idem_key = $2",
     [PQ_IDEM_DELETE] = "DELETE FROM idempotency WHERE tenant = $1 AND idem_key = $2"
-                       " AND status = 0",
+                       " AND status = 0 AND owner = $3",
     [PQ_IDEM_FINISH] = "UPDATE idempotency SET status = $3, response = $4"
-                       " WHERE tenant = $1 AND idem_key = $2 AND status = 0",
+                       " WHERE tenant = $1 AND idem_key = $2 AND status = 0 AND owner = $5",
+    [PQ_IDEM_RENEW] = "UPDATE idempotency SET lease_until = $2 WHERE owner = $1 AND status = 0",
     [PQ_AUDIT_ADD] = "INSERT INTO audit (time_ms, tenant, key_id, op, action, decision,"
                      " http_status, error_code, request_hash, output_hash, receipt, seq, prev,"
                      " hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
@@ -728,6 +737,7 @@ static const sigil_store_ops PG_OPS = {
     .key_update = pgs_key_update,
     .idem_begin = pg_idem_begin,
     .idem_abort = pg_idem_abort,
+    .idem_renew = pg_idem_renew,
     .record_outcome = pg_record_outcome,
     .audit_list = pg_audit_list,
     .audit_head = pg_audit_head,
@@ -786,6 +796,10 @@ int sigil_store_open_pg(sigil_store **out, const char *url, bool full_sync)
     ENSURE(s != NULL, SIGIL_E_NO_MEMORY, "store: out of memory");
     s->base.ops = &PG_OPS;
     s->full_sync = full_sync;
+    if (sigil_store_instance_id(s->instance) != 0) {
+        free(s);
+        return -1;
+    }
     (void)pthread_mutex_init(&s->mu, NULL);
     (void)pthread_cond_init(&s->cv, NULL);
     sigil_group_init(&s->group, pg_commit_batch, s);

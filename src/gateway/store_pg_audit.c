@@ -87,7 +87,9 @@ static int audit_insert(pg_conn *c, const sigil_audit_record *a, chain_head *h, 
     return 0;
 }
 
-static int idem_finish(pg_conn *c, const sigil_audit_record *a, const sigil_idem_outcome *o)
+/* Completes the reservation only while owner (this store handle) holds it. */
+static int idem_finish(pg_conn *c, const sigil_audit_record *a, const sigil_idem_outcome *o,
+                       const char *owner)
 {
     pg_params p = {0};
     long n = 0;
@@ -95,6 +97,7 @@ static int idem_finish(pg_conn *c, const sigil_audit_record *a, const sigil_idem
     pg_text(&p, o->idem_key);
     pg_int(&p, o->status);
     pg_blob(&p, o->body, o->body_len);
+    pg_text(&p, owner);
     GUARD(pg_changed(c, PQ_IDEM_FINISH, &p, &n, "idempotency record"));
     ENSURE(n == 1, SIGIL_E_CONFLICT, "Idempotency-Key: the reservation was lost");
     return 0;
@@ -102,7 +105,7 @@ static int idem_finish(pg_conn *c, const sigil_audit_record *a, const sigil_idem
 
 /* Writes reqs (one, or a batch linked by next when all is true) in one
  * transaction; the chain-head counter ends at the last seq written. */
-static int write_tx(pg_conn *c, sigil_group_req *reqs, bool all)
+static int write_tx(pg_store *s, pg_conn *c, sigil_group_req *reqs, bool all)
 {
     chain_head h;
     pg_params p = {0};
@@ -112,7 +115,7 @@ static int write_tx(pg_conn *c, sigil_group_req *reqs, bool all)
     for (sigil_group_req *r = reqs; r != NULL && rc == 0; r = all ? r->next : NULL) {
         rc = audit_insert(c, r->a, &h, &r->seq);
         if (rc == 0 && r->idem != NULL)
-            rc = idem_finish(c, r->a, r->idem);
+            rc = idem_finish(c, r->a, r->idem, s->instance);
     }
     if (rc == 0) {
         pg_int(&p, (int64_t)(h.next_seq - 1));
@@ -132,9 +135,9 @@ void pg_commit_batch(void *ctx, sigil_group_req *batch)
             sigil_group_fail(r);
         return;
     }
-    int rc = write_tx(c, batch, true);
+    int rc = write_tx(s, c, batch, true);
     for (sigil_group_req *r = batch; r != NULL; r = r->next) {
-        r->rc = rc == 0 ? 0 : write_tx(c, r, false);
+        r->rc = rc == 0 ? 0 : write_tx(s, c, r, false);
         if (r->rc != 0)
             sigil_group_fail(r);
     }

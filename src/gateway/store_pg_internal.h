@@ -36,6 +36,7 @@ enum {
     PQ_IDEM_RESET,
     PQ_IDEM_DELETE,
     PQ_IDEM_FINISH,
+    PQ_IDEM_RENEW,
     PQ_AUDIT_ADD,
     PQ_AUDIT_LIST,
     PQ_AUDIT_LIST_TENANT,
@@ -63,6 +64,8 @@ typedef struct {
     pthread_cond_t cv;
     pg_conn pool[PG_POOL];
     sigil_group group;
+    /* the owner of this handle's idempotency reservations */
+    char instance[SIGIL_STORE_INSTANCE_HEX + 1];
 } pg_store;
 
 /* Parameters of one statement, all in binary format. */
@@ -114,6 +117,7 @@ int pg_idem_begin(sigil_store *base, const char *tenant, const char *idem_key,
                   const uint8_t request_hash[32], int64_t now_ms, sigil_idem_state *state,
                   unsigned *status, sigil_buf *body);
 int pg_idem_abort(sigil_store *base, const char *tenant, const char *idem_key);
+int pg_idem_renew(sigil_store *base, int64_t now_ms);
 
 /* store_pg_audit.c */
 int pg_record_outcome(sigil_store *base, const sigil_audit_record *a,

@@ -25,10 +25,6 @@
 #include "gateway/store.h"
 #include "gateway/store_group.h"
 
-/* In-progress idempotency reservations older than this were left by a
- * gateway that stopped mid-request; a retry may take them over. */
-#define IDEM_STALE_MS (5ll * 60 * 1000)
-
 typedef struct sq_store sq_store;
 static int audit_backfill_chain(sq_store *s);
 
@@ -70,6 +66,14 @@ static const migration MIGRATIONS[] = {
      "CREATE INDEX audit_tenant ON audit(tenant, seq);"
      "ALTER TABLE keys ADD COLUMN policy_version INTEGER NOT NULL DEFAULT 0;",
      audit_backfill_chain},
+    /* 3: idempotency reservations owned by a store handle and leased
+     * (SIGIL_IDEM_LEASE_MS); reservations written before keep the old
+     * five-minute takeover */
+    {"ALTER TABLE idempotency ADD COLUMN owner TEXT;"
+     "ALTER TABLE idempotency ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;"
+     "UPDATE idempotency SET lease_until = created_at + 300000 WHERE status = 0;"
+     "CREATE INDEX idempotency_owner ON idempotency(owner) WHERE status = 0;",
+     NULL},
 };
 
 enum {
@@ -93,6 +97,7 @@ enum {
     Q_IDEM_TAKEOVER,
     Q_IDEM_DELETE,
     Q_IDEM_FINISH,
+    Q_IDEM_RENEW,
     Q_AUDIT_ADD,
     Q_AUDIT_LIST,
     Q_AUDIT_LIST_TENANT,
@@ -140,16 +145,18 @@ static const char *const QUERIES[Q_COUNT_] = {
     [Q_KEY_UPDATE] = "UPDATE keys SET blob = ?3, policy_hash = ?4, policy_version = ?5"
                      " WHERE key_id = ?1 AND tenant = ?2 AND deleted_at IS NULL",
     [Q_IDEM_PURGE] = "DELETE FROM idempotency WHERE created_at < ?1",
-    [Q_IDEM_GET] = "SELECT request_hash, status, response, created_at FROM idempotency"
+    [Q_IDEM_GET] = "SELECT request_hash, status, response, lease_until FROM idempotency"
                    " WHERE tenant = ?1 AND idem_key = ?2",
+    /* ?1 tenant, ?2 key, ?3 request hash, ?4 now, ?5 owner, ?6 lease end */
     [Q_IDEM_INSERT] = "INSERT INTO idempotency (tenant, idem_key, request_hash, status,"
-                      " created_at) VALUES (?1, ?2, ?3, 0, ?4)",
-    [Q_IDEM_TAKEOVER] = "UPDATE idempotency SET request_hash = ?3, created_at = ?4"
-                        " WHERE tenant = ?1 AND idem_key = ?2 AND status = 0",
+                      " created_at, owner, lease_until) VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6)",
+    [Q_IDEM_TAKEOVER] = "UPDATE idempotency SET request_hash = ?3, created_at = ?4, owner = ?5,"
+                        " lease_until = ?6 WHERE tenant = ?1 AND idem_key = ?2 AND status = 0",
     [Q_IDEM_DELETE] = "DELETE FROM idempotency WHERE tenant = ?1 AND idem_key = ?2"
-                      " AND status = 0",
+                      " AND status = 0 AND owner = ?5",
     [Q_IDEM_FINISH] = "UPDATE idempotency SET status = ?3, response = ?4"
-                      " WHERE tenant = ?1 AND idem_key = ?2 AND status = 0",
+                      " WHERE tenant = ?1 AND idem_key = ?2 AND status = 0 AND owner = ?5",
+    [Q_IDEM_RENEW] = "UPDATE idempotency SET lease_until = ?2 WHERE owner = ?1 AND status = 0",
     [Q_AUDIT_ADD] = "INSERT INTO audit (time_ms, tenant, key_id, op, action, decision,"
                     " http_status, error_code, request_hash, output_hash, receipt, seq, prev,"
                     " hash) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
@@ -191,6 +198,8 @@ struct sq_store {
     sqlite3 *ckpt_db;
     pthread_t checkpointer;
     bool checkpointer_running, checkpointer_stop;
+    /* the owner of this handle's idempotency reservations */
+    char instance[SIGIL_STORE_INSTANCE_HEX + 1];
 };
 
 static int exec(sq_store *s, const char *sql, const char *what);
@@ -608,26 +617,31 @@ typedef struct {
     int64_t now;
 } idem_args;
 
-static void bind_idem(sqlite3_stmt *st, const idem_args *a, bool with_hash)
+/* Binds the numbered parameters of the Q_IDEM_* statements: ?1 tenant, ?2
+ * key and ?5 owner always; with the hash also ?3, ?4 now and ?6 the lease. */
+static void bind_idem(sq_store *s, sqlite3_stmt *st, const idem_args *a, bool with_hash)
 {
     (void)bind_text(st, 1, a->tenant);
     (void)bind_text(st, 2, a->key);
+    if (sqlite3_bind_parameter_count(st) >= 5)
+        (void)bind_text(st, 5, s->instance);
     if (with_hash) {
         (void)bind_blob(st, 3, a->hash, 32);
         (void)sqlite3_bind_int64(st, 4, a->now);
+        (void)sqlite3_bind_int64(st, 6, a->now + SIGIL_IDEM_LEASE_MS);
     }
 }
 
 /* Inspects an existing row: same request and finished -> DONE with the
- * response, same request running -> IN_PROGRESS (or taken over when
- * stale), another request -> MISMATCH. */
+ * response, same request running -> IN_PROGRESS (or taken over once its
+ * lease has run out), another request -> MISMATCH. */
 static int idem_existing(sq_store *s, sqlite3_stmt *st, const idem_args *a, sigil_idem_state *state,
                          unsigned *status, sigil_buf *body)
 {
     uint8_t stored[32];
     GUARD(col_fixed(st, 0, stored, sizeof(stored), "idempotency hash"));
     int64_t code = sqlite3_column_int64(st, 1);
-    int64_t created = sqlite3_column_int64(st, 3);
+    int64_t lease_until = sqlite3_column_int64(st, 3);
     if (!sigil_store_ct_eq(stored, a->hash, sizeof(stored))) {
         *state = SIGIL_IDEM_MISMATCH;
         return 0;
@@ -637,13 +651,13 @@ static int idem_existing(sq_store *s, sqlite3_stmt *st, const idem_args *a, sigi
         *status = (unsigned)code;
         return col_buf(st, 2, body, "idempotent response");
     }
-    if (a->now - created < IDEM_STALE_MS) {
+    if (a->now < lease_until) {
         *state = SIGIL_IDEM_IN_PROGRESS;
         return 0;
     }
     (void)sqlite3_reset(st);
     sqlite3_stmt *up = stmt(s, Q_IDEM_TAKEOVER);
-    bind_idem(up, a, true);
+    bind_idem(s, up, a, true);
     GUARD(step_done(s, up, "idempotency takeover"));
     *state = SIGIL_IDEM_NEW;
     return 0;
@@ -656,7 +670,7 @@ static int idem_begin_tx(sq_store *s, const idem_args *a, sigil_idem_state *stat
     (void)sqlite3_bind_int64(st, 1, a->now - SIGIL_IDEM_TTL_MS);
     GUARD(step_done(s, st, "idempotency purge"));
     st = stmt(s, Q_IDEM_GET);
-    bind_idem(st, a, false);
+    bind_idem(s, st, a, false);
     int r = step_row(s, st, "idempotency lookup");
     GUARD(r < 0 ? -1 : 0);
     if (r == 1) {
@@ -665,7 +679,7 @@ static int idem_begin_tx(sq_store *s, const idem_args *a, sigil_idem_state *stat
         return r;
     }
     st = stmt(s, Q_IDEM_INSERT);
-    bind_idem(st, a, true);
+    bind_idem(s, st, a, true);
     GUARD(step_done(s, st, "idempotency reservation"));
     *state = SIGIL_IDEM_NEW;
     return 0;
@@ -690,8 +704,18 @@ static int sq_idem_abort(sigil_store *base, const char *tenant, const char *idem
     idem_args a = {tenant, idem_key, NULL, 0};
     lock(s);
     sqlite3_stmt *st = stmt(s, Q_IDEM_DELETE);
-    bind_idem(st, &a, false);
+    bind_idem(s, st, &a, false);
     return unlock_ret(s, step_done(s, st, "idempotency release"));
+}
+
+static int sq_idem_renew(sigil_store *base, int64_t now_ms)
+{
+    sq_store *s = sq(base);
+    lock(s);
+    sqlite3_stmt *st = stmt(s, Q_IDEM_RENEW);
+    (void)bind_text(st, 1, s->instance);
+    (void)sqlite3_bind_int64(st, 2, now_ms + SIGIL_IDEM_LEASE_MS);
+    return unlock_ret(s, step_done(s, st, "idempotency lease renewal"));
 }
 
 /* ---- audit ---- */
@@ -764,6 +788,7 @@ static int idem_finish(sq_store *s, const sigil_audit_record *a, const sigil_ide
     (void)bind_text(st, 2, o->idem_key);
     (void)sqlite3_bind_int64(st, 3, o->status);
     (void)bind_blob(st, 4, o->body, o->body_len);
+    (void)bind_text(st, 5, s->instance);
     GUARD(step_done(s, st, "idempotency record"));
     ENSURE(sqlite3_changes(s->db) == 1, SIGIL_E_CONFLICT,
            "Idempotency-Key: the reservation was lost");
@@ -1141,6 +1166,7 @@ static const sigil_store_ops SQLITE_OPS = {
     .key_update = sq_key_update,
     .idem_begin = sq_idem_begin,
     .idem_abort = sq_idem_abort,
+    .idem_renew = sq_idem_renew,
     .record_outcome = sq_record_outcome,
     .audit_list = sq_audit_list,
     .audit_head = sq_audit_head,
@@ -1356,6 +1382,10 @@ int sigil_store_open_sqlite(sigil_store **out, const char *path)
     sq_store *s = calloc(1, sizeof(*s));
     ENSURE(s != NULL, SIGIL_E_NO_MEMORY, "store: out of memory");
     s->base.ops = &SQLITE_OPS;
+    if (sigil_store_instance_id(s->instance) != 0) {
+        free(s);
+        return -1;
+    }
     (void)pthread_mutex_init(&s->mu, NULL);
     (void)pthread_mutex_init(&s->cq_mu, NULL);
     sigil_group_init(&s->group, commit_batch, s);

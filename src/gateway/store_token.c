@@ -145,3 +145,13 @@ int64_t sigil_store_now_ms(void)
     (void)clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+int sigil_store_instance_id(char out[static SIGIL_STORE_INSTANCE_HEX + 1])
+{
+    uint8_t rnd[SIGIL_STORE_INSTANCE_HEX / 2];
+    ENSURE(getrandom(rnd, sizeof(rnd), 0) == (ssize_t)sizeof(rnd), SIGIL_E_CRYPTO,
+           "store: no randomness for the instance id");
+    sigil_hex_encode(out, rnd, sizeof(rnd));
+    out[SIGIL_STORE_INSTANCE_HEX] = '\0';
+    return 0;
+}

@@ -121,6 +121,10 @@ for t in "${E2E[@]}"; do
     run_py "e2e.$t" "$ROOT/tests/e2e/$t.py"
 done
 run_py pg.test_pg_gateways "$HERE/test_pg_gateways.py"
+# several gateway+enclave pairs on the database: one killed under load, and
+# the measurement rotation rehearsal (docs/OPERATIONS.md "Multi-host topology")
+run_py pg.test_pg_pairs "$HERE/test_pg_pairs.py"
+run_py pg.test_pg_rotation "$HERE/test_pg_rotation.py"
 echo "took $((SECONDS - t0))s"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

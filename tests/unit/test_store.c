@@ -189,7 +189,7 @@ static void test_migrations_idempotent(void **state)
         f->s->ops->close(f->s);
         f->s = NULL;
     }
-    assert_int_equal(B->schema_version(), 2);
+    assert_int_equal(B->schema_version(), 3);
     OK(open_store(f, &f->s));
 }
 
@@ -505,6 +505,73 @@ static void test_idempotency(void **state)
     /* a reservation left by a stopped gateway is taken over after a while */
     OK(f->s->ops->idem_begin(f->s, "beta", "key-1", h1, t0 + 10 * 60 * 1000, &st, &status, &body));
     assert_int_equal(st, SIGIL_IDEM_NEW);
+}
+
+/* Two store handles on one database (two gateway processes): a live
+ * owner's reservation is in progress for the other until its lease runs
+ * out; renewing extends it; once taken over, the first owner can neither
+ * complete it (no audit row, no stored response) nor release it. */
+static void test_idempotency_lease(void **state)
+{
+    fixture *f = *state;
+    sigil_store *a = f->s, *b;
+    uint8_t h[32], mem[256];
+    sigil_buf body;
+    sigil_idem_state st;
+    unsigned status = 0;
+    uint64_t seq_a = 0, seq_b = 0, head = 0;
+    uint8_t head_hash[32];
+    memset(h, 7, sizeof(h));
+    sigil_buf_init(&body, mem, sizeof(mem));
+    OK(open_store(f, &b));
+    const int64_t t0 = sigil_store_now_ms();
+    OK(a->ops->idem_begin(a, "acme", "lease-1", h, t0, &st, &status, &body));
+    assert_int_equal(st, SIGIL_IDEM_NEW);
+    OK(b->ops->idem_begin(b, "acme", "lease-1", h, t0 + SIGIL_IDEM_LEASE_MS - 1, &st, &status,
+                          &body));
+    assert_int_equal(st, SIGIL_IDEM_IN_PROGRESS);
+    /* renewed at t0 + 3 s: still in progress just before t0 + 3 s + lease */
+    OK(a->ops->idem_renew(a, t0 + 3000));
+    OK(b->ops->idem_renew(b, t0 + 3000)); /* b holds nothing: no effect on a's */
+    OK(b->ops->idem_begin(b, "acme", "lease-1", h, t0 + 3000 + SIGIL_IDEM_LEASE_MS - 1, &st,
+                          &status, &body));
+    assert_int_equal(st, SIGIL_IDEM_IN_PROGRESS);
+    /* a stops renewing (it died): b takes the reservation over */
+    OK(b->ops->idem_begin(b, "acme", "lease-1", h, t0 + 3000 + SIGIL_IDEM_LEASE_MS, &st, &status,
+                          &body));
+    assert_int_equal(st, SIGIL_IDEM_NEW);
+    /* the old owner neither completes nor releases it; its record is not written */
+    sigil_audit_record rec = {.time_ms = t0,
+                              .tenant = "acme",
+                              .key_id = "k1",
+                              .op = "sign",
+                              .action = "order",
+                              .decision = "allow",
+                              .http_status = 200,
+                              .request_hash = h};
+    sigil_idem_outcome oa = {"lease-1", 200, (const uint8_t *)"{\"by\":\"a\"}", 10};
+    sigil_idem_outcome ob = {"lease-1", 200, (const uint8_t *)"{\"by\":\"b\"}", 10};
+    FAILS(a->ops->record_outcome(a, &rec, &oa, &seq_a), SIGIL_E_CONFLICT);
+    OK(a->ops->audit_head(a, &head, head_hash));
+    assert_int_equal(head, 0);
+    OK(a->ops->idem_abort(a, "acme", "lease-1"));
+    OK(a->ops->idem_begin(a, "acme", "lease-1", h, t0 + 3000 + SIGIL_IDEM_LEASE_MS + 1, &st,
+                          &status, &body));
+    assert_int_equal(st, SIGIL_IDEM_IN_PROGRESS);
+    /* the new owner completes it: one row, and both handles replay b's response */
+    OK(b->ops->record_outcome(b, &rec, &ob, &seq_b));
+    assert_int_equal(seq_b, 1);
+    for (int i = 0; i < 2; i++) {
+        sigil_store *s = i == 0 ? a : b;
+        body.len = 0;
+        OK(s->ops->idem_begin(s, "acme", "lease-1", h, t0 + 60000, &st, &status, &body));
+        assert_int_equal(st, SIGIL_IDEM_DONE);
+        assert_int_equal(body.len, ob.body_len);
+        assert_memory_equal(body.data, ob.body, ob.body_len);
+    }
+    OK(a->ops->audit_head(a, &head, head_hash));
+    assert_int_equal(head, 1);
+    b->ops->close(b);
 }
 
 /* ---- audit ---- */
@@ -1089,6 +1156,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_keys_round_trip_and_isolation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idempotency_lease, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_record_checks, setup, teardown),
         cmocka_unit_test(test_audit_hash_encoding),

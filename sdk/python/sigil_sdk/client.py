@@ -6,15 +6,18 @@ import json
 import os
 import ssl
 import struct
+import threading
 import time
 import urllib.parse
-
-from nacl.signing import SigningKey
 
 from . import errors, jcs
 
 RETRY_STATUSES = (502, 503, 504)
 TRANSIENT = (ConnectionError, TimeoutError, http.client.HTTPException, OSError)
+# A gateway that died holding a request's Idempotency-Key reservation keeps
+# it for its lease (5 s, docs/OPERATIONS.md "Multi-host topology"); until
+# then another gateway answers 409 "in progress". Retried this long.
+IN_PROGRESS_WAIT_S = 15.0
 
 
 def length_prefixed(b):
@@ -40,6 +43,7 @@ def new_nonce():
 
 def client_signature(seed, key_id, request_text, timestamp=None, nonce=None):
     """The `client` member of a /v1/sign body, signed with the client key's seed."""
+    from nacl.signing import SigningKey  # only here: the client runs without PyNaCl otherwise
     ts = int(time.time() * 1000) if timestamp is None else int(timestamp)
     nonce = nonce or new_nonce()
     sig = SigningKey(bytes(seed)).sign(client_message(key_id, request_text, ts, nonce)).signature
@@ -86,41 +90,73 @@ class SignResult(dict):
     receipt = property(lambda self: self["receipt"])
 
 
+def _parse_url(url):
+    u = urllib.parse.urlparse(url)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise ValueError("url: http:// or https:// with a host")
+    return u
+
+
 class Client:
     """A gateway client.
 
-    url: the gateway (http:// or https://); token: the bearer token;
-    timeout: seconds per attempt; retries: extra attempts after a transport
-    error, 429, 502/503/504 or an "in progress" 409 on a retried sign (a sign
-    keeps its Idempotency-Key across attempts, so it is signed at most once);
+    url: the gateway (http:// or https://), or a list of gateways on one
+    store (several pairs, docs/OPERATIONS.md "Multi-host topology"), also
+    given as urls=[…]; token: the bearer token; timeout: seconds per attempt;
+    retries: extra attempts after a transport error, 429, 502/503/504 or an
+    "in progress" 409 on a retried sign (a sign keeps its Idempotency-Key
+    across attempts, so it is signed at most once); with several gateways a
+    transport error or a 502/503/504 moves the request, with the same
+    Idempotency-Key, to the next gateway, which later calls then use first;
+    every gateway is tried at least once, and an "in progress" 409 is retried
+    for up to IN_PROGRESS_WAIT_S (a dead gateway's reservation lease);
     cacert: PEM file for a private TLS root; client_keys: {key_id: 32-byte
     seed} for keys that require client-signed requests."""
 
-    def __init__(self, url, token=None, timeout=30.0, retries=2, backoff=0.2, cacert=None,
-                 client_keys=None):
-        u = urllib.parse.urlparse(url)
-        if u.scheme not in ("http", "https") or not u.hostname:
+    def __init__(self, url=None, token=None, timeout=30.0, retries=2, backoff=0.2, cacert=None,
+                 client_keys=None, urls=None):
+        if urls is None:
+            urls = list(url) if isinstance(url, (list, tuple)) else [url]
+        elif url is not None:
+            raise TypeError("Client: give url or urls, not both")
+        if not urls or any(not isinstance(x, str) for x in urls):
             raise ValueError("url: http:// or https:// with a host")
-        self.url = url.rstrip("/")
-        self._u = u
+        self._us = [_parse_url(x) for x in urls]
+        self.urls = [x.rstrip("/") for x in urls]
+        self._current = 0
+        self._lock = threading.Lock()
         self.token = token
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
         self.client_keys = dict(client_keys or {})
-        self._ssl = ssl.create_default_context(cafile=cacert) if u.scheme == "https" else None
+        https = any(u.scheme == "https" for u in self._us)
+        self._ssl = ssl.create_default_context(cafile=cacert) if https else None
+
+    @property
+    def url(self):
+        """The gateway requests go to first (the last one that answered)."""
+        return self.urls[self._current]
+
+    def _failover(self, index):
+        """Moves later calls to the gateway after index (unless another call already did)."""
+        with self._lock:
+            if self._current == index:
+                self._current = (index + 1) % len(self.urls)
+            return self._current
 
     # ---- transport ---------------------------------------------------------
-    def _send(self, method, path, body, headers):
-        """One HTTP exchange: (status, headers dict, body text)."""
-        port = self._u.port
-        if self._ssl is not None:
-            conn = http.client.HTTPSConnection(self._u.hostname, port, timeout=self.timeout,
+    def _send(self, method, path, body, headers, index=None):
+        """One HTTP exchange with gateway index (default: the current one):
+        (status, headers dict, body text)."""
+        u = self._us[self._current if index is None else index]
+        if u.scheme == "https":
+            conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=self.timeout,
                                                context=self._ssl)
         else:
-            conn = http.client.HTTPConnection(self._u.hostname, port, timeout=self.timeout)
+            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=self.timeout)
         try:
-            conn.request(method, (self._u.path.rstrip("/") or "") + path, body=body,
+            conn.request(method, (u.path.rstrip("/") or "") + path, body=body,
                          headers=headers)
             r = conn.getresponse()
             data = r.read()
@@ -144,20 +180,27 @@ class Client:
             h["Content-Type"] = "application/json"
         if idempotent is None:
             idempotent = method == "GET" or "Idempotency-Key" in h
-        attempt = 0
+        # with n gateways, each may be tried once more than retries allows
+        budget = self.retries + len(self.urls) - 1
+        attempt, waited_since = 0, None
+        index = self._current
         while True:
             try:
-                status, rh, text = self._send(method, path, data, h)
+                # (one gateway: the plain four-argument call, which tests may replace)
+                status, rh, text = (self._send(method, path, data, h) if len(self.urls) == 1
+                                    else self._send(method, path, data, h, index=index))
             except TimeoutError as e:
-                if idempotent and attempt < self.retries:
+                if idempotent and attempt < budget:
                     attempt += 1
-                    self._sleep(attempt)
+                    index = self._next(index, attempt)
                     continue
                 raise errors.Timeout(f"no answer within {self.timeout} s", status=None) from e
             except TRANSIENT as e:
-                if idempotent and attempt < self.retries:
+                # refused: the request never reached that gateway, so any request may move
+                moves = idempotent or isinstance(e, ConnectionRefusedError)
+                if moves and attempt < budget:
                     attempt += 1
-                    self._sleep(attempt)
+                    index = self._next(index, attempt)
                     continue
                 raise errors.Unavailable(f"gateway unreachable ({type(e).__name__})",
                                          status=None) from e
@@ -166,13 +209,32 @@ class Client:
                 return resp
             retry_after = _int_or_none(rh.get("retry-after"))
             err = errors.from_response(status, resp.json, retry_after)
-            retryable = status in RETRY_STATUSES or status == 429 or (
-                status == 409 and attempt > 0 and "in progress" in err.message)
-            if idempotent and retryable and attempt < self.retries:
+            in_progress = status == 409 and attempt > 0 and "in progress" in err.message
+            if idempotent and in_progress:
+                waited_since = waited_since or time.monotonic()
+                if time.monotonic() - waited_since < IN_PROGRESS_WAIT_S:
+                    time.sleep(min(max(self.backoff * 2, 0.25), 1.0))
+                    continue
+            if idempotent and status in RETRY_STATUSES and attempt < budget:
+                attempt += 1
+                index = self._next(index, attempt, retry_after)
+                continue
+            if idempotent and status == 429 and attempt < self.retries:
                 attempt += 1
                 self._sleep(attempt, retry_after)
                 continue
             raise err
+
+    def _next(self, index, attempt, retry_after=None):
+        """The gateway for the next attempt: the following one when there
+        are several (at once the first time round), else after a backoff."""
+        if len(self.urls) > 1:
+            nxt = self._failover(index)
+            if attempt >= len(self.urls):
+                self._sleep(attempt - len(self.urls) + 1, retry_after)
+            return nxt
+        self._sleep(attempt, retry_after)
+        return index
 
     def _sleep(self, attempt, retry_after=None):
         delay = self.backoff * (2 ** (attempt - 1))
