@@ -24,7 +24,6 @@ import http.client
 import json
 import os
 import socket
-import sqlite3
 import sys
 import time
 
@@ -146,12 +145,7 @@ def decode_document(b64):
 
 
 def audit_count(st, op="sign"):
-    db = sqlite3.connect(f"file:{os.path.join(st.home, 'sigil.db')}?mode=ro", uri=True,
-                         timeout=30)
-    try:
-        return db.execute("SELECT COUNT(*) FROM audit WHERE op = ?", (op,)).fetchone()[0]
-    finally:
-        db.close()
+    return st.store_query("SELECT COUNT(*) FROM audit WHERE op = ?", (op,))[0][0]
 
 
 def metric(text, name_and_labels):

@@ -5,14 +5,13 @@
 Receipts are checked here with an independent verifier (RFC 8785 in Python,
 Ed25519 through libsodium via ctypes, the receipt key from a verified-by-CLI
 attestation), and with `sigil receipt verify`. Tampering is done to the
-gateway's own SQLite store, as a malicious host would.
+gateway's own store (SQLite or PostgreSQL), as a malicious host would.
 """
 import base64
 import copy
 import hashlib
 import json
 import os
-import sqlite3
 import sys
 import threading
 import time
@@ -80,25 +79,12 @@ def provision(st, h, sealing_pk, key_id=None, client_pk=None, pol=None, token=No
     return h.request("POST", "/v1/keys", {"sealed": sealed}, token=token or st.token)
 
 
-def db(st):
-    return sqlite3.connect(os.path.join(st.home, "sigil.db"))
-
-
 def blob_of(st, key_id):
-    c = db(st)
-    try:
-        return bytes(c.execute("SELECT blob FROM keys WHERE key_id = ?", (key_id,)).fetchone()[0])
-    finally:
-        c.close()
+    return st.store_query("SELECT blob FROM keys WHERE key_id = ?", (key_id,))[0][0]
 
 
 def set_blob(st, key_id, blob):
-    c = db(st)
-    try:
-        c.execute("UPDATE keys SET blob = ? WHERE key_id = ?", (blob, key_id))
-        c.commit()
-    finally:
-        c.close()
+    st.store_exec("UPDATE keys SET blob = ? WHERE key_id = ?", (blob, key_id))
     time.sleep(CACHE_S)
 
 
@@ -276,13 +262,8 @@ def check_audit_unavailable(st, h, t):
     kid = new_key_id()
     s, _, att = h.request("GET", "/v1/attestation?nonce=" + "cd" * 16)
     s, _, b = provision(st, h, bytes.fromhex(att["sealing_key"]), key_id=kid)
-    lock = sqlite3.connect(os.path.join(st.home, "sigil.db"), timeout=1)
-    try:
-        lock.execute("BEGIN EXCLUSIVE")
+    with st.store_locked():
         s, _, b = h.request("POST", "/v1/sign", {"key_id": kid, "request": order()})
-    finally:
-        lock.rollback()
-        lock.close()
     t.check("audit write blocked → 503 audit_unavailable, nothing signed",
             s == 503 and code_of(b) == "audit_unavailable" and "signed" not in b, (s, b))
     s, _, b = h.request("POST", "/v1/sign", {"key_id": kid, "request": order()})

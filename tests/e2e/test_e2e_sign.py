@@ -148,7 +148,7 @@ def run(st, t):
     leaks = [n for n in SECRETS if n.encode() in metrics]
     t.check("no secret in /metrics", not leaks, leaks)
     st.stop()  # flush logs and the database
-    hits = grep_tree(st.home, SECRETS)
+    hits = grep_tree(st.state_dirs(), SECRETS)
     t.check("no secret in the gateway database, logs, key-service or launcher files",
             not hits, hits)
 
