@@ -42,6 +42,12 @@ def order(qty="0.5", ts=None):
             "timestamp": ts if ts is not None else now_ms(), "recv_window": 5000}
 
 
+def my_trades():
+    """A Binance `read` (docs/POLICY.md: parameters no writing endpoint accepts)."""
+    return {"method": "GET", "path": "/api/v3/myTrades", "query": "symbol=BTCUSDT&limit=10",
+            "timestamp": now_ms(), "recv_window": 5000}
+
+
 def withdraw():
     return {"method": "POST", "path": "/sapi/v1/capital/withdraw/apply", "query": "",
             "body": "coin=USDT&network=TRX&address=TXYZ&amount=10",
@@ -201,20 +207,26 @@ def check_policy_updates(st, h, t, rc, sealing_pk):
 
 
 def check_blob_tampering(st, h, t, sealing_pk):
+    """Key a may only read, so the checks sign a read: refused when its
+    stored blob was replaced, allowed when the blob is a's own."""
     a, b_ = new_key_id(), new_key_id()
     provision(st, h, sealing_pk, key_id=a, pol=policy(actions=("read",)))
     provision(st, h, sealing_pk, key_id=b_, pol=policy(actions=("order", "read")))
+    s, _, b = h.request("POST", "/v1/sign", {"key_id": a, "request": my_trades()})
+    t.check("a read-only key signs a read (control)", s == 200 and "signed" in b, (s, b))
     blob_a, blob_b = blob_of(st, a), blob_of(st, b_)
     set_blob(st, a, blob_b)
-    s, _, b = h.request("POST", "/v1/sign", {"key_id": a, "request": order()})
+    s, _, b = h.request("POST", "/v1/sign", {"key_id": a, "request": my_trades()})
     t.check("two keys' blobs (and policies) swapped → refused, nothing signed",
             s >= 400 and "signed" not in b, (s, b))
     flipped = bytearray(blob_a)
     flipped[len(flipped) // 2] ^= 1
     set_blob(st, a, bytes(flipped))
-    s, _, b = h.request("POST", "/v1/sign", {"key_id": a, "request": order()})
+    s, _, b = h.request("POST", "/v1/sign", {"key_id": a, "request": my_trades()})
     t.check("one flipped byte in a stored blob → refused", s >= 400 and "signed" not in b, (s, b))
     set_blob(st, a, blob_a)
+    s, _, b = h.request("POST", "/v1/sign", {"key_id": a, "request": my_trades()})
+    t.check("the original blob back: signs a read again", s == 200 and "signed" in b, (s, b))
     s, _, b = h.request("POST", "/v1/sign", {"key_id": a, "request": order()})
     t.check("the original blob back: its own policy applies (read-only → order denied)",
             s == 422 and code_of(b) == "policy_denied", (s, b))
