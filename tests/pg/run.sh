@@ -9,8 +9,9 @@
 # path.
 #
 #   tests/pg/run.sh BUILD_DIR [SUITE ...]   (default: all, see below; a SUITE
-#                                            is a file name without .py under
-#                                            tests/e2e, tests/cli or tests/pg)
+#                                            is a path under tests/ without .py,
+#                                            e.g. cli/test_audit_cli; a bare
+#                                            name is under e2e/)
 #   SIGIL_PG_BIN=/usr/lib/postgresql/15/bin    where initdb and pg_ctl are
 #   SIGIL_PG_VERBOSE=1                         show every test's output tail
 #
@@ -30,20 +31,23 @@ EXCLUDE=(
     # its store is the SQLite file there by definition (no --store).
     test_e2e_make_run
 )
-# The CLI suites that read a store (`sigil audit verify --store`, `sigil admin
-# --store`); the others never open one.
-CLI=(test_audit_cli)
-# Two gateways on one database: PostgreSQL only.
-PG=(test_pg_gateways)
+# and, outside tests/e2e: the gateway against a fake enclave (CTest's
+# e2e.gateway_fault_injection), the one CLI suite that reads a store (`sigil
+# audit verify --store`, `sigil admin --store`; the other CLI suites never open
+# one), and two gateways on one database (PostgreSQL only).
+OTHERS=(gateway/run_e2e cli/test_audit_cli pg/test_pg_gateways)
 SUITES=()
 if [ "$#" -gt 0 ]; then
-    SUITES=("$@")
+    for s in "$@"; do
+        [[ "$s" == */* ]] || s="e2e/$s"
+        SUITES+=("$s")
+    done
 else
     for f in "$ROOT"/tests/e2e/test_*.py; do
         name="$(basename "$f" .py)"
-        [[ " ${EXCLUDE[*]} " == *" $name "* ]] || SUITES+=("$name")
+        [[ " ${EXCLUDE[*]} " == *" $name "* ]] || SUITES+=("e2e/$name")
     done
-    SUITES+=("${CLI[@]}" "${PG[@]}")
+    SUITES+=("${OTHERS[@]}")
 fi
 
 passed=0
@@ -130,35 +134,18 @@ SIGIL_TEST_PG_ONLY=1 step "$BUILD/bin/test_store"
 record unit.test_store.pg $?
 
 export SIGIL_TEST_STORE=pg SIGIL_PG_DATA="$PGDIR/data" SIGIL_PG_BIN="$PG_BIN"
-# A suite's file and its first argument (the CLI suites take the sigil binary).
-suite_path() {
-    local d
-    for d in e2e cli pg; do
-        if [ -f "$ROOT/tests/$d/$1.py" ]; then
-            echo "$d $ROOT/tests/$d/$1.py"
-            return 0
-        fi
-    done
-    return 1
-}
-run_suite() { # name
-    local where dir file arg t1 rc
-    if ! where="$(suite_path "$1")"; then
-        echo "no suite $1 under tests/e2e, tests/cli or tests/pg"
-        record "$1" 2
-        return
-    fi
-    dir="${where%% *}"
-    file="${where#* }"
-    arg="$BUILD/bin"
-    [ "$dir" = cli ] && arg="$BUILD/bin/sigil"
+run_suite() { # e2e/NAME | cli/NAME | gateway/NAME | pg/NAME
+    local file="$ROOT/tests/$1.py" log="$PGDIR/${1//\//.}.log" arg="$BUILD/bin" t1 rc
+    # the CLI suites take the sigil binary, the others its directory
+    [[ "$1" == cli/* ]] && arg="$BUILD/bin/sigil"
     t1=$SECONDS
-    step python3 "$file" "$arg" "$ROOT/tests" >"$PGDIR/$1.log" 2>&1
+    step python3 "$file" "$arg" "$ROOT/tests" >"$log" 2>&1
     rc=$?
-    if [ "$rc" != 0 ] || [ -n "${SIGIL_PG_VERBOSE:-}" ]; then tail -n 40 "$PGDIR/$1.log"; fi
-    # checks ok and failed (both suite styles print "ok   NAME" / "FAIL NAME")
-    record "$dir.$1.pg ($(grep -c '^ok ' "$PGDIR/$1.log") ok, $(grep -c '^FAIL ' \
-        "$PGDIR/$1.log") failed, $((SECONDS - t1))s)" "$rc"
+    if [ "$rc" != 0 ] || [ -n "${SIGIL_PG_VERBOSE:-}" ]; then tail -n 40 "$log"; fi
+    # checks ok and failed (the suites print "ok   NAME" / "FAIL NAME")
+    local counts
+    counts="$(grep -c '^ok ' "$log") ok, $(grep -c '^FAIL ' "$log") failed"
+    record "${1//\//.}.pg ($counts, $((SECONDS - t1))s)" "$rc"
 }
 for s in "${SUITES[@]}"; do
     run_suite "$s"
