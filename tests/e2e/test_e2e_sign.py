@@ -151,6 +151,11 @@ def run(st, t):
     hits = grep_tree(st.state_dirs(), SECRETS)
     t.check("no secret in the gateway database, logs, key-service or launcher files",
             not hits, hits)
+    # control: the scan reaches the store's files (key ids are stored in clear)
+    seen = [p for p, _ in grep_tree(st.state_dirs(), [keys["okx"]])
+            if not p.startswith(st.log_dir + os.sep)]
+    t.check("the scan sees what the store holds (a key id, outside the logs)", seen,
+            st.state_dirs())
 
 
 if __name__ == "__main__":
