@@ -317,14 +317,20 @@ class Store:
 class TempStack(DevStack):
     """With SIGIL_TEST_STORE=pg the gateway's store is a fresh PostgreSQL
     database on the server SIGIL_TEST_PG_URL names (tests/pg/run.sh),
-    dropped by cleanup(). self.store: that store (class Store)."""
+    dropped by cleanup(); self.pg_db is its name. self.store: the store
+    (class Store)."""
 
     def __init__(self, bin_dir, **kw):
         self.tmp = tempfile.mkdtemp(prefix="sigil-e2e-")
         home = os.path.join(self.tmp, "home")
-        self.store = Store.for_test(home)
-        kw.setdefault("store_url", self.store.url)
+        self.pg_db = Store.for_test(home).pg_db
+        kw.setdefault("store_url", Store(home, self.pg_db).url)
         super().__init__(bin_dir, home, **kw)
+
+    @property
+    def store(self):
+        """The store of the stack's current home (a subclass may move it)."""
+        return Store(self.home, self.pg_db)
 
     def store_query(self, sql, params=()):
         """Rows of a query on the gateway's store (Store.query)."""
@@ -346,7 +352,7 @@ class TempStack(DevStack):
     def state_dirs(self):
         """Where the stack's state lies on disk: its home and, on PostgreSQL,
         the server's data directory (SIGIL_PG_DATA, tests/pg/run.sh)."""
-        extra = os.environ.get("SIGIL_PG_DATA") if self.store.pg_db is not None else None
+        extra = os.environ.get("SIGIL_PG_DATA") if self.pg_db is not None else None
         return [self.home] + ([extra] if extra else [])
 
     def stop(self):
@@ -374,6 +380,7 @@ class TempStack(DevStack):
         server reported a sanitizer error."""
         self.stop()
         self.store.drop()
+        self.pg_db = None
         reports = self.sanitizer_reports()
         if os.environ.get("SIGIL_KEEP_TMP") is None:
             shutil.rmtree(self.tmp, ignore_errors=True)

@@ -185,7 +185,7 @@ def run(st, t):
     check_chain(t, st, n + 2)
 
     # Nothing secret in the database.
-    dump = subprocess.run([os.path.join(PG_BIN, "pg_dump"), *pg_args(st.store.pg_db)],
+    dump = subprocess.run([os.path.join(PG_BIN, "pg_dump"), *pg_args(st.pg_db)],
                           capture_output=True,
                           check=True).stdout
     token_secret = st.token.rsplit("_", 1)[1]
