@@ -399,9 +399,9 @@ def big_pages(store, url, token):
     large, still one JSON document, and the next page goes on from there."""
     receipt = json.dumps({"pad": "x" * 4000})
     first = store.query("SELECT max(seq) FROM audit")[0][0] + 1
-    store.execute(*[("INSERT INTO audit (seq, time_ms, tenant, op, decision, http_status,"
-                     " receipt, prev, hash) VALUES (?, 1, 'gamma', 'sign', 'allow', 200, ?, ?, ?)",
-                     (first + i, receipt, b"\0" * 32, b"\0" * 32)) for i in range(700)])
+    insert = ("INSERT INTO audit (seq, time_ms, tenant, op, decision, http_status, receipt,"
+              " prev, hash) VALUES (?, 1, 'gamma', 'sign', 'allow', 200, ?, ?, ?)")
+    store.execute(*[(insert, (first + i, receipt, b"\0" * 32, b"\0" * 32)) for i in range(700)])
     seen, since, pages = [], 0, 0
     while since is not None and pages < 10:
         st, body = http_get(url + "?limit=1000&since=%d" % since, token)

@@ -262,7 +262,7 @@ def check_readyz_and_audit(st, h, t, rc):
             b.get("receipt_seq", -1) >= top, (s, b, top))
     ok, where = rc.chain_ok()
     t.check("consecutive receipts chain by prev (independent check)", ok, where)
-    p = st.sigil("audit", "verify", "--home", st.home, check=False)
+    p = st.sigil("audit", "verify", *st.store.cli_args(), check=False)
     t.check("sigil audit verify on the untouched store → ok", p.returncode == 0,
             p.stdout[-2000:] + p.stderr[-2000:])
 

@@ -101,8 +101,8 @@ def run(st, t):
                 status == 422 and body["error"]["code"] == "stale_request", (status, body))
 
     # Acceptance 3: tenant A's payload with tenant B's token.
-    st.sigil("admin", "--home", st.home, "tenant", "add", "other")
-    out = st.sigil("admin", "--home", st.home, "token", "add", "other").stdout.decode().strip()
+    st.sigil("admin", *st.store.cli_args(), "tenant", "add", "other")
+    out = st.sigil("admin", *st.store.cli_args(), "token", "add", "other").stdout.decode().strip()
     token_b = json.loads(out)["token"] if out.startswith("{") else out
     pf = st.path("policy-binance.json")
     r = st.seal("binance", "mainnet", creds["binance"], pf, owner, token=token_b, check=False)
