@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """`sigil audit verify` against audit tables built and then tampered with here.
 
-The store is created by `sigil admin`; the rows are written with Python's sqlite3
-and chained with the encoding of docs/API.md "Audit" re-implemented below (so the
-documented encoding is checked too). Receipts are real: canonical JSON signed
-Ed25519 with libsodium through ctypes (tests/e2e/e2e_util.py), under a receipt
-key bound in a dev attestation document that sigil-launch's soft NSM issues to a
-stand-in enclave, archived in the boots table as the gateway would.
+The store is created by `sigil admin`: the SQLite file of a state directory, or
+with SIGIL_TEST_STORE=pg (tests/pg/run.sh) a PostgreSQL database that `sigil
+admin` and `sigil audit verify` reach with --store; the rows are written behind
+their back (e2e_util.Store) and chained with the encoding of docs/API.md "Audit"
+re-implemented below (so the documented encoding is checked too). Receipts are
+real: canonical JSON signed Ed25519 with libsodium through ctypes
+(tests/e2e/e2e_util.py), under a receipt key bound in a dev attestation
+document that sigil-launch's soft NSM issues to a stand-in enclave, archived in
+the boots table as the gateway would.
 
 Tampering checked: a deleted row, an edited column, two rows swapped, a cut tail
 (--expect and --gateway), an edited receipt behind a rebuilt host chain, a
@@ -18,8 +21,6 @@ Usage: test_audit_cli.py <path-to-sigil> <tests-dir>
 import hashlib
 import json
 import os
-import shutil
-import sqlite3
 import struct
 import subprocess
 import sys
@@ -31,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_util import (DEADLINE_S, E2E, LAUNCH, SIGIL, JsonHandler, Launched, check,  # noqa: E402
                       error_line, finish, read_json, run, run_json, serving, wait_for)
 import cbor_min  # noqa: E402
-from e2e_util import canonical, ed25519_keypair, ed25519_sign  # noqa: E402
+from e2e_util import Store, canonical, ed25519_keypair, ed25519_sign  # noqa: E402
 
 GATEWAY = os.path.join(os.path.dirname(SIGIL), "sigil-gateway")
 BOOT_ID = bytes(range(0x10, 0x20))
@@ -137,31 +138,21 @@ def row_hash(prev, row):
     return hashlib.sha256(enc).digest()
 
 
-def read_rows(db):
-    con = sqlite3.connect(db)
-    rows = [dict(zip(COLUMNS, r)) for r in
-            con.execute("SELECT %s FROM audit ORDER BY seq" % ", ".join(COLUMNS))]
-    con.close()
-    return rows
-
-
-def write_rows(db, rows):
+def write_rows(store, rows):
     """Replaces the table with rows, chained afresh: what an attacker with the
     database (but not the receipt key) can do."""
-    con = sqlite3.connect(db)
-    con.execute("DELETE FROM audit")
+    insert = "INSERT INTO audit (%s, prev, hash) VALUES (%s)" % (
+        ", ".join(COLUMNS), ", ".join("?" * (len(COLUMNS) + 2)))
+    stmts = [("DELETE FROM audit", ())]
     prev = b"\x00" * 32
     for r in rows:
         h = row_hash(prev, r)
-        con.execute("INSERT INTO audit (%s, prev, hash) VALUES (%s)" %
-                    (", ".join(COLUMNS), ", ".join("?" * (len(COLUMNS) + 2))),
-                    tuple(r[c] for c in COLUMNS) + (prev, h))
+        stmts.append((insert, tuple(r[c] for c in COLUMNS) + (prev, h)))
         prev = h
-    con.commit()
-    con.close()
+    store.execute(*stmts)
 
 
-def build_table(db, enclave):
+def build_table(store, enclave):
     t = 1_700_000_000_000
     plan = [  # tenant, key, op, action, decision, status, code, has receipt
         ("acme", KEY_A, "import", None, "allow", 201, None, True),
@@ -186,132 +177,121 @@ def build_table(db, enclave):
                      "output_hash": hashlib.sha256(b"o%d" % i).digest()
                      if decision == "allow" else None,
                      "receipt": receipt})
-    write_rows(db, rows)
+    write_rows(store, rows)
     return rows
 
 
 # ---- running the verifier ---------------------------------------------------------
-def verify(home, *args):
-    return run_json("audit", "verify", "--home", home, *args)
+def verify(store, *args):
+    return run_json("audit", "verify", *store.cli_args(), *args)
 
 
 def kinds(out):
     return sorted({p["kind"] for p in out["problems"]}) if out else None
 
 
-class Case:
-    """A copy of the clean home to tamper with."""
+STORES = []  # every store made, dropped at the end
 
-    def __init__(self, clean, tmp, name):
-        self.home = os.path.join(tmp, name)
-        shutil.copytree(clean, self.home)
-        self.db = os.path.join(self.home, "sigil.db")
 
-    def sql(self, *stmts):
-        con = sqlite3.connect(self.db)
-        for s, args in stmts:
-            con.execute(s, args)
-        con.commit()
-        con.close()
+def made(store):
+    STORES.append(store)
+    return store
 
 
 def tests(tmp):
     clean = os.path.join(tmp, "clean")
     os.mkdir(clean)
-    rc, _, err = run("admin", "--home", clean, "tenant", "add", "acme")
+    store = made(Store.for_test(clean))
+    rc, _, err = run("admin", *store.cli_args(), "tenant", "add", "acme")
     check(rc == 0, "admin creates the store (%s)" % err)
-    db = os.path.join(clean, "sigil.db")
     pk, _ = ed25519_keypair(RECEIPT_SEED)
     doc, measurement, root = dev_document(os.path.join(tmp, "launch"), pk)
-    con = sqlite3.connect(db)
-    con.execute("INSERT INTO boots (boot_id, document, measurement, created_at) VALUES (?,?,?,?)",
-                (BOOT_ID, doc, measurement, 1))
-    con.commit()
-    con.close()
+    store.execute(("INSERT INTO boots (boot_id, document, measurement, created_at)"
+                   " VALUES (?,?,?,?)", (BOOT_ID, doc, measurement, 1)))
     enclave = Enclave(measurement)
-    rows = build_table(db, enclave)
+    rows = build_table(store, enclave)
     boot = BOOT_ID.hex()
     n = len(rows)
 
-    rc, out, err = verify(clean)
+    rc, out, err = verify(store)
     check(rc == 0 and out == {"ok": True, "rows": n, "boots": 1, "problems": []},
           "a clean table verifies (%s %s)" % (out, err))
-    rc, out, _ = verify(clean, "--trust-dev-root", root)
+    rc, out, _ = verify(store, "--trust-dev-root", root)
     check(rc == 0 and out["ok"], "and its boot document chains to the dev root")
-    rc, out, _ = verify(clean, "--root", "aws")
+    rc, out, _ = verify(store, "--root", "aws")
     check(rc == 3 and kinds(out) == ["boot_document"], "a dev document fails under the AWS root")
-    rc, out, _ = verify(clean, "--expect", "%s:%d" % (boot, enclave.seq))
+    rc, out, _ = verify(store, "--expect", "%s:%d" % (boot, enclave.seq))
     check(rc == 0 and out["ok"], "the tail reaches the enclave's last receipt")
-    rc, out, _ = verify(clean, "--tenant", "beta")
+    rc, out, _ = verify(store, "--tenant", "beta")
     check(rc == 0 and out["ok"] and out["rows"] == 2, "--tenant: only that tenant's rows (%s)" % out)
 
-    c = Case(clean, tmp, "deleted")
-    c.sql(("DELETE FROM audit WHERE seq = 4", ()))
-    rc, out, _ = verify(c.home)
+    c = made(store.copy(os.path.join(tmp, "deleted")))
+    c.execute(("DELETE FROM audit WHERE seq = 4", ()))
+    rc, out, _ = verify(c)
     check(rc == 3 and "seq_gap" in kinds(out) and "receipt_gap" in kinds(out),
           "a deleted row is found (%s)" % kinds(out))
     check([p["seq"] for p in out["problems"] if p["kind"] == "seq_gap"] == [5],
           "the gap is reported at the row after it")
 
-    c = Case(clean, tmp, "edited")
-    c.sql(("UPDATE audit SET http_status = 200, decision = 'allow' WHERE seq = 5", ()))
-    rc, out, _ = verify(c.home)
+    c = made(store.copy(os.path.join(tmp, "edited")))
+    c.execute(("UPDATE audit SET http_status = 200, decision = 'allow' WHERE seq = 5", ()))
+    rc, out, _ = verify(c)
     check(rc == 3 and kinds(out) == ["row_hash"] and out["problems"][0]["seq"] == 5,
           "an edited column is found (%s)" % out)
 
-    c = Case(clean, tmp, "swapped")
-    c.sql(("UPDATE audit SET seq = 100 WHERE seq = 2", ()),
+    c = made(store.copy(os.path.join(tmp, "swapped")))
+    c.execute(("UPDATE audit SET seq = 100 WHERE seq = 2", ()),
           ("UPDATE audit SET seq = 2 WHERE seq = 3", ()),
           ("UPDATE audit SET seq = 3 WHERE seq = 100", ()))
-    rc, out, _ = verify(c.home)
+    rc, out, _ = verify(c)
     check(rc == 3 and "row_hash" in kinds(out) and "prev_link" in kinds(out),
           "two swapped rows are found (%s)" % kinds(out))
 
-    c = Case(clean, tmp, "truncated")
-    c.sql(("DELETE FROM audit WHERE seq >= ?", (n - 1,)))
-    rc, out, _ = verify(c.home)
+    c = made(store.copy(os.path.join(tmp, "truncated")))
+    c.execute(("DELETE FROM audit WHERE seq >= ?", (n - 1,)))
+    rc, out, _ = verify(c)
     check(rc == 0, "a cut tail alone leaves a consistent chain")
-    rc, out, _ = verify(c.home, "--expect", "%s:%d" % (boot, enclave.seq))
+    rc, out, _ = verify(c, "--expect", "%s:%d" % (boot, enclave.seq))
     check(rc == 3 and kinds(out) == ["truncated"] and
           "audit record was never written" in out["problems"][0]["detail"],
           "--expect finds the cut tail (%s)" % out)
     with serving(ready_handler(boot, enclave.seq)) as url:
-        rc, out, err = verify(c.home, "--gateway", url, "--token", "sgl_x")
+        rc, out, err = verify(c, "--gateway", url, "--token", "sgl_x")
     check(rc == 3 and kinds(out) == ["truncated"], "--gateway finds the cut tail (%s %s)" % (out, err))
     with serving(ready_handler(boot, enclave.seq)) as url:
-        rc, out, _ = verify(clean, "--gateway", url)
+        rc, out, _ = verify(store, "--gateway", url)
     check(rc == 0, "--gateway: a whole table passes")
 
     # An attacker who rebuilds the host chain is still caught by the receipts.
-    c = Case(clean, tmp, "receipt-edited")
+    c = made(store.copy(os.path.join(tmp, "receipt-edited")))
     edited = [dict(r) for r in rows]
     r = json.loads(edited[3]["receipt"])
     edited[3]["receipt"] = edited[3]["receipt"].replace('"time":%d' % r["time"],
                                                         '"time":%d' % (r["time"] + 1))
     check(edited[3]["receipt"] != rows[3]["receipt"], "the receipt was edited")
-    write_rows(c.db, edited)
-    rc, out, _ = verify(c.home)
+    write_rows(c, edited)
+    rc, out, _ = verify(c)
     check(rc == 3 and "receipt_signature" in kinds(out) and "row_hash" not in kinds(out),
           "an edited receipt fails its signature (%s)" % kinds(out))
 
-    c = Case(clean, tmp, "receipt-gap")
+    c = made(store.copy(os.path.join(tmp, "receipt-gap")))
     fewer = [dict(r) for r in rows[:5] + rows[6:]]
     for i, r in enumerate(fewer):
         r["seq"] = i + 1
-    write_rows(c.db, fewer)
-    rc, out, _ = verify(c.home)
+    write_rows(c, fewer)
+    rc, out, _ = verify(c)
     check(rc == 3 and kinds(out) == ["receipt_gap"], "a receipt chain gap is found (%s)" % out)
 
-    c = Case(clean, tmp, "receipt-moved")
+    c = made(store.copy(os.path.join(tmp, "receipt-moved")))
     moved = [dict(r) for r in rows]
     moved[1]["tenant"] = "beta"
-    write_rows(c.db, moved)
-    rc, out, _ = verify(c.home)
+    write_rows(c, moved)
+    rc, out, _ = verify(c)
     check(rc == 3 and kinds(out) == ["receipt_mismatch"], "a row that disowns its receipt (%s)" % out)
 
-    c = Case(clean, tmp, "no-boot")
-    c.sql(("DELETE FROM boots", ()))
-    rc, out, _ = verify(c.home)
+    c = made(store.copy(os.path.join(tmp, "no-boot")))
+    c.execute(("DELETE FROM boots", ()))
+    rc, out, _ = verify(c)
     check(rc == 3 and kinds(out) == ["boot_unknown"], "a receipt without its boot document")
 
     for what, args in [("no --home", ["audit", "verify"]),
@@ -324,7 +304,7 @@ def tests(tmp):
         check(rc == 2 and out == "" and error_line(err) is not None, "usage: " + what)
     check(not os.path.exists(os.path.join(tmp, "none")), "verify creates no state directory")
     if os.path.exists(GATEWAY):
-        route_tests(clean, tmp, rows)
+        route_tests(store, tmp, rows)
 
 
 # ---- GET /v1/audit ------------------------------------------------------------------
@@ -353,23 +333,24 @@ def http_get(url, token):
         return e.code, json.loads(e.read())
 
 
-def admin(home, *args):
-    return run_json("admin", "--home", home, *args)[1]
+def admin(store, *args):
+    return run_json("admin", *store.cli_args(), *args)[1]
 
 
 def route_tests(clean, tmp, rows):
-    home = os.path.join(tmp, "gateway")
-    shutil.copytree(clean, home)
-    admin(home, "tenant", "add", "beta")
-    admin(home, "tenant", "add", "gamma")
-    tok = {t: admin(home, "token", "add", t)["token"] for t in ("acme", "beta", "gamma")}
+    store = made(clean.copy(os.path.join(tmp, "gateway")))
+    home = store.home
+    admin(store, "tenant", "add", "beta")
+    admin(store, "tenant", "add", "gamma")
+    tok = {t: admin(store, "token", "add", t)["token"] for t in ("acme", "beta", "gamma")}
     kms = os.path.join(home, "kms.json")
     with open(kms, "w") as f:
         json.dump({"access_key_id": "AK", "secret_access_key": "SK", "region": "us-east-1"}, f)
     ready = os.path.join(home, "ready.json")
     gw = subprocess.Popen([GATEWAY, "--home", home, "--listen", "127.0.0.1:0", "--enclave",
                            "unix:" + os.path.join(home, "no-enclave.sock"), "--ready-file", ready,
-                           "--kms-credentials", kms], stderr=subprocess.DEVNULL)
+                           "--kms-credentials", kms, *(["--store", store.url] if store.url
+                                                       else [])], stderr=subprocess.DEVNULL)
     try:
         url = wait_for(lambda: read_json(ready), "the gateway")["url"] + "/v1/audit"
         st, body = http_get(url, tok["acme"])
@@ -404,7 +385,7 @@ def route_tests(clean, tmp, rows):
             check(st == code and "error" in body, "query %s: %d (%s)" % (q, code, st))
         st, _ = http_get(url, None)
         check(st == 401, "no token: 401")
-        big_pages(home, url, tok["gamma"])
+        big_pages(store, url, tok["gamma"])
     finally:
         gw.terminate()
         try:
@@ -413,18 +394,14 @@ def route_tests(clean, tmp, rows):
             gw.kill()
 
 
-def big_pages(home, url, token):
+def big_pages(store, url, token):
     """Rows with 4 KB receipts: a page ends where the response would be too
     large, still one JSON document, and the next page goes on from there."""
-    con = sqlite3.connect(os.path.join(home, "sigil.db"))
     receipt = json.dumps({"pad": "x" * 4000})
-    first = con.execute("SELECT max(seq) FROM audit").fetchone()[0] + 1
-    for i in range(700):
-        con.execute("INSERT INTO audit (seq, time_ms, tenant, op, decision, http_status, receipt,"
-                    " prev, hash) VALUES (?, 1, 'gamma', 'sign', 'allow', 200, ?, ?, ?)",
-                    (first + i, receipt, b"\0" * 32, b"\0" * 32))
-    con.commit()
-    con.close()
+    first = store.query("SELECT max(seq) FROM audit")[0][0] + 1
+    insert = ("INSERT INTO audit (seq, time_ms, tenant, op, decision, http_status, receipt,"
+              " prev, hash) VALUES (?, 1, 'gamma', 'sign', 'allow', 200, ?, ?, ?)")
+    store.execute(*[(insert, (first + i, receipt, b"\0" * 32, b"\0" * 32)) for i in range(700)])
     seen, since, pages = [], 0, 0
     while since is not None and pages < 10:
         st, body = http_get(url + "?limit=1000&since=%d" % since, token)
@@ -454,7 +431,11 @@ def main():
         print("skip: no sigil-launch next to", SIGIL)
         return 0
     with tempfile.TemporaryDirectory(prefix="sigil-audit-cli-") as tmp:
-        tests(tmp)
+        try:
+            tests(tmp)
+        finally:
+            for store in STORES:
+                store.drop()
     return finish()
 
 

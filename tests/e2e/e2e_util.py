@@ -152,80 +152,148 @@ class Http:
         return r.status, dict(r.getheaders()), parsed
 
 
-# ---- a stack in a temporary directory ---------------------------------------
-class TempStack(DevStack):
-    """With SIGIL_TEST_STORE=pg the gateway's store is a fresh PostgreSQL
-    database on the server SIGIL_TEST_PG_URL names (tests/pg/run.sh),
-    dropped by cleanup()."""
+# ---- the gateway's store, behind the gateway's back -------------------------
+def _pg_server():
+    """(url, query parameters) of the PostgreSQL server tests/pg/run.sh started."""
+    url = urllib.parse.urlsplit(os.environ["SIGIL_TEST_PG_URL"])
+    return url, dict(urllib.parse.parse_qsl(url.query))
 
-    def __init__(self, bin_dir, **kw):
-        self.tmp = tempfile.mkdtemp(prefix="sigil-e2e-")
-        self.pg_db = None
-        if os.environ.get("SIGIL_TEST_STORE") == "pg" and "store_url" not in kw:
-            kw["store_url"] = self._pg_create()
-        super().__init__(bin_dir, os.path.join(self.tmp, "home"), **kw)
+
+def _pg_argv(tool, *args):
+    _, q = _pg_server()
+    exe = os.path.join(os.environ.get("SIGIL_PG_BIN", "/usr/lib/postgresql/15/bin"), tool)
+    return [exe, "-h", q["host"], "-U", q.get("user", "postgres"), *args]
+
+
+class Store:
+    """The gateway's store as a test reads and tampers with it, as a malicious
+    host would: the SQLite file HOME/sigil.db, or with SIGIL_TEST_STORE=pg a
+    database of its own on the PostgreSQL server of tests/pg/run.sh
+    (SIGIL_TEST_PG_URL), dropped by drop(). Queries take `?` placeholders;
+    on both back-ends integers come back as int, blobs as bytes, texts as
+    str and NULL as None, so that a check reads the same values on both."""
+
+    # PostgreSQL column types as the sqlite3 module returns the same columns.
+    PG_TYPES = {"bigint": int, "integer": int, "smallint": int, "boolean": lambda t: t == "t",
+                "bytea": lambda t: bytes.fromhex(t[2:])}
+    PG_NULL, PG_FIELD, PG_RECORD = "\x1e", "\x1f", "\x1d"
+
+    def __init__(self, home, pg_db=None):
+        self.home = home
+        self.pg_db = pg_db
+
+    @classmethod
+    def for_test(cls, home):
+        """The back-end SIGIL_TEST_STORE names: "pg" a new empty database,
+        else the SQLite file in home."""
+        if os.environ.get("SIGIL_TEST_STORE") != "pg":
+            return cls(home)
+        return cls(home, cls._pg_createdb())
 
     @staticmethod
-    def _pg_tool(name, *args, check=True):
-        url = urllib.parse.urlsplit(os.environ["SIGIL_TEST_PG_URL"])
-        q = dict(urllib.parse.parse_qsl(url.query))
-        tool = os.path.join(os.environ.get("SIGIL_PG_BIN", "/usr/lib/postgresql/15/bin"), name)
-        subprocess.run([tool, "-h", q["host"], "-U", q.get("user", "postgres"), *args],
-                       check=check, stdout=subprocess.DEVNULL,
-                       stderr=None if check else subprocess.DEVNULL)
-        return url, q
+    def _pg_createdb(*args):
+        db = "sigil_e2e_" + os.urandom(6).hex()
+        subprocess.run(_pg_argv("createdb", *args, db), check=True, stdout=subprocess.DEVNULL)
+        return db
 
-    def _psql(self, *args, **kw):
-        url = urllib.parse.urlsplit(os.environ["SIGIL_TEST_PG_URL"])
-        q = dict(urllib.parse.parse_qsl(url.query))
-        tool = os.path.join(os.environ.get("SIGIL_PG_BIN", "/usr/lib/postgresql/15/bin"), "psql")
-        return [tool, "-h", q["host"], "-U", q.get("user", "postgres"), "-d", self.pg_db, "-X",
-                "-q", "-A", "-t", "-F", "\x1f", "-P", "null=\x1e", "-v", "ON_ERROR_STOP=1", *args]
+    @property
+    def url(self):
+        """The gateway's --store for it; None for the SQLite file (the default)."""
+        if self.pg_db is None:
+            return None
+        url, _ = _pg_server()
+        return f"{url.scheme}:///{self.pg_db}?{url.query}"
+
+    def cli_args(self):
+        """How `sigil admin`, `sigil audit verify` and the gateway name it."""
+        return ["--home", self.home] if self.pg_db is None else ["--store", self.url]
+
+    def copy(self, home):
+        """A copy of the store (and of the state directory home) to tamper with."""
+        shutil.copytree(self.home, home)
+        if self.pg_db is None:
+            return Store(home)
+        return Store(home, self._pg_createdb("-T", self.pg_db))
+
+    def drop(self):
+        if self.pg_db is not None:
+            subprocess.run(_pg_argv("dropdb", "--if-exists", "--force", self.pg_db),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.pg_db = None
+
+    def _psql(self, *args):
+        return _pg_argv("psql", "-d", self.pg_db, "-X", "-q", "-A", "-t", "-F", self.PG_FIELD,
+                        "-R", self.PG_RECORD, "-P", "null=" + self.PG_NULL, "-v",
+                        "ON_ERROR_STOP=1", *args)
 
     @staticmethod
     def _pg_literal(v):
+        if v is None:
+            return "NULL"
         if isinstance(v, bool) or not isinstance(v, (int, str, bytes)):
-            raise TypeError(f"store_query: unsupported parameter {type(v)}")
+            raise TypeError(f"store query: unsupported parameter {type(v)}")
         if isinstance(v, int):
             return str(v)
         if isinstance(v, bytes):
             return "'\\x" + v.hex() + "'::bytea"
         return "'" + v.replace("'", "''") + "'"
 
-    @staticmethod
-    def _pg_value(text):
-        if text == "\x1e":
-            return None
-        if text.startswith("\\x"):
-            return bytes.fromhex(text[2:])
-        return int(text) if text.lstrip("-").isdigit() else text
+    def _pg_sql(self, sql, params):
+        parts = sql.split("?")
+        if len(parts) != len(params) + 1:
+            raise ValueError("store query: placeholders and parameters differ")
+        text = parts[0] + "".join(self._pg_literal(v) + p for v, p in zip(params, parts[1:]))
+        return text.rstrip().rstrip(";")
 
-    def store_query(self, sql, params=()):
-        """Rows of a query on the gateway's store, whichever back-end it is:
-        `?` placeholders; blobs come back as bytes, integers as int (on
-        PostgreSQL, texts that look like integers too; one line per row)."""
+    def _pg_run(self, script):
+        """The records psql prints for a script on stdin, fields split."""
+        out = subprocess.run(self._psql("-f", "-"), input=script.encode(), capture_output=True,
+                             check=True).stdout.decode()
+        if not out:
+            return []
+        # psql ends the last record with a newline instead of the separator
+        return [r.split(self.PG_FIELD) for r in out.removesuffix("\n").split(self.PG_RECORD)]
+
+    def _sqlite(self, readonly, timeout=30):
+        path = os.path.join(self.home, "sigil.db")
+        return sqlite3.connect(f"file:{path}?mode=ro" if readonly else f"file:{path}", uri=True,
+                               timeout=timeout)
+
+    def query(self, sql, params=()):
+        """The rows of one query."""
         if self.pg_db is None:
-            db = sqlite3.connect(f"file:{os.path.join(self.home, 'sigil.db')}?mode=ro", uri=True,
-                                 timeout=30)
+            db = self._sqlite(readonly=True)
             try:
                 return db.execute(sql, params).fetchall()
             finally:
                 db.close()
-        parts = sql.split("?")
-        if len(parts) != len(params) + 1:
-            raise ValueError("store_query: placeholders and parameters differ")
-        text = parts[0] + "".join(self._pg_literal(v) + p for v, p in zip(params, parts[1:]))
-        out = subprocess.run(self._psql("-c", text), capture_output=True, check=True).stdout
-        return [tuple(self._pg_value(f) for f in line.split("\x1f"))
-                for line in out.decode().split("\n") if line]  # not splitlines: \x1e
+        text = self._pg_sql(sql, params)
+        types = [t for _, t in self._pg_run(text + " \\gdesc\n")]
+        return [tuple(None if v == self.PG_NULL else self.PG_TYPES.get(ty, str)(v)
+                      for v, ty in zip(r, types)) for r in self._pg_run(text + ";\n")]
+
+    def execute(self, *statements):
+        """Runs writing statements, (sql, params) each, in one transaction."""
+        if self.pg_db is None:
+            db = self._sqlite(readonly=False)
+            try:
+                for sql, params in statements:
+                    db.execute(sql, params)
+                db.commit()
+            finally:
+                db.close()
+            return
+        script = "".join(self._pg_sql(sql, params) + ";\n" for sql, params in statements)
+        subprocess.run(self._psql("-1", "-f", "-"), input=script.encode(), capture_output=True,
+                       check=True)
 
     @contextlib.contextmanager
-    def store_locked(self):
+    def locked(self):
         """Holds the store's write lock (SQLite: an exclusive transaction;
         PostgreSQL: the audit chain-head table) so that audit writes fail once
         the gateway's lock timeout passes; released on exit."""
         if self.pg_db is None:
-            lock = sqlite3.connect(os.path.join(self.home, "sigil.db"), timeout=1)
+            lock = self._sqlite(readonly=False, timeout=1)
             try:
                 lock.execute("BEGIN EXCLUSIVE")
                 yield
@@ -239,15 +307,53 @@ class TempStack(DevStack):
                              b" SELECT 'locked';\n")
             proc.stdin.flush()
             if proc.stdout.readline().strip() != b"locked":
-                raise RuntimeError("store_locked: could not take the lock")
+                raise RuntimeError("store locked(): could not take the lock")
             yield
         finally:
             proc.communicate(b"ROLLBACK;\n", timeout=30)
 
-    def _pg_create(self):
-        self.pg_db = "sigil_e2e_" + os.urandom(6).hex()
-        url, _ = self._pg_tool("createdb", self.pg_db)
-        return f"{url.scheme}:///{self.pg_db}?{url.query}"
+
+# ---- a stack in a temporary directory ---------------------------------------
+class TempStack(DevStack):
+    """With SIGIL_TEST_STORE=pg the gateway's store is a fresh PostgreSQL
+    database on the server SIGIL_TEST_PG_URL names (tests/pg/run.sh),
+    dropped by cleanup(); self.pg_db is its name. self.store: the store
+    (class Store)."""
+
+    def __init__(self, bin_dir, **kw):
+        self.tmp = tempfile.mkdtemp(prefix="sigil-e2e-")
+        home = os.path.join(self.tmp, "home")
+        self.pg_db = Store.for_test(home).pg_db
+        kw.setdefault("store_url", Store(home, self.pg_db).url)
+        super().__init__(bin_dir, home, **kw)
+
+    @property
+    def store(self):
+        """The store of the stack's current home (a subclass may move it)."""
+        return Store(self.home, self.pg_db)
+
+    def store_query(self, sql, params=()):
+        """Rows of a query on the gateway's store (Store.query)."""
+        return self.store.query(sql, params)
+
+    def store_exec(self, sql, params=()):
+        """One writing statement on the gateway's store (Store.execute)."""
+        self.store.execute((sql, params))
+
+    def store_locked(self):
+        """The store's write lock held (Store.locked)."""
+        return self.store.locked()
+
+    def same_state(self, **kw):
+        """Another stack (kw: DevStack's) on this one's home and store, for
+        a restart with other binaries; stop this one first."""
+        return DevStack(self.bin, self.home, store_url=self.store.url, **kw)
+
+    def state_dirs(self):
+        """Where the stack's state lies on disk: its home and, on PostgreSQL,
+        the server's data directory (SIGIL_PG_DATA, tests/pg/run.sh)."""
+        extra = os.environ.get("SIGIL_PG_DATA") if self.pg_db is not None else None
+        return [self.home] + ([extra] if extra else [])
 
     def stop(self):
         super().stop()
@@ -273,9 +379,8 @@ class TempStack(DevStack):
         """Stops the stack and removes its directory; fails the test when a
         server reported a sanitizer error."""
         self.stop()
-        if self.pg_db is not None:
-            self._pg_tool("dropdb", "--if-exists", "--force", self.pg_db, check=False)
-            self.pg_db = None
+        self.store.drop()
+        self.pg_db = None
         reports = self.sanitizer_reports()
         if os.environ.get("SIGIL_KEEP_TMP") is None:
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -369,18 +474,17 @@ def run_on_stack(run, **stack_kw):
     return t.done()
 
 
-def grep_tree(root, needles):
-    """Files under root containing any needle (bytes search)."""
+def grep_tree(roots, needles):
+    """Files under the directories roots containing any needle (bytes search)."""
     hits = []
-    for d, _, files in os.walk(root):
-        for name in files:
-            p = os.path.join(d, name)
-            try:
-                with open(p, "rb") as f:
-                    data = f.read()
-            except OSError:
-                continue
-            for n in needles:
-                if n.encode() in data:
-                    hits.append((p, n[:6] + "…"))
+    for root in roots:
+        for d, _, files in os.walk(root):
+            for name in files:
+                p = os.path.join(d, name)
+                try:
+                    with open(p, "rb") as f:
+                        data = f.read()
+                except OSError:
+                    continue
+                hits += [(p, n[:6] + "…") for n in needles if n.encode() in data]
     return hits

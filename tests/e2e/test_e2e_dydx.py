@@ -150,7 +150,7 @@ def run(st, t):
             status == 400 and err(body) == "duplicate_key", (status, body))
 
     st.stop()
-    leaks = grep_tree(st.home, [KEY[2:]])
+    leaks = grep_tree(st.state_dirs(), [KEY[2:]])
     t.check("the private key appears in no file of the stack", not leaks, leaks)
 
 

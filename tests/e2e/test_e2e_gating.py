@@ -28,7 +28,6 @@ import json
 import os
 import random
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from e2e_util import (Checks, DevStack, Http, TempStack, bin_dir_arg, box_seal,  # noqa: E402
+from e2e_util import (Checks, Http, TempStack, bin_dir_arg, box_seal,  # noqa: E402
                       now_ms, payload, wait_for)
 import sigv4_client  # noqa: E402
 
@@ -58,13 +57,9 @@ def no_key_material(body):
                                             or "CiphertextForRecipient" in body))
 
 
-def seed_ciphertext(home):
-    db = sqlite3.connect(f"file:{os.path.join(home, 'sigil.db')}?mode=ro", uri=True)
-    try:
-        row = db.execute("SELECT seed_ciphertext FROM enclave_state WHERE id = 1").fetchone()
-    finally:
-        db.close()
-    return bytes(row[0]) if row else None
+def seed_ciphertext(st):
+    rows = st.store_query("SELECT seed_ciphertext FROM enclave_state WHERE id = 1")
+    return rows[0][0] if rows else None
 
 
 def readyz(url):
@@ -139,7 +134,7 @@ def check_kms(st, t, vectors):
     t.check("kms: GenerateDataKey (NumberOfBytes) without Recipient → AccessDeniedException",
             s == 400 and err_type(b) == "AccessDeniedException" and no_key_material(b), (s, b))
 
-    seed = seed_ciphertext(st.home)
+    seed = seed_ciphertext(st)
     t.check("gateway db holds the enclave seed ciphertext (enclave_state)",
             seed is not None and len(seed) > 16, seed)
     blob = base64.b64encode(seed or b"\x01").decode()
@@ -169,9 +164,7 @@ def check_kms(st, t, vectors):
     status, _, att = st.http().request("GET", "/v1/attestation?nonce=" + "5a" * 16)
     live_doc = base64.b64decode(att["document"]) if status == 200 else b""
     # The boot document archived by the gateway (the enclave's own boot document).
-    db = sqlite3.connect(f"file:{os.path.join(st.home, 'sigil.db')}?mode=ro", uri=True)
-    boot_doc = bytes(db.execute("SELECT document FROM boots LIMIT 1").fetchone()[0])
-    db.close()
+    boot_doc = st.store_query("SELECT document FROM boots LIMIT 1")[0][0]
     cases = [("garbage document", garbage),
              ("empty document", b""),
              ("real AWS document (another root, expired)", aws_doc),
@@ -492,7 +485,7 @@ def check_patched(bin_dir, st, t, key_id, sealing_pk):
             start_stack(fresh)
             check_patched_stack(fresh, t, "patched, fresh state", orig_m, patched_m)
             t.check("patched, fresh state: no seed ciphertext stored",
-                    seed_ciphertext(fresh.home) is None)
+                    seed_ciphertext(fresh) is None)
         finally:
             fresh.cleanup()
 
@@ -500,8 +493,8 @@ def check_patched(bin_dir, st, t, key_id, sealing_pk):
         #    the stored seed ciphertext and its Decrypt is denied; signing with an existing
         #    key fails cleanly.
         st.stop()
-        seed_before = seed_ciphertext(st.home)
-        pst = DevStack(st.bin, st.home, enclave_exe=patched, pin=orig_m)
+        seed_before = seed_ciphertext(st)
+        pst = st.same_state(enclave_exe=patched, pin=orig_m)
         try:
             start_stack(pst)
             check_patched_stack(pst, t, "patched, existing state", orig_m, patched_m,
@@ -512,10 +505,10 @@ def check_patched(bin_dir, st, t, key_id, sealing_pk):
         finally:
             pst.stop()
         t.check("patched, existing state: the stored seed ciphertext is unchanged",
-                seed_ciphertext(st.home) == seed_before)
+                seed_ciphertext(st) == seed_before)
 
         # c) positive control: same layout, original binary → ready, and signing works.
-        ost = DevStack(st.bin, st.home, pin=orig_m)
+        ost = st.same_state(pin=orig_m)
         try:
             start_stack(ost)
             ok = True

@@ -24,7 +24,6 @@ import http.client
 import json
 import os
 import socket
-import sqlite3
 import sys
 import time
 
@@ -146,12 +145,7 @@ def decode_document(b64):
 
 
 def audit_count(st, op="sign"):
-    db = sqlite3.connect(f"file:{os.path.join(st.home, 'sigil.db')}?mode=ro", uri=True,
-                         timeout=30)
-    try:
-        return db.execute("SELECT COUNT(*) FROM audit WHERE op = ?", (op,)).fetchone()[0]
-    finally:
-        db.close()
+    return st.store_query("SELECT COUNT(*) FROM audit WHERE op = ?", (op,))[0][0]
 
 
 def metric(text, name_and_labels):
@@ -163,7 +157,7 @@ def metric(text, name_and_labels):
 
 
 def add_token(st, tenant):
-    out = st.sigil("admin", "--home", st.home, "token", "add", tenant).stdout.decode().strip()
+    out = st.sigil("admin", *st.store.cli_args(), "token", "add", tenant).stdout.decode().strip()
     doc = json.loads(out)
     return doc["id"], doc["token"]
 
@@ -197,11 +191,11 @@ def setup(st):
     env["key_a"] = st.seal("binance", "mainnet", creds, pf, owner)["key_id"]
     env["key_a_deleted"] = st.seal("binance", "mainnet", creds, pf, owner)["key_id"]
 
-    st.sigil("admin", "--home", st.home, "tenant", "add", "other")
+    st.sigil("admin", *st.store.cli_args(), "tenant", "add", "other")
     _, env["token_b"] = add_token(st, "other")
     _, env["token_att"] = add_token(st, "default")  # its own attestation rate bucket
     revoked_id, env["token_revoked"] = add_token(st, "default")
-    st.sigil("admin", "--home", st.home, "token", "revoke", revoked_id)
+    st.sigil("admin", *st.store.cli_args(), "token", "revoke", revoked_id)
 
     h = st.http()
     status, _, att = h.request("GET", "/v1/attestation?nonce=" + "5a" * 32)

@@ -22,7 +22,6 @@ import math
 import os
 import re
 import socket
-import sqlite3
 import sys
 import time
 
@@ -340,18 +339,14 @@ def check_request_ids(st, t):
 
 
 def check_audit_failure(st, h, t, key_id):
-    """The store refuses audit writes (another writer holds the SQLite lock
-    longer than the gateway waits): 503 audit_unavailable, counted, logged
-    as a warning with the request id, and /readyz names the store."""
-    if st.store_args:
-        print("skip audit-failure checks: not a SQLite store")
-        return
+    """The store refuses audit writes (another writer holds the store's lock
+    longer than the gateway waits: TempStack.store_locked): 503
+    audit_unavailable, counted, logged as a warning with the request id, and
+    /readyz names the store."""
     _, _, _, m0 = metrics(st)
-    lock = sqlite3.connect(os.path.join(st.home, "sigil.db"), timeout=1)
     ready = None
     codes = []
-    try:
-        lock.execute("BEGIN EXCLUSIVE")
+    with st.store_locked():
         for i in range(4):  # each failure restarts the hold; stop once /readyz shows it
             s, hd, b = h.request("POST", "/v1/sign", {"key_id": key_id, "request": order()},
                                  headers={"X-Request-Id": f"audit-fail-{i}"})
@@ -360,9 +355,6 @@ def check_audit_failure(st, h, t, key_id):
             if r[0] == 503 and r[1].startswith("store: an audit write failed"):
                 ready = r
                 break
-    finally:
-        lock.rollback()
-        lock.close()
     n = len(codes)
     t.check("audit write blocked → 503 audit_unavailable",
             all(c == (503, "audit_unavailable") for c in codes), codes)

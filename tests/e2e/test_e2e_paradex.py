@@ -154,7 +154,7 @@ def run(st, t):
             status == 400 and err(body) == "bad_field", (status, body))
 
     st.stop()
-    leaks = grep_tree(st.home, [KEY[4:]])
+    leaks = grep_tree(st.state_dirs(), [KEY[4:]])
     t.check("the private key appears in no file of the stack", not leaks, leaks)
 
 

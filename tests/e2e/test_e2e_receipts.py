@@ -5,14 +5,13 @@
 Receipts are checked here with an independent verifier (RFC 8785 in Python,
 Ed25519 through libsodium via ctypes, the receipt key from a verified-by-CLI
 attestation), and with `sigil receipt verify`. Tampering is done to the
-gateway's own SQLite store, as a malicious host would.
+gateway's own store (SQLite or PostgreSQL), as a malicious host would.
 """
 import base64
 import copy
 import hashlib
 import json
 import os
-import sqlite3
 import sys
 import threading
 import time
@@ -41,6 +40,12 @@ def order(qty="0.5", ts=None):
     return {"method": "POST", "path": "/api/v3/order", "query": "",
             "body": f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity={qty}&price=100",
             "timestamp": ts if ts is not None else now_ms(), "recv_window": 5000}
+
+
+def my_trades():
+    """A Binance `read` (docs/POLICY.md: parameters no writing endpoint accepts)."""
+    return {"method": "GET", "path": "/api/v3/myTrades", "query": "symbol=BTCUSDT&limit=10",
+            "timestamp": now_ms(), "recv_window": 5000}
 
 
 def withdraw():
@@ -80,25 +85,12 @@ def provision(st, h, sealing_pk, key_id=None, client_pk=None, pol=None, token=No
     return h.request("POST", "/v1/keys", {"sealed": sealed}, token=token or st.token)
 
 
-def db(st):
-    return sqlite3.connect(os.path.join(st.home, "sigil.db"))
-
-
 def blob_of(st, key_id):
-    c = db(st)
-    try:
-        return bytes(c.execute("SELECT blob FROM keys WHERE key_id = ?", (key_id,)).fetchone()[0])
-    finally:
-        c.close()
+    return st.store_query("SELECT blob FROM keys WHERE key_id = ?", (key_id,))[0][0]
 
 
 def set_blob(st, key_id, blob):
-    c = db(st)
-    try:
-        c.execute("UPDATE keys SET blob = ? WHERE key_id = ?", (blob, key_id))
-        c.commit()
-    finally:
-        c.close()
+    st.store_exec("UPDATE keys SET blob = ? WHERE key_id = ?", (blob, key_id))
     time.sleep(CACHE_S)
 
 
@@ -215,20 +207,26 @@ def check_policy_updates(st, h, t, rc, sealing_pk):
 
 
 def check_blob_tampering(st, h, t, sealing_pk):
+    """Key a may only read, so the checks sign a read: refused when its
+    stored blob was replaced, allowed when the blob is a's own."""
     a, b_ = new_key_id(), new_key_id()
     provision(st, h, sealing_pk, key_id=a, pol=policy(actions=("read",)))
     provision(st, h, sealing_pk, key_id=b_, pol=policy(actions=("order", "read")))
+    s, _, b = h.request("POST", "/v1/sign", {"key_id": a, "request": my_trades()})
+    t.check("a read-only key signs a read (control)", s == 200 and "signed" in b, (s, b))
     blob_a, blob_b = blob_of(st, a), blob_of(st, b_)
     set_blob(st, a, blob_b)
-    s, _, b = h.request("POST", "/v1/sign", {"key_id": a, "request": order()})
+    s, _, b = h.request("POST", "/v1/sign", {"key_id": a, "request": my_trades()})
     t.check("two keys' blobs (and policies) swapped → refused, nothing signed",
             s >= 400 and "signed" not in b, (s, b))
     flipped = bytearray(blob_a)
     flipped[len(flipped) // 2] ^= 1
     set_blob(st, a, bytes(flipped))
-    s, _, b = h.request("POST", "/v1/sign", {"key_id": a, "request": order()})
+    s, _, b = h.request("POST", "/v1/sign", {"key_id": a, "request": my_trades()})
     t.check("one flipped byte in a stored blob → refused", s >= 400 and "signed" not in b, (s, b))
     set_blob(st, a, blob_a)
+    s, _, b = h.request("POST", "/v1/sign", {"key_id": a, "request": my_trades()})
+    t.check("the original blob back: signs a read again", s == 200 and "signed" in b, (s, b))
     s, _, b = h.request("POST", "/v1/sign", {"key_id": a, "request": order()})
     t.check("the original blob back: its own policy applies (read-only → order denied)",
             s == 422 and code_of(b) == "policy_denied", (s, b))
@@ -264,7 +262,7 @@ def check_readyz_and_audit(st, h, t, rc):
             b.get("receipt_seq", -1) >= top, (s, b, top))
     ok, where = rc.chain_ok()
     t.check("consecutive receipts chain by prev (independent check)", ok, where)
-    p = st.sigil("audit", "verify", "--home", st.home, check=False)
+    p = st.sigil("audit", "verify", *st.store.cli_args(), check=False)
     t.check("sigil audit verify on the untouched store → ok", p.returncode == 0,
             p.stdout[-2000:] + p.stderr[-2000:])
 
@@ -276,13 +274,8 @@ def check_audit_unavailable(st, h, t):
     kid = new_key_id()
     s, _, att = h.request("GET", "/v1/attestation?nonce=" + "cd" * 16)
     s, _, b = provision(st, h, bytes.fromhex(att["sealing_key"]), key_id=kid)
-    lock = sqlite3.connect(os.path.join(st.home, "sigil.db"), timeout=1)
-    try:
-        lock.execute("BEGIN EXCLUSIVE")
+    with st.store_locked():
         s, _, b = h.request("POST", "/v1/sign", {"key_id": kid, "request": order()})
-    finally:
-        lock.rollback()
-        lock.close()
     t.check("audit write blocked → 503 audit_unavailable, nothing signed",
             s == 503 and code_of(b) == "audit_unavailable" and "signed" not in b, (s, b))
     s, _, b = h.request("POST", "/v1/sign", {"key_id": kid, "request": order()})

@@ -101,8 +101,8 @@ def run(st, t):
                 status == 422 and body["error"]["code"] == "stale_request", (status, body))
 
     # Acceptance 3: tenant A's payload with tenant B's token.
-    st.sigil("admin", "--home", st.home, "tenant", "add", "other")
-    out = st.sigil("admin", "--home", st.home, "token", "add", "other").stdout.decode().strip()
+    st.sigil("admin", *st.store.cli_args(), "tenant", "add", "other")
+    out = st.sigil("admin", *st.store.cli_args(), "token", "add", "other").stdout.decode().strip()
     token_b = json.loads(out)["token"] if out.startswith("{") else out
     pf = st.path("policy-binance.json")
     r = st.seal("binance", "mainnet", creds["binance"], pf, owner, token=token_b, check=False)
@@ -148,9 +148,14 @@ def run(st, t):
     leaks = [n for n in SECRETS if n.encode() in metrics]
     t.check("no secret in /metrics", not leaks, leaks)
     st.stop()  # flush logs and the database
-    hits = grep_tree(st.home, SECRETS)
+    hits = grep_tree(st.state_dirs(), SECRETS)
     t.check("no secret in the gateway database, logs, key-service or launcher files",
             not hits, hits)
+    # control: the scan reaches the store's files (key ids are stored in clear)
+    seen = [p for p, _ in grep_tree(st.state_dirs(), [keys["okx"]])
+            if not p.startswith(st.log_dir + os.sep)]
+    t.check("the scan sees what the store holds (a key id, outside the logs)", seen,
+            st.state_dirs())
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 """End-to-end checks of sigil-gateway against tests/gateway/fake_enclave.py:
 readiness, attestation relay, import, list, sign, idempotency, tenant
 isolation, delete, deny, deadline, connection loss and reconnect, rate
-limits, audit records and the bad-request table.
+limits, audit records and the bad-request table. The store: the SQLite file
+in the state directory, or with SIGIL_TEST_STORE=pg a PostgreSQL database
+(tests/pg/run.sh; e2e_util.Store).
 
 usage: run_e2e.py BIN_DIR   (holding sigil and sigil-gateway)
 """
@@ -10,7 +12,6 @@ import base64
 import shutil
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,9 @@ import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+from e2e_util import Store  # noqa: E402
+
 failures = []
 
 
@@ -59,8 +63,8 @@ class Client:
             return e.code, (json.loads(raw) if raw else None), e.headers
 
 
-def admin(bin_dir, home, *args):
-    out = subprocess.run([os.path.join(bin_dir, "sigil"), "admin", "--home", home, *args],
+def admin(bin_dir, store, *args):
+    out = subprocess.run([os.path.join(bin_dir, "sigil"), "admin", *store.cli_args(), *args],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
@@ -79,25 +83,28 @@ def main():
     kms = os.path.join(tmp, "kms.json")
     json.dump({"access_key_id": "AK", "secret_access_key": "SK", "region": "us-east-1"},
               open(kms, "w"))
-    admin(bin_dir, tmp, "tenant", "add", "acme")
-    admin(bin_dir, tmp, "tenant", "add", "beta")
-    tok_a = admin(bin_dir, tmp, "token", "add", "acme")["token"]
-    tok_b = admin(bin_dir, tmp, "token", "add", "beta")["token"]
+    store = Store.for_test(tmp)
+    admin(bin_dir, store, "tenant", "add", "acme")
+    admin(bin_dir, store, "tenant", "add", "beta")
+    tok_a = admin(bin_dir, store, "token", "add", "acme")["token"]
+    tok_b = admin(bin_dir, store, "token", "add", "beta")["token"]
     enclave = subprocess.Popen([sys.executable, os.path.join(HERE, "fake_enclave.py"), sock, count])
     wait_for(sock)
     log = open(os.path.join(tmp, "gateway.log"), "w")
     gw = subprocess.Popen([os.path.join(bin_dir, "sigil-gateway"), "--home", tmp, "--listen",
                            "127.0.0.1:0", "--enclave", "unix:" + sock, "--ready-file", ready,
                            "--kms-credentials", kms, "--deadline-ms", "700", "--rate", "50",
-                           "--burst", "100", "--threads", "4"], stderr=log)
+                           "--burst", "100", "--threads", "4",
+                           *(["--store", store.url] if store.url else [])], stderr=log)
     try:
         wait_for(ready)
         c = Client(json.load(open(ready))["url"])
-        run(c, tok_a, tok_b, count, tmp, enclave, sock)
+        run(c, tok_a, tok_b, count, store, enclave, sock)
     finally:
         gw.terminate()
         check(gw.wait(timeout=10) == 0, "gateway stops cleanly on SIGTERM")
         enclave.kill()
+        store.drop()
     logtext = open(os.path.join(tmp, "gateway.log")).read()
     check(tok_a.split("_")[2] not in logtext, "log never contains a token secret")
     print(f"{len(failures)} failed (state kept in {tmp})" if failures else "all passed")
@@ -106,7 +113,7 @@ def main():
     sys.exit(1 if failures else 0)
 
 
-def run(c, tok_a, tok_b, count, home, enclave, sock):
+def run(c, tok_a, tok_b, count, store, enclave, sock):
     for _ in range(100):
         st, body, _ = c.req("GET", "/readyz")
         if st == 200:
@@ -123,8 +130,7 @@ def run(c, tok_a, tok_b, count, home, enclave, sock):
           "boot document archived by boot_id")
     st, _, _ = c.req("GET", "/v1/attestation/boots/" + "0" * 32, tok_a)
     check(st == 404, "unknown boot is 404")
-    db = sqlite3.connect(os.path.join(home, "sigil.db"))
-    check(db.execute("SELECT count(*) FROM enclave_state").fetchone()[0] == 1,
+    check(store.query("SELECT count(*) FROM enclave_state")[0][0] == 1,
           "seed ciphertext stored")
 
     st, key, _ = c.req("POST", "/v1/keys", tok_a, {"sealed": base64.b64encode(b"x").decode()})
@@ -172,7 +178,7 @@ def run(c, tok_a, tok_b, count, home, enclave, sock):
         time.sleep(0.05)
     check(ok, "reconnects and signs again")
 
-    rows = db.execute("SELECT op, decision, http_status, error_code FROM audit ORDER BY seq").fetchall()
+    rows = store.query("SELECT op, decision, http_status, error_code FROM audit ORDER BY seq")
     ops = [(r[0], r[1], r[2]) for r in rows]
     check(("import", "allow", 201) in ops and ("sign", "allow", 200) in ops
           and ("sign", "deny", 422) in ops and ("import", "deny", 403) in ops,

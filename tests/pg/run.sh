@@ -2,30 +2,56 @@
 # The gateway store on PostgreSQL: starts a throwaway PostgreSQL 15 server
 # (initdb/pg_ctl; as the unprivileged user "nobody" when run as root),
 # listening on a unix socket in a temporary directory only (no TCP port),
-# then runs the store's unit suite and an end-to-end subset with the
-# gateway and `sigil admin` pointed at it (SIGIL_TEST_STORE=pg). The server
-# is stopped and its directory removed on every exit path.
+# then runs the store's unit suite, every end-to-end suite and the CLI suites
+# that read a store, with the gateway and `sigil admin`/`sigil audit verify`
+# pointed at it (SIGIL_TEST_STORE=pg: TempStack gives each stack a fresh
+# database). The server is stopped and its directory removed on every exit
+# path.
 #
-#   tests/pg/run.sh BUILD_DIR [E2E_TEST ...]   (default subset below)
+#   tests/pg/run.sh BUILD_DIR [SUITE ...]   (default: all, see below; a SUITE
+#                                            is a path under tests/ without .py,
+#                                            e.g. cli/test_audit_cli; a bare
+#                                            name is under e2e/)
 #   SIGIL_PG_BIN=/usr/lib/postgresql/15/bin    where initdb and pg_ctl are
 #   SIGIL_PG_VERBOSE=1                         show every test's output tail
 #
 # Ends with the line "N passed, M failed".
 set -uo pipefail
 
-BUILD="${1:?usage: tests/pg/run.sh BUILD_DIR [E2E_TEST ...]}"
+BUILD="${1:?usage: tests/pg/run.sh BUILD_DIR [SUITE ...]}"
 BUILD="$(cd "$BUILD" && pwd)"
 shift
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 PG_BIN="${SIGIL_PG_BIN:-/usr/lib/postgresql/15/bin}"
-# The representative subset: provisioning, tenants and tokens, signing and
-# the audit route (sign), owner-signed policy updates (policy: the key CAS),
-# a failing enclave (faults: retries, idempotent replays), HTTPS (tls).
-# test_e2e_http, test_e2e_receipts and test_e2e_gating also read the SQLite
-# file behind the gateway's back, so they cannot run on PostgreSQL as written.
-DEFAULT_E2E=(test_e2e_sign test_e2e_policy test_e2e_faults test_e2e_tls)
-if [ "$#" -gt 0 ]; then E2E=("$@"); else E2E=("${DEFAULT_E2E[@]}"); fi
+# Every end-to-end suite CTest runs (the same glob as tests/CMakeLists.txt),
+# so that a new one runs on PostgreSQL by default, except:
+EXCLUDE=(
+    # `make run` itself: devstack.py's run keeps its state in SIGIL_HOME and
+    # its store is the SQLite file there by definition (no --store).
+    test_e2e_make_run
+)
+# and, outside tests/e2e: the gateway against a fake enclave (CTest's
+# e2e.gateway_fault_injection), the one CLI suite that reads a store (`sigil
+# audit verify --store`, `sigil admin --store`; the other CLI suites never open
+# one), two gateways on one database, and several gateway+enclave pairs on it:
+# one killed under load, and the measurement rotation rehearsal
+# (docs/OPERATIONS.md "Multi-host topology"; PostgreSQL only).
+OTHERS=(gateway/run_e2e cli/test_audit_cli pg/test_pg_gateways pg/test_pg_pairs
+    pg/test_pg_rotation)
+SUITES=()
+if [ "$#" -gt 0 ]; then
+    for s in "$@"; do
+        [[ "$s" == */* ]] || s="e2e/$s"
+        SUITES+=("$s")
+    done
+else
+    for f in "$ROOT"/tests/e2e/test_*.py; do
+        name="$(basename "$f" .py)"
+        [[ " ${EXCLUDE[*]} " == *" $name "* ]] || SUITES+=("e2e/$name")
+    done
+    SUITES+=("${OTHERS[@]}")
+fi
 
 passed=0
 failed=0
@@ -111,20 +137,22 @@ SIGIL_TEST_PG_ONLY=1 step "$BUILD/bin/test_store"
 record unit.test_store.pg $?
 
 export SIGIL_TEST_STORE=pg SIGIL_PG_DATA="$PGDIR/data" SIGIL_PG_BIN="$PG_BIN"
-run_py() { # name script
-    step python3 "$2" "$BUILD/bin" "$ROOT/tests" >"$PGDIR/$1.log" 2>&1
-    local rc=$?
-    if [ "$rc" != 0 ] || [ -n "${SIGIL_PG_VERBOSE:-}" ]; then tail -n 40 "$PGDIR/$1.log"; fi
-    record "$1.pg" "$rc"
+run_suite() { # e2e/NAME | cli/NAME | gateway/NAME | pg/NAME
+    local file="$ROOT/tests/$1.py" log="$PGDIR/${1//\//.}.log" arg="$BUILD/bin" t1 rc
+    # the CLI suites take the sigil binary, the others its directory
+    [[ "$1" == cli/* ]] && arg="$BUILD/bin/sigil"
+    t1=$SECONDS
+    step python3 "$file" "$arg" "$ROOT/tests" >"$log" 2>&1
+    rc=$?
+    if [ "$rc" != 0 ] || [ -n "${SIGIL_PG_VERBOSE:-}" ]; then tail -n 40 "$log"; fi
+    # checks ok and failed (the suites print "ok   NAME" / "FAIL NAME")
+    local counts
+    counts="$(grep -c '^ok ' "$log") ok, $(grep -c '^FAIL ' "$log") failed"
+    record "${1//\//.}.pg ($counts, $((SECONDS - t1))s)" "$rc"
 }
-for t in "${E2E[@]}"; do
-    run_py "e2e.$t" "$ROOT/tests/e2e/$t.py"
+for s in "${SUITES[@]}"; do
+    run_suite "$s"
 done
-run_py pg.test_pg_gateways "$HERE/test_pg_gateways.py"
-# several gateway+enclave pairs on the database: one killed under load, and
-# the measurement rotation rehearsal (docs/OPERATIONS.md "Multi-host topology")
-run_py pg.test_pg_pairs "$HERE/test_pg_pairs.py"
-run_py pg.test_pg_rotation "$HERE/test_pg_rotation.py"
 echo "took $((SECONDS - t0))s"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -52,8 +52,8 @@ def field(b):
 
 
 def text(v):
-    """A text column as stored (absent: empty); store_query may read digits as int."""
-    return b"" if v is None else str(v).encode()
+    """A text column as stored (absent: empty)."""
+    return b"" if v is None else v.encode()
 
 
 def row_hash(prev, r):
