@@ -12,26 +12,9 @@
 #include "enclave/enclave.h"
 #include "sigil/crypto.h"
 
-/* Wallet venues whose key is a bare secp256k1 scalar {"private_key"} and
- * whose address follows from it alone. Not paradex: its key is a Stark
- * key (another curve and range) and its account is onboarded from an
- * Ethereum key the enclave does not hold. */
-static const char *const GENERATE_VENUES[] = {"hyperliquid", "aster", "eip712", "eip191", "dydx"};
-
 #define KEY_DRAWS 8 /* a draw is out of range with probability < 2^-127 */
 #define CRED_PREFIX "{\"private_key\":\"0x"
 #define CRED_LEN (sizeof(CRED_PREFIX) - 1 + 64 + 2)
-
-static int venue_generates(const char *venue)
-{
-    for (size_t i = 0; i < SIGIL_ARRAY_LEN(GENERATE_VENUES); i++)
-        if (strcmp(GENERATE_VENUES[i], venue) == 0)
-            return 0;
-    BAIL(SIGIL_E_BAD_REQUEST,
-         "payload.generate: %s keys cannot be generated in the enclave (hyperliquid, aster, "
-         "eip712, eip191 and dydx can)",
-         venue);
-}
 
 /* A scalar in [1, n-1]: drawn again when out of range, never reduced. */
 static int draw_scalar(sigil_secret *k)
@@ -63,7 +46,12 @@ int enclave_keygen_payload(sigil_secret *out, const enclave_payload *p)
     SIGIL_SECRET(k);
     SIGIL_SECRET(cred);
     ENSURE(p->generate, SIGIL_E_INTERNAL, "keygen: the payload does not ask for a key");
-    GUARD(venue_generates(p->venue));
+    const sigil_venue *v = sigil_venue_find(p->venue);
+    ENSURE(
+        v != NULL && sigil_venue_can_generate(v), SIGIL_E_BAD_REQUEST,
+        "payload.generate: %s keys cannot be generated in the enclave (" SIGIL_VENUE_GENERATE_NAMES
+        " can)",
+        p->venue);
     ENSURE(strcmp(p->key_type, "secp256k1") == 0, SIGIL_E_BAD_REQUEST,
            "payload.key_type: a generated key is secp256k1, not %s", p->key_type);
     GUARD(draw_scalar(&k));

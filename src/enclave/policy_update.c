@@ -85,8 +85,8 @@ static int policy_change(enclave_state *st, enclave_payload *p, const sigil_secr
 int enclave_policy_update(enclave_state *st, enclave_policy_result *res, sigil_buf *blob,
                           sigil_buf *receipt, const enclave_policy_args *a)
 {
-    policy_ctx c = {res, a};
     memset(res, 0, sizeof(*res));
+    policy_ctx c = {res, a};
     enclave_key_change_args ka = {.key = &a->key,
                                   .action = "policy_update",
                                   .request = a->policy,

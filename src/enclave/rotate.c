@@ -72,8 +72,8 @@ static int rotate_change(enclave_state *st, enclave_payload *old, const sigil_se
 int enclave_rotate(enclave_state *st, enclave_import_result *res, sigil_buf *blob,
                    sigil_buf *receipt, const enclave_rotate_args *a)
 {
-    rotate_ctx c = {res, a};
     memset(res, 0, sizeof(*res));
+    rotate_ctx c = {res, a};
     enclave_key_change_args ka = {.key = &a->key,
                                   .action = "rotate",
                                   .request = a->sealed,

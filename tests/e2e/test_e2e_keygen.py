@@ -23,6 +23,11 @@ key ciphertext inside it change, the policy hash does not; a frozen Binance
 request signs byte-identically before and after; signing in two threads
 while the key is rewrapped again and again has zero failed requests;
 receipts hash the old and new blobs; `sigil audit verify` accepts the log.
+
+CLI: `sigil seal --generate` (and its refusals before upload), `sigil seal
+--rotate`, `sigil keys rewrap --all` (every key's blob and data key change,
+the superseded blob put back earlier is refused and reported on its line)
+and `--key-id` of an unknown key.
 """
 import base64
 import hashlib
@@ -155,8 +160,9 @@ def run(st, t):
     t.check("attestation for the sealing key", status == 200, (status, att))
     pk = bytes.fromhex(att["sealing_key"])
     addresses = check_generated(st, t, h, pk)
-    addresses += check_rotation(st, t, h, pk)
+    rotated, stale_key = check_rotation(st, t, h, pk)
     check_rewrap(st, t, h, pk)
+    addresses += rotated + check_cli(st, t, h, stale_key)
     check_nothing_leaked(st, t, addresses)
     p = st.sigil("audit", "verify", "--home", st.home, check=False)
     t.check("sigil audit verify accepts the log with rotate and rewrap rows",
@@ -332,7 +338,7 @@ def check_rotation(st, t, h, pk):
     t.check("rotated generated key signs as its new address",
             status == 200 and hl_signer(body["signed"]) == (new_addr or "").lower(),
             (status, body))
-    return [b1.get("address", ""), new_addr or ""]
+    return [b1.get("address", ""), new_addr or ""], key2
 
 
 def check_rewrap(st, t, h, pk):
@@ -397,6 +403,82 @@ def check_rewrap(st, t, h, pk):
     status, sig_final = sign_binance(h, key_id, req)
     t.check("rewrap: still byte-identical after the concurrent rewraps",
             json.dumps(sig_final) == json.dumps(sig_before), sig_final)
+
+
+def seal_cli(st, venue, policy_file, owner, *extra):
+    r = st.sigil("seal", "--gateway", st.gateway["url"], "--token", st.token, "--venue", venue,
+                 "--network", "mainnet", "--policy", policy_file, "--owner-key", owner,
+                 "--measurement", st.launch["measurement"], "--trust-dev-root", st.launch["root"],
+                 "--no-client-key", *extra, check=False)
+    out = json.loads(r.stdout) if r.returncode == 0 else None
+    return r, out
+
+
+def check_cli(st, t, h, stale_key):
+    """sigil seal --generate / --rotate and sigil keys rewrap."""
+    owner = st.path("owner-cli.key")
+    st.sigil("keygen", "--out", owner)
+    pf = st.write("pol-hl-cli.json", policy("hyperliquid", ["order"]))
+    r, out = seal_cli(st, "hyperliquid", pf, owner, "--generate")
+    t.check("sigil seal --generate: a key and its address", r.returncode == 0
+            and len(out.get("address", "")) == 42, (r.stdout, r.stderr))
+    addr = out["address"] if out else ""
+    if out:
+        status, _, body = h.request("POST", "/v1/sign", {"key_id": out["key_id"],
+                                                         "request": hl_order(now_ms())})
+        t.check("sigil seal --generate key signs as its address",
+                status == 200 and hl_signer(body["signed"]) == addr.lower(), (status, body))
+    r, _ = seal_cli(st, "binance", st.write("pol-bin-gen.json", policy("binance", ["order"])),
+                    owner, "--generate")
+    t.check("sigil seal --generate refuses a CEX venue before upload (usage)",
+            r.returncode == 2 and b'"usage"' in r.stderr, r.stderr)
+    r, _ = seal_cli(st, "hyperliquid", pf, owner, "--generate", "--credentials", pf)
+    t.check("sigil seal: --generate and --credentials are exclusive",
+            r.returncode == 2 and b'"usage"' in r.stderr, r.stderr)
+
+    creds_a, creds_b = st.write("cli-a.json", BINANCE_A), st.write("cli-b.json", BINANCE_B)
+    p1 = st.write("pol-bin-cli-1.json", policy("binance", ["order"]))
+    p2 = st.write("pol-bin-cli-2.json", policy("binance", ["order"], 2))
+    r, first = seal_cli(st, "binance", p1, owner, "--credentials", creds_a)
+    key_id = first["key_id"] if first else "0" * 32
+    r, rot = seal_cli(st, "binance", p2, owner, "--credentials", creds_b, "--rotate", key_id)
+    t.check("sigil seal --rotate: same key id, version 2, receipt rotate",
+            r.returncode == 0 and rot["key_id"] == key_id and rot["version"] == 2
+            and rot["receipt"]["action"] == "rotate", (r.stdout, r.stderr))
+    req = binance_req()
+    status, signed = sign_binance(h, key_id, req)
+    t.check("after sigil seal --rotate the new credentials sign", status == 200
+            and json.dumps(signed) == json.dumps(json.loads(st.sign_offline("binance", creds_b,
+                                                                            req))), signed)
+    r, _ = seal_cli(st, "binance", p2, owner, "--credentials", creds_a, "--rotate", key_id)
+    t.check("sigil seal --rotate again with the same version: policy_denied",
+            r.returncode != 0 and b'"policy_denied"' in r.stderr, r.stderr)
+
+    before = {k: blob_of(st, k) for (k,) in st.store_query(
+        "SELECT key_id FROM keys WHERE tenant = 'default' AND deleted_at IS NULL")}
+    r = st.sigil("keys", "rewrap", "--gateway", st.gateway["url"], "--token", st.token, "--all",
+                 check=False)
+    lines = [json.loads(x) for x in r.stdout.decode().splitlines() if x.strip()]
+    after = {k: blob_of(st, k) for k in before}
+    failed = {x["key_id"]: x["error"]["code"] for x in lines if "error" in x}
+    t.check(f"sigil keys rewrap --all: one line per key ({len(before)})",
+            sorted(x["key_id"] for x in lines) == sorted(before), r.stdout[-300:])
+    t.check("sigil keys rewrap --all: all rewrapped but the superseded blob put back "
+            "earlier (policy_denied, exit status non-zero)",
+            r.returncode != 0 and failed == {stale_key: "policy_denied"}
+            and all(x["receipt"]["action"] == "rewrap" for x in lines if "error" not in x),
+            (failed, r.stderr))
+    t.check("sigil keys rewrap --all: every other blob and data key changed",
+            all(before[k] != after[k] and kms_part(before[k]) != kms_part(after[k])
+                for k in before if k != stale_key) and before[stale_key] == after[stale_key],
+            [k for k in before if before[k] == after[k]])
+    r = st.sigil("keys", "rewrap", "--gateway", st.gateway["url"], "--token", st.token,
+                 "--key-id", "f" * 32, check=False)
+    line = json.loads(r.stdout.decode().splitlines()[0]) if r.stdout.strip() else {}
+    t.check("sigil keys rewrap --key-id unknown: its error line, exit status non-zero",
+            r.returncode != 0 and line.get("error", {}).get("code") == "not_found", (r.stdout,
+                                                                                     r.stderr))
+    return [addr]
 
 
 def check_nothing_leaked(st, t, addresses):
