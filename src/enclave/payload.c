@@ -110,8 +110,13 @@ static int payload_secret_source(enclave_payload *p)
     uint32_t gen = sigil_json_get(&p->doc, 0, "generate");
     uint32_t cred = sigil_json_get(&p->doc, 0, "credentials");
     p->generate = gen != 0 && sigil_json_type_of(&p->doc, gen) != SIGIL_JSON_NULL;
-    if (!p->generate)
+    if (!p->generate) {
+        /* (token 0 is the root: an absent member must not reach expect) */
+        ENSURE(cred != 0, SIGIL_E_MISSING_FIELD,
+               "payload.credentials: required (or \"generate\": true for a key the enclave "
+               "makes)");
         return sigil_json_expect(&p->doc, cred, SIGIL_JSON_OBJECT, "payload", "credentials");
+    }
     ENSURE(sigil_json_type_of(&p->doc, gen) == SIGIL_JSON_TRUE, SIGIL_E_BAD_FIELD,
            "payload.generate: must be true (or absent)");
     ENSURE(cred == 0, SIGIL_E_BAD_FIELD,
