@@ -43,8 +43,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "soak"))
-from e2e_util import box_seal, ed25519_keypair, grep_tree, now_ms, payload, policy_signature, \
-    run_on_stack  # noqa: E402
+from e2e_util import box_seal, client_signed, ed25519_keypair, grep_tree, now_ms, payload, \
+    policy_signature, run_on_stack  # noqa: E402
 import hl_verify  # noqa: E402  (independent keccak, EIP-712, secp256k1 recovery)
 
 BINANCE_A = {"api_key": "keygen-e2e-binance-A-0000000000000000000000000000000000000000000",
@@ -61,13 +61,14 @@ def policy(venue, actions, version=1, tenant="default"):
             "actions": actions, "not_after": int(time.time()) + 86400}
 
 
-def generate_payload(tenant, venue, pol, owner_seed, key_id, key_type="secp256k1", extra=None):
+def generate_payload(tenant, venue, pol, owner_seed, key_id, key_type="secp256k1", extra=None,
+                     client_pubkey=None):
     """A docs/PROVISIONING.md payload asking the enclave to make the key."""
     owner_pk, _ = ed25519_keypair(owner_seed)
     sig = policy_signature(pol, owner_seed, key_id, tenant)
     doc = {"v": 1, "tenant": tenant, "key_id": key_id, "venue": venue, "network": "mainnet",
            "key_type": key_type, "generate": True, "owner_pubkey": owner_pk.hex(),
-           "client_pubkey": None, "policy": pol, "policy_signature": sig.hex()}
+           "client_pubkey": client_pubkey, "policy": pol, "policy_signature": sig.hex()}
     doc.update(extra or {})
     return json.dumps(doc, separators=(",", ":")).encode()
 
@@ -209,6 +210,28 @@ def check_generated(st, t, h, pk):
     t.check("aster query names the generated address as signer",
             f"signer={aster_addr}".lower() in msg.lower(), msg)
 
+    # A generated key bound to a client key: as for an imported one.
+    client_seed = bytes(range(64, 96))
+    cid = os.urandom(16).hex()
+    raw = generate_payload("default", "hyperliquid", policy("hyperliquid", ["order"]), OWNER, cid,
+                           client_pubkey=ed25519_keypair(client_seed)[0].hex())
+    status, _, body = h.request("POST", "/v1/keys", sealed_body(pk, raw))
+    caddr = body.get("address", "") if status == 201 else ""
+    status, _, b1 = h.request("POST", "/v1/sign", {"key_id": cid, "request": hl_order(now_ms())})
+    t.check("generated key with a client key: unsigned request refused (403 bad_signature)",
+            status == 403 and err(b1) == "bad_signature", (status, b1))
+    status, _, b2 = h.request("POST", "/v1/sign",
+                              client_signed(client_seed, cid, hl_order(now_ms())))
+    t.check("generated key with a client key: client-signed request signs as its address",
+            status == 200 and caddr and hl_signer(b2["signed"]) == caddr.lower(), (status, b2))
+    wid = os.urandom(16).hex()
+    wrong = policy_signature(policy("hyperliquid", ["order"]), OTHER_OWNER, wid, "default")
+    raw = generate_payload("default", "hyperliquid", policy("hyperliquid", ["order"]), OWNER,
+                           wid, extra={"policy_signature": wrong.hex()})
+    status, _, body = h.request("POST", "/v1/keys", sealed_body(pk, raw))
+    t.check("generated key: a policy not signed by the owner key is refused (bad_signature)",
+            err(body) == "bad_signature", (status, body))
+
     row = key_row(h, hl_id)
     t.check("key listing shows the generated address", row is not None
             and row.get("address") == hl_addr, row)
@@ -228,7 +251,7 @@ def check_generated(st, t, h, pk):
         status, _, body = h.request("POST", "/v1/keys", sealed_body(pk, raw))
         t.check(f"refused: {name} ({code})", status in (400, 422) and err(body) == code,
                 (status, body))
-    return [hl_addr, aster_addr]
+    return [hl_addr, aster_addr, caddr]
 
 
 def rotate(h, pk, key_id, raw, token=...):
