@@ -21,10 +21,11 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 PG_BIN="${SIGIL_PG_BIN:-/usr/lib/postgresql/15/bin}"
 # The representative subset: provisioning, tenants and tokens, signing and
 # the audit route (sign), owner-signed policy updates (policy: the key CAS),
-# a failing enclave (faults: retries, idempotent replays), HTTPS (tls).
+# a failing enclave (faults: retries, idempotent replays), HTTPS (tls), the
+# key lifecycle (keygen: rotation and rewrap, the CAS with key type and address).
 # test_e2e_http, test_e2e_receipts and test_e2e_gating also read the SQLite
 # file behind the gateway's back, so they cannot run on PostgreSQL as written.
-DEFAULT_E2E=(test_e2e_sign test_e2e_policy test_e2e_faults test_e2e_tls)
+DEFAULT_E2E=(test_e2e_sign test_e2e_policy test_e2e_faults test_e2e_tls test_e2e_keygen)
 if [ "$#" -gt 0 ]; then E2E=("$@"); else E2E=("${DEFAULT_E2E[@]}"); fi
 
 passed=0
