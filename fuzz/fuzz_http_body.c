@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: the gateway's request-body and header parsers
  * (src/gateway/body.c) for POST /v1/sign (with and without a client
- * signature), POST /v1/keys and PUT /v1/keys/{id}/policy, and bearer tokens. The first byte picks
+ * signature), POST /v1/keys and PUT /v1/keys/{id}/credentials (one parser:
+ * {"sealed"}), PUT /v1/keys/{id}/policy, and bearer tokens. The first byte picks
  * the parser. Properties: a sign body's request slice lies inside the input, is itself one strict
  * JSON object, and its key id passes the key-id check; a decoded sealed upload fits its buffer.
  */

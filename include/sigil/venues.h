@@ -84,6 +84,10 @@ const sigil_venue *sigil_venue_find(const char *name);
  * "" when the venue has none. */
 SIGIL_WARN_UNUSED_RESULT int sigil_venue_address(char out[static SIGIL_VENUE_ADDRESS_MAX + 1],
                                                  const sigil_venue *v, const sigil_credentials *c);
+/* Whether a key for v can be generated (a secp256k1 {"private_key"} made
+ * by the enclave, docs/PROVISIONING.md "Generated keys"). */
+bool sigil_venue_can_generate(const sigil_venue *v);
+#define SIGIL_VENUE_GENERATE_NAMES "hyperliquid, aster, eip712, eip191, dydx"
 /* NULL-terminated list, for help text and tests. */
 const sigil_venue *const *sigil_venue_all(void);
 

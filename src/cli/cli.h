@@ -55,6 +55,7 @@ typedef struct {
 
 typedef struct {
     const char *url;
+    const char *method; /* NULL: GET, or POST when body is set; else PUT or POST (body optional) */
     const char *auth;   /* a whole "Authorization: Bearer ..." header, or NULL */
     const char *cacert; /* CA bundle for https, or NULL for the system's */
     const char *body;   /* POSTed as JSON when not NULL */
@@ -148,6 +149,7 @@ int cmd_measure(int argc, char **argv);      /* cmd_attestation.c */
 int cmd_admin(int argc, char **argv);        /* cmd_admin.c */
 int cmd_sign_request(int argc, char **argv); /* cmd_sign_request.c */
 int cmd_policy(int argc, char **argv);       /* cmd_policy.c */
+int cmd_keys(int argc, char **argv);         /* cmd_keys.c */
 int cmd_audit(int argc, char **argv);        /* cmd_audit.c */
 int cmd_receipt(int argc, char **argv);      /* cmd_receipt.c */
 int cmd_registry(int argc, char **argv);     /* cmd_registry.c */

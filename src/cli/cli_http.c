@@ -94,10 +94,12 @@ static void set_options(CURL *h, const cli_http_request *req, struct curl_slist 
     (void)curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     if (req->cacert != NULL)
         (void)curl_easy_setopt(h, CURLOPT_CAINFO, req->cacert);
-    if (req->body != NULL) {
-        (void)curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+    if (req->body != NULL || req->method != NULL) {
+        (void)curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
         (void)curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     }
+    if (req->method != NULL)
+        (void)curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 }
 
 int cli_http_send(long *status, cli_http_sink *sink, const cli_http_request *req)

@@ -34,9 +34,9 @@
 
 static const char USAGE[] =
     "usage: sigil seal --gateway URL --token T --venue V --network mainnet|testnet "
-    "--credentials FILE --policy FILE --owner-key FILE --measurement HEX96 "
-    "(--root aws | --trust-dev-root PEM) [--client-key FILE | --client-key-out FILE | "
-    "--no-client-key] [--cacert PEM]";
+    "(--credentials FILE | --generate) --policy FILE --owner-key FILE --measurement HEX96 "
+    "(--root aws | --trust-dev-root PEM) [--rotate KEY_ID] [--client-key FILE | "
+    "--client-key-out FILE | --no-client-key] [--cacert PEM]";
 
 static const char NO_CLIENT_KEY_WARNING[] =
     "{\"warning\":{\"code\":\"no_client_key\",\"message\":\"--no-client-key: the key will sign "
@@ -46,7 +46,9 @@ static const char NO_CLIENT_KEY_WARNING[] =
 typedef struct {
     const char *gateway, *token, *venue, *network, *credentials, *policy, *owner_key;
     const char *measurement, *root, *dev_root, *client_key, *client_key_out, *cacert;
+    const char *rotate; /* the key id whose credentials are replaced; NULL: a new key */
     bool no_client_key;
+    bool generate; /* the enclave makes the key */
 } seal_args;
 
 /* Everything the upload needs, gathered and checked before any network I/O. */
@@ -56,7 +58,8 @@ typedef struct {
     sigil_policy policy;
     char policy_text[SIGIL_POLICY_MAX_BYTES];
     size_t policy_len;
-    sigil_secret cred_text; /* the credentials file */
+    sigil_secret cred_text; /* the credentials file (none with --generate) */
+    bool generate;          /* "generate": true instead of credentials */
     const char *key_type;
     sigil_secret seed; /* the owner's Ed25519 seed */
     uint8_t owner_pk[32];
@@ -91,6 +94,8 @@ static int parse_args(seal_args *a, int argc, char **argv)
         {"client-key", required_argument, NULL, 'k'},
         {"client-key-out", required_argument, NULL, 'K'},
         {"no-client-key", no_argument, NULL, 'N'},
+        {"generate", no_argument, NULL, 'G'},
+        {"rotate", required_argument, NULL, 'R'},
         {"cacert", required_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
@@ -99,16 +104,17 @@ static int parse_args(seal_args *a, int argc, char **argv)
         ['n'] = &a->network,   ['c'] = &a->credentials, ['p'] = &a->policy,
         ['o'] = &a->owner_key, ['m'] = &a->measurement, ['r'] = &a->root,
         ['d'] = &a->dev_root,  ['k'] = &a->client_key,  ['K'] = &a->client_key_out,
-        ['a'] = &a->cacert,
+        ['a'] = &a->cacert,    ['R'] = &a->rotate,
     };
+    bool *flag[128] = {['N'] = &a->no_client_key, ['G'] = &a->generate};
     int opt;
     memset(a, 0, sizeof(*a));
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        if (opt == 'N') {
-            ENSURE(!a->no_client_key, SIGIL_E_USAGE, "seal: an option is given twice");
-            a->no_client_key = true;
+        if (opt > 0 && opt < 128 && flag[opt] != NULL) {
+            ENSURE(!*flag[opt], SIGIL_E_USAGE, "seal: an option is given twice");
+            *flag[opt] = true;
             continue;
         }
         ENSURE(opt > 0 && opt < 128 && slot[opt] != NULL, SIGIL_E_USAGE, "%s", USAGE);
@@ -124,7 +130,6 @@ static int parse_args(seal_args *a, int argc, char **argv)
         {offsetof(seal_args, token), "--token"},
         {offsetof(seal_args, venue), "--venue"},
         {offsetof(seal_args, network), "--network"},
-        {offsetof(seal_args, credentials), "--credentials"},
         {offsetof(seal_args, policy), "--policy"},
         {offsetof(seal_args, owner_key), "--owner-key"},
         {offsetof(seal_args, measurement), "--measurement"},
@@ -132,6 +137,8 @@ static int parse_args(seal_args *a, int argc, char **argv)
     for (size_t i = 0; i < SIGIL_ARRAY_LEN(REQUIRED); i++)
         ENSURE(*(const char *const *)((const char *)a + REQUIRED[i].off) != NULL, SIGIL_E_USAGE,
                "seal: %s is required", REQUIRED[i].name);
+    ENSURE((a->credentials != NULL) != a->generate, SIGIL_E_USAGE,
+           "seal: exactly one of --credentials FILE and --generate is required");
     ENSURE((a->root != NULL) != (a->dev_root != NULL), SIGIL_E_USAGE,
            "seal: exactly one of --root aws and --trust-dev-root PEM is required");
     ENSURE(a->root == NULL || strcmp(a->root, "aws") == 0, SIGIL_E_USAGE,
@@ -180,6 +187,15 @@ static int load_policy(seal_ctx *c, const seal_args *a)
 static int load_credentials(seal_ctx *c, const seal_args *a)
 {
     sigil_credentials cred;
+    if (a->generate) {
+        ENSURE(sigil_venue_can_generate(c->venue), SIGIL_E_USAGE,
+               "--generate: %s keys cannot be generated in the enclave (" SIGIL_VENUE_GENERATE_NAMES
+               " can)",
+               c->venue->name);
+        c->key_type = "secp256k1";
+        c->generate = true;
+        return 0;
+    }
     GUARD(cli_read_secret_file_as(&c->cred_text, a->credentials, CRED_FILE_MAX, "--credentials"));
     GUARD(sigil_credentials_parse(&cred, c->venue, (const char *)c->cred_text.p, c->cred_text.len));
     c->key_type = key_type_name(cred.type);
@@ -211,12 +227,18 @@ static int load_inputs(seal_ctx *c, const seal_args *a)
 /* ---- key id and client key ---- */
 
 /* 16 random bytes as 32 lowercase hex digits: the client chooses the id the
- * policy signature binds. */
-static void choose_key_id(seal_ctx *c)
+ * policy signature binds. A rotation keeps the key's id. */
+static int choose_key_id(seal_ctx *c, const seal_args *a)
 {
     uint8_t id[KEY_ID_BYTES];
+    if (a->rotate != NULL) {
+        GUARD(sigil_key_id_valid(a->rotate, strlen(a->rotate)));
+        (void)snprintf(c->key_id, sizeof(c->key_id), "%s", a->rotate);
+        return 0;
+    }
     randombytes_buf(id, sizeof(id));
     sigil_hex_encode(c->key_id, id, sizeof(id));
+    return 0;
 }
 
 /* Unless told otherwise, a new client key is made and its file written
@@ -262,11 +284,12 @@ static void release_client_key(const seal_ctx *c)
                      msg, c->client_file);
 }
 
-/* GET (body NULL) or POST a JSON body; the 2xx response body goes to sink. */
-static int http_call(const seal_ctx *c, const seal_args *a, const char *url, const char *body,
-                     size_t body_len, cli_http_sink *sink)
+/* GET (body NULL) or POST/PUT (method) a JSON body; the 2xx response body goes to sink. */
+static int http_call(const seal_ctx *c, const seal_args *a, const char *url, const char *method,
+                     const char *body, size_t body_len, cli_http_sink *sink)
 {
     const cli_http_request req = {.url = url,
+                                  .method = method,
                                   .auth = c->auth_header,
                                   .cacert = a->cacert,
                                   .body = body,
@@ -351,7 +374,7 @@ static int fetch_attestation(attested *out, const seal_ctx *c, const seal_args *
     randombytes_buf(nonce, sizeof(nonce));
     sigil_hex_encode(nonce_hex, nonce, sizeof(nonce));
     (void)snprintf(url, sizeof(url), "%s/v1/attestation?nonce=%s", c->base_url, nonce_hex);
-    GUARD(http_call(c, a, url, NULL, 0, &sink));
+    GUARD(http_call(c, a, url, NULL, NULL, 0, &sink));
     if (sigil_json_parse(&d, resp, sink.len, toks, SIGIL_ARRAY_LEN(toks)) != 0 ||
         sigil_json_expect(&d, 0, SIGIL_JSON_OBJECT, "attestation response", NULL) != 0)
         BAIL(SIGIL_E_PROTOCOL, "gateway: the attestation response is not a JSON object");
@@ -406,8 +429,14 @@ static int build_payload(sigil_secret *out, const seal_ctx *c)
     GUARD(sigil_jw_str(&w, c->network == SIGIL_NET_TESTNET ? "testnet" : "mainnet"));
     GUARD(sigil_jw_key(&w, "key_type"));
     GUARD(sigil_jw_str(&w, c->key_type));
-    GUARD(sigil_jw_key(&w, "credentials"));
-    GUARD(cli_copy_json_object(&w, (const char *)c->cred_text.p, c->cred_text.len, "credentials"));
+    if (c->generate) {
+        GUARD(sigil_jw_key(&w, "generate"));
+        GUARD(sigil_jw_bool(&w, true));
+    } else {
+        GUARD(sigil_jw_key(&w, "credentials"));
+        GUARD(cli_copy_json_object(&w, (const char *)c->cred_text.p, c->cred_text.len,
+                                   "credentials"));
+    }
     GUARD(put_hex_member(&w, "owner_pubkey", c->owner_pk, 32));
     if (c->has_client) {
         GUARD(put_hex_member(&w, "client_pubkey", c->client_pk, 32));
@@ -506,15 +535,18 @@ static int upload(seal_ctx *c, const seal_args *a, const attested *att)
 {
     static char resp[RESPONSE_MAX];
     cli_http_sink sink = {resp, 0, sizeof(resp), false};
-    char url[URL_MAX + 16], *body = NULL;
+    char url[URL_MAX + 64 + SIGIL_KEY_ID_HEX], *body = NULL;
     size_t body_len;
     SIGIL_SECRET(payload);
     GUARD(build_payload(&payload, c));
     GUARD(seal_body(&body, &body_len, &payload, att->sealing_key));
     sigil_secret_free(&payload);
-    (void)snprintf(url, sizeof(url), "%s/v1/keys", c->base_url);
+    if (a->rotate != NULL)
+        (void)snprintf(url, sizeof(url), "%s/v1/keys/%s/credentials", c->base_url, c->key_id);
+    else
+        (void)snprintf(url, sizeof(url), "%s/v1/keys", c->base_url);
     c->upload_attempted = true;
-    int rc = http_call(c, a, url, body, body_len, &sink);
+    int rc = http_call(c, a, url, a->rotate != NULL ? "PUT" : NULL, body, body_len, &sink);
     free(body);
     GUARD(rc);
     return print_result(c, resp, sink.len);
@@ -537,10 +569,10 @@ int cmd_seal(int argc, char **argv)
     int rc = parse_args(&a, argc, argv);
     if (rc == 0)
         rc = load_inputs(&c, &a);
-    if (rc == 0) {
-        choose_key_id(&c);
+    if (rc == 0)
+        rc = choose_key_id(&c, &a);
+    if (rc == 0)
         rc = bind_client_key(&c, &a);
-    }
     if (rc == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         rc = sigil_fail(SIGIL_E_INTERNAL, "cannot initialise libcurl");
     if (rc == 0) {

@@ -20,6 +20,8 @@ static const cli_command COMMANDS[] = {
      cmd_sign_request},
     {"policy", "policy lint FILE | policy sign --policy FILE --owner-key FILE --key-id ID",
      cmd_policy},
+    {"keys", "data-key rotation: keys rewrap --gateway URL --token T (--key-id ID | --all)",
+     cmd_keys},
     {"attestation", "attestation verify --document FILE (--root aws | --trust-dev-root FILE) ...",
      cmd_attestation},
     {"measure",

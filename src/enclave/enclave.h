@@ -128,6 +128,7 @@ typedef struct {
     uint8_t owner_pk[32];
     uint8_t client_pk[32];
     bool has_client_pk;
+    bool generate; /* "generate": true instead of credentials (a key the enclave makes) */
     uint8_t policy_sig[64];
     const sigil_policy *policy; /* this thread's policy cache (never NULL) */
 } enclave_payload;
@@ -143,6 +144,21 @@ SIGIL_WARN_UNUSED_RESULT int enclave_payload_policy(enclave_payload *p, sigil_ne
 SIGIL_WARN_UNUSED_RESULT int
 enclave_payload_credentials(const enclave_payload *p, const sigil_venue *v,
                             char address[static SIGIL_VENUE_ADDRESS_MAX + 1]);
+
+/* payload_build.c: the payload rebuilt in its documented member order into
+ * locked memory, the named members replaced by the given JSON texts. */
+typedef struct {
+    const char *name;
+    const char *json;
+    size_t len;
+} enclave_member;
+SIGIL_WARN_UNUSED_RESULT int enclave_payload_rebuild(sigil_secret *out, const enclave_payload *p,
+                                                     const enclave_member *over, size_t n);
+
+/* keygen.c: for a payload with "generate": true, the same payload with
+ * credentials {"private_key"} drawn from the CSPRNG (a valid secp256k1
+ * scalar), for the venues listed in docs/PROVISIONING.md. */
+SIGIL_WARN_UNUSED_RESULT int enclave_keygen_payload(sigil_secret *out, const enclave_payload *p);
 
 /* import.c / sign.c */
 typedef struct {
@@ -165,6 +181,19 @@ typedef struct {
 SIGIL_WARN_UNUSED_RESULT int enclave_import(enclave_state *st, enclave_import_result *res,
                                             sigil_buf *blob, sigil_buf *receipt,
                                             const enclave_import_args *a);
+
+/* The steps of import that rotate shares: open the sealed box into plain;
+ * turn a "generate" payload into one with the drawn key (plain replaced);
+ * check tenant, venue, policy and credentials (res filled); record the
+ * policy version and seal the blob. */
+SIGIL_WARN_UNUSED_RESULT int enclave_import_open(enclave_state *st, sigil_secret *plain,
+                                                 const uint8_t *sealed, size_t sealed_len);
+SIGIL_WARN_UNUSED_RESULT int enclave_import_materialise(enclave_payload *p, sigil_secret *plain,
+                                                        sigil_json_tok *toks);
+SIGIL_WARN_UNUSED_RESULT int enclave_import_check(enclave_payload *p, enclave_import_result *res,
+                                                  const char *tenant, size_t tenant_len);
+SIGIL_WARN_UNUSED_RESULT int enclave_import_seal(enclave_state *st, const enclave_payload *p,
+                                                 sigil_buf *blob, const sigil_secret *plain);
 
 /* A stored key as the host presents it: whose, which, and its blob. */
 typedef struct {
@@ -219,6 +248,40 @@ typedef struct {
 SIGIL_WARN_UNUSED_RESULT int enclave_policy_update(enclave_state *st, enclave_policy_result *res,
                                                    sigil_buf *blob, sigil_buf *receipt,
                                                    const enclave_policy_args *a);
+
+/* key_change.c: a decision that re-seals a stored key. change gets the
+ * opened payload (its policy parsed) and plaintext, writes the new blob and
+ * the policy hash the receipt names; request is what the receipt's
+ * request_hash covers. */
+typedef int (*enclave_change_fn)(enclave_state *st, enclave_payload *p, const sigil_secret *plain,
+                                 sigil_buf *blob, uint8_t policy_hash[32], void *ctx);
+typedef struct {
+    const enclave_key_ref *key;
+    const char *action; /* the receipt's: policy_update, rotate, rewrap */
+    const void *request;
+    size_t request_len;
+    enclave_change_fn change;
+    void *ctx;
+} enclave_key_change_args;
+SIGIL_WARN_UNUSED_RESULT int enclave_key_change(enclave_state *st, sigil_buf *blob,
+                                                sigil_buf *receipt,
+                                                const enclave_key_change_args *a);
+
+/* rotate.c: new credentials for a stored key (same tenant, key id, venue,
+ * network and owner key; a higher policy version), re-sealed. */
+typedef struct {
+    enclave_key_ref key;
+    const uint8_t *sealed;
+    size_t sealed_len;
+} enclave_rotate_args;
+SIGIL_WARN_UNUSED_RESULT int enclave_rotate(enclave_state *st, enclave_import_result *res,
+                                            sigil_buf *blob, sigil_buf *receipt,
+                                            const enclave_rotate_args *a);
+
+/* rewrap.c: the same payload sealed under a new data key. */
+SIGIL_WARN_UNUSED_RESULT int enclave_rewrap(enclave_state *st, enclave_policy_result *res,
+                                            sigil_buf *blob, sigil_buf *receipt,
+                                            const enclave_key_ref *k);
 
 /* receipts.c: the chain of this boot. r holds the decision (tenant, key,
  * venue, network, action, hashes, allow/reason); boot, seq, prev, time and

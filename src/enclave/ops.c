@@ -61,6 +61,24 @@ static sigil_buf *receipt_buf(void)
     return &tl_receipt;
 }
 
+/* The blob a key operation (import, policy, rotate, rewrap) writes. */
+static _Thread_local uint8_t tl_blob_mem[128 * 1024];
+static _Thread_local sigil_buf tl_blob;
+
+static sigil_buf *blob_buf(void)
+{
+    sigil_buf_init(&tl_blob, tl_blob_mem, sizeof(tl_blob_mem));
+    return &tl_blob;
+}
+
+/* A key operation's arguments, once the enclave is booted. */
+static int key_op_args(enclave_state *st, const sigil_frame *f, const arg_spec *spec, size_t n,
+                       arg_val *vals)
+{
+    GUARD(args_read(f, spec, n, vals));
+    return require_booted(st);
+}
+
 static int put_receipt(sigil_buf *out)
 {
     GUARD(sigil_cbor_put_cstr(out, "receipt"));
@@ -156,36 +174,53 @@ static int op_attestation(enclave_state *st, uint64_t v, const sigil_frame *f, s
     return sigil_frame_finish(out);
 }
 
+/* The result of import and rotate: the key's public facts, its blob and the receipt. */
+static int put_key_result(sigil_buf *out, uint64_t v, const sigil_frame *f,
+                          const enclave_import_result *r, const sigil_buf *blob)
+{
+    GUARD(sigil_frame_begin_result(out, v, f->id, 9));
+    GUARD(put_receipt(out));
+    GUARD(sigil_cbor_put_cstr(out, "version"));
+    GUARD(sigil_cbor_put_uint(out, r->policy_version));
+    GUARD(put_text_kv(out, "key_id", r->key_id));
+    GUARD(put_text_kv(out, "venue", r->venue));
+    GUARD(put_text_kv(out, "network", r->network));
+    GUARD(put_text_kv(out, "key_type", r->key_type));
+    GUARD(put_text_kv(out, "address", r->address[0] != '\0' ? r->address : NULL));
+    GUARD(put_bytes_kv(out, "policy_hash", r->policy_hash, sizeof(r->policy_hash)));
+    GUARD(put_bytes_kv(out, "blob", blob->data, blob->len));
+    return sigil_frame_finish(out);
+}
+
+/* The result of policy and rewrap: the new blob, its policy and the receipt. */
+static int put_blob_result(sigil_buf *out, uint64_t v, const sigil_frame *f,
+                           const enclave_policy_result *r, const sigil_buf *blob)
+{
+    GUARD(sigil_frame_begin_result(out, v, f->id, 4));
+    GUARD(put_bytes_kv(out, "blob", blob->data, blob->len));
+    GUARD(put_bytes_kv(out, "policy_hash", r->policy_hash, sizeof(r->policy_hash)));
+    GUARD(sigil_cbor_put_cstr(out, "version"));
+    GUARD(sigil_cbor_put_uint(out, r->version));
+    GUARD(put_receipt(out));
+    return sigil_frame_finish(out);
+}
+
 static int op_import(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
 {
     static const arg_spec spec[] = {{"tenant", SIGIL_FF_TEXT, 0}, {"sealed", SIGIL_FF_BYTES, 0}};
-    static _Thread_local uint8_t blob_mem[128 * 1024];
     arg_val a[2];
     enclave_import_result r;
-    sigil_buf blob;
-    GUARD(args_read(f, spec, 2, a));
-    GUARD(require_booted(st));
-    sigil_buf_init(&blob, blob_mem, sizeof(blob_mem));
+    sigil_buf *blob = blob_buf();
+    GUARD(key_op_args(st, f, spec, 2, a));
     enclave_import_args ia = {.tenant = (const char *)a[0].p,
                               .tenant_len = a[0].len,
                               .sealed = a[1].p,
                               .sealed_len = a[1].len};
-    GUARD(enclave_import(st, &r, &blob, receipt_buf(), &ia));
-    GUARD(sigil_frame_begin_result(out, v, f->id, 9));
-    GUARD(put_receipt(out));
-    GUARD(sigil_cbor_put_cstr(out, "version"));
-    GUARD(sigil_cbor_put_uint(out, r.policy_version));
-    GUARD(put_text_kv(out, "key_id", r.key_id));
-    GUARD(put_text_kv(out, "venue", r.venue));
-    GUARD(put_text_kv(out, "network", r.network));
-    GUARD(put_text_kv(out, "key_type", r.key_type));
-    GUARD(put_text_kv(out, "address", r.address[0] != '\0' ? r.address : NULL));
-    GUARD(put_bytes_kv(out, "policy_hash", r.policy_hash, sizeof(r.policy_hash)));
-    GUARD(put_bytes_kv(out, "blob", blob.data, blob.len));
-    return sigil_frame_finish(out);
+    GUARD(enclave_import(st, &r, blob, receipt_buf(), &ia));
+    return put_key_result(out, v, f, &r, blob);
 }
 
-/* args 0..2 of sign and policy: tenant, key_id, blob. */
+/* args 0..2 of sign, policy, rotate and rewrap: tenant, key_id, blob. */
 static enclave_key_ref key_ref(const arg_val *a)
 {
     return (enclave_key_ref){.tenant = (const char *)a[0].p,
@@ -232,43 +267,61 @@ static int op_sign(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_bu
     return put_text_kv(out, "action", action) == 0 ? sigil_frame_finish(out) : -1;
 }
 
+static const arg_spec KEY_SPEC[] = {{"tenant", SIGIL_FF_TEXT, 0},
+                                    {"key_id", SIGIL_FF_TEXT, 0},
+                                    {"blob", SIGIL_FF_BYTES, 0},
+                                    {"policy", SIGIL_FF_TEXT, 0},
+                                    {"policy_signature", SIGIL_FF_BYTES, 0}};
+static const arg_spec ROTATE_SPEC[] = {{"tenant", SIGIL_FF_TEXT, 0},
+                                       {"key_id", SIGIL_FF_TEXT, 0},
+                                       {"blob", SIGIL_FF_BYTES, 0},
+                                       {"sealed", SIGIL_FF_BYTES, 0}};
+
 static int op_policy(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
 {
-    static const arg_spec spec[] = {
-        {"tenant", SIGIL_FF_TEXT, 0},
-        {"key_id", SIGIL_FF_TEXT, 0},
-        {"blob", SIGIL_FF_BYTES, 0},
-        {"policy", SIGIL_FF_TEXT, 0},
-        {"policy_signature", SIGIL_FF_BYTES, 0},
-    };
-    static _Thread_local uint8_t blob_mem[128 * 1024];
     arg_val a[5];
-    sigil_buf blob;
     enclave_policy_result r;
-    GUARD(args_read(f, spec, 5, a));
-    GUARD(require_booted(st));
-    sigil_buf_init(&blob, blob_mem, sizeof(blob_mem));
+    sigil_buf *blob = blob_buf();
+    GUARD(key_op_args(st, f, KEY_SPEC, 5, a));
     enclave_policy_args pa = {.key = key_ref(a),
                               .policy = (const char *)a[3].p,
                               .policy_len = a[3].len,
                               .policy_sig = a[4].p,
                               .policy_sig_len = a[4].len};
-    GUARD(enclave_policy_update(st, &r, &blob, receipt_buf(), &pa));
-    GUARD(sigil_frame_begin_result(out, v, f->id, 4));
-    GUARD(put_bytes_kv(out, "blob", blob.data, blob.len));
-    GUARD(put_bytes_kv(out, "policy_hash", r.policy_hash, sizeof(r.policy_hash)));
-    GUARD(sigil_cbor_put_cstr(out, "version"));
-    GUARD(sigil_cbor_put_uint(out, r.version));
-    GUARD(put_receipt(out));
-    return sigil_frame_finish(out);
+    GUARD(enclave_policy_update(st, &r, blob, receipt_buf(), &pa));
+    return put_blob_result(out, v, f, &r, blob);
+}
+
+/* tenant, key_id, blob (the first three of KEY_SPEC) */
+static int op_rewrap(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
+{
+    arg_val a[3];
+    enclave_policy_result r;
+    sigil_buf *blob = blob_buf();
+    GUARD(key_op_args(st, f, KEY_SPEC, 3, a));
+    enclave_key_ref k = key_ref(a);
+    GUARD(enclave_rewrap(st, &r, blob, receipt_buf(), &k));
+    return put_blob_result(out, v, f, &r, blob);
+}
+
+static int op_rotate(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
+{
+    arg_val a[4];
+    enclave_import_result r;
+    sigil_buf *blob = blob_buf();
+    GUARD(key_op_args(st, f, ROTATE_SPEC, 4, a));
+    enclave_rotate_args ra = {.key = key_ref(a), .sealed = a[3].p, .sealed_len = a[3].len};
+    GUARD(enclave_rotate(st, &r, blob, receipt_buf(), &ra));
+    return put_key_result(out, v, f, &r, blob);
 }
 
 static const struct {
     const char *name;
     op_fn fn;
 } OPS[] = {
-    {"ping", op_ping},     {"boot", op_boot}, {"attestation", op_attestation},
-    {"import", op_import}, {"sign", op_sign}, {"policy", op_policy},
+    {"ping", op_ping},     {"boot", op_boot},     {"attestation", op_attestation},
+    {"import", op_import}, {"sign", op_sign},     {"policy", op_policy},
+    {"rotate", op_rotate}, {"rewrap", op_rewrap},
 };
 
 int enclave_dispatch(enclave_state *st, uint64_t version, const sigil_frame *f, sigil_buf *out)

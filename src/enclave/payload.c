@@ -10,10 +10,18 @@
 #include "sigil/venues.h"
 
 static const sigil_json_field PAYLOAD_FIELDS[] = {
-    {"v", true},           {"tenant", true},           {"key_id", true},
-    {"venue", true},       {"network", true},          {"key_type", true},
-    {"credentials", true}, {"owner_pubkey", true},     {"client_pubkey", false},
-    {"policy", true},      {"policy_signature", true},
+    {"v", true},
+    {"tenant", true},
+    {"key_id", true},
+    {"venue", true},
+    {"network", true},
+    {"key_type", true},
+    {"credentials", false},
+    {"generate", false},
+    {"owner_pubkey", true},
+    {"client_pubkey", false},
+    {"policy", true},
+    {"policy_signature", true},
 };
 
 /* key_type names as in the payload, by credential type. */
@@ -95,6 +103,28 @@ static int policy_get(const sigil_policy **out, const char *json, size_t len,
     return 0;
 }
 
+/* Exactly one of "credentials" (an object) and "generate" (true): a key
+ * the client brings or one the enclave makes. */
+static int payload_secret_source(enclave_payload *p)
+{
+    uint32_t gen = sigil_json_get(&p->doc, 0, "generate");
+    uint32_t cred = sigil_json_get(&p->doc, 0, "credentials");
+    p->generate = gen != 0 && sigil_json_type_of(&p->doc, gen) != SIGIL_JSON_NULL;
+    if (!p->generate) {
+        /* (token 0 is the root: an absent member must not reach expect) */
+        ENSURE(cred != 0, SIGIL_E_MISSING_FIELD,
+               "payload.credentials: required (or \"generate\": true for a key the enclave "
+               "makes)");
+        return sigil_json_expect(&p->doc, cred, SIGIL_JSON_OBJECT, "payload", "credentials");
+    }
+    ENSURE(sigil_json_type_of(&p->doc, gen) == SIGIL_JSON_TRUE, SIGIL_E_BAD_FIELD,
+           "payload.generate: must be true (or absent)");
+    ENSURE(cred == 0, SIGIL_E_BAD_FIELD,
+           "payload: credentials and generate are exclusive (generate asks the enclave to make "
+           "the key)");
+    return 0;
+}
+
 int enclave_payload_parse(enclave_payload *p, const char *text, size_t len, sigil_json_tok *toks)
 {
     uint64_t v;
@@ -116,8 +146,7 @@ int enclave_payload_parse(enclave_payload *p, const char *text, size_t len, sigi
     GUARD(get_hex(&p->doc, 0, "owner_pubkey", p->owner_pk, 32, true, NULL));
     GUARD(get_hex(&p->doc, 0, "client_pubkey", p->client_pk, 32, false, &p->has_client_pk));
     GUARD(get_hex(&p->doc, 0, "policy_signature", p->policy_sig, 64, true, NULL));
-    GUARD(sigil_json_expect(&p->doc, sigil_json_get(&p->doc, 0, "credentials"), SIGIL_JSON_OBJECT,
-                            "payload", "credentials"));
+    GUARD(payload_secret_source(p));
     return sigil_json_expect(&p->doc, sigil_json_get(&p->doc, 0, "policy"), SIGIL_JSON_OBJECT,
                              "payload", "policy");
 }

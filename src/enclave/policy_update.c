@@ -14,48 +14,15 @@
 #include "enclave/enclave.h"
 #include "sigil/crypto.h"
 
-/* Payload members in their order (docs/PROVISIONING.md); the two policy
- * members are replaced, the others copied as they are. */
-static const char *const MEMBERS[] = {
-    "v",           "tenant",       "key_id",        "venue",  "network",         "key_type",
-    "credentials", "owner_pubkey", "client_pubkey", "policy", "policy_signature"};
-
-static int put_member(sigil_buf *b, const sigil_json *d, const char *name, bool first,
-                      const char *policy, size_t policy_len, const char *sig_hex)
-{
-    uint32_t t = sigil_json_get(d, 0, name);
-    if (t == 0 && strcmp(name, "client_pubkey") == 0)
-        return 0;
-    GUARD(sigil_buf_put(b, first ? "{\"" : ",\"", 2));
-    GUARD(sigil_buf_put(b, name, strlen(name)));
-    GUARD(sigil_buf_put(b, "\":", 2));
-    if (strcmp(name, "policy") == 0)
-        return sigil_buf_put(b, policy, policy_len);
-    if (strcmp(name, "policy_signature") == 0) {
-        GUARD(sigil_buf_put(b, "\"", 1));
-        GUARD(sigil_buf_put(b, sig_hex, 128));
-        return sigil_buf_put(b, "\"", 1);
-    }
-    sigil_slice raw = sigil_json_raw(d, t);
-    bool quoted = sigil_json_type_of(d, t) == SIGIL_JSON_STRING;
-    if (quoted)
-        GUARD(sigil_buf_put(b, "\"", 1));
-    GUARD(sigil_buf_put(b, raw.p, raw.len));
-    return quoted ? sigil_buf_put(b, "\"", 1) : 0;
-}
-
 static int rebuild(sigil_secret *out, const enclave_payload *p, const enclave_policy_args *a)
 {
-    sigil_buf b;
-    char sig_hex[129];
-    sigil_hex_encode(sig_hex, a->policy_sig, 64);
-    GUARD(sigil_secret_alloc(out, p->doc.len + a->policy_len + 256));
-    sigil_buf_init(&b, out->p, out->cap);
-    for (size_t i = 0; i < SIGIL_ARRAY_LEN(MEMBERS); i++)
-        GUARD(put_member(&b, &p->doc, MEMBERS[i], i == 0, a->policy, a->policy_len, sig_hex));
-    GUARD(sigil_buf_put(&b, "}", 1));
-    out->len = b.len;
-    return 0;
+    char sig_json[131];
+    sig_json[0] = '"';
+    sigil_hex_encode(sig_json + 1, a->policy_sig, 64);
+    sig_json[129] = '"';
+    const enclave_member over[] = {{"policy", a->policy, a->policy_len},
+                                   {"policy_signature", sig_json, 130}};
+    return enclave_payload_rebuild(out, p, over, SIGIL_ARRAY_LEN(over));
 }
 
 /* The new policy: signed by the key's owner for this key, same tenant,
@@ -100,24 +67,31 @@ static int update(enclave_state *st, enclave_payload *p, enclave_policy_result *
     return rc;
 }
 
+typedef struct {
+    enclave_policy_result *res;
+    const enclave_policy_args *a;
+} policy_ctx;
+
+static int policy_change(enclave_state *st, enclave_payload *p, const sigil_secret *plain,
+                         sigil_buf *blob, uint8_t policy_hash[32], void *ctx)
+{
+    const policy_ctx *c = ctx;
+    (void)plain; /* the payload is rebuilt from p */
+    GUARD(update(st, p, c->res, blob, c->a));
+    memcpy(policy_hash, c->res->policy_hash, 32);
+    return 0;
+}
+
 int enclave_policy_update(enclave_state *st, enclave_policy_result *res, sigil_buf *blob,
                           sigil_buf *receipt, const enclave_policy_args *a)
 {
-    static _Thread_local sigil_json_tok toks[ENCLAVE_PAYLOAD_TOKENS];
-    static _Thread_local enclave_payload p;
-    static _Thread_local sigil_receipt r;
-    SIGIL_SECRET(plain);
-    memset(&r, 0, sizeof(r));
     memset(res, 0, sizeof(*res));
-    receipt->len = 0;
-    GUARD(enclave_open_key(st, &a->key, &plain, &p, &r, toks));
-    (void)snprintf(r.action, sizeof(r.action), "policy_update");
-    sigil_sha256(r.request_hash, a->policy, a->policy_len);
-    int rc = update(st, &p, res, blob, a);
-    if (rc == 0)
-        memcpy(r.policy_hash, res->policy_hash, 32);
-    rc = enclave_decision_receipt(st, receipt, &r, rc, blob->data, blob->len);
-    sodium_memzero(&p, sizeof(p));
-    sodium_memzero(toks, sizeof(toks));
-    return rc;
+    policy_ctx c = {res, a};
+    enclave_key_change_args ka = {.key = &a->key,
+                                  .action = "policy_update",
+                                  .request = a->policy,
+                                  .request_len = a->policy_len,
+                                  .change = policy_change,
+                                  .ctx = &c};
+    return enclave_key_change(st, blob, receipt, &ka);
 }

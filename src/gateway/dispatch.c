@@ -20,6 +20,8 @@ const gw_route GW_ROUTES[] = {
     {"DELETE", "/v1/keys/{}", gw_h_keys_delete, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
     {"POST", "/v1/sign", gw_h_sign, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
     {"PUT", "/v1/keys/{}/policy", gw_h_key_policy, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
+    {"PUT", "/v1/keys/{}/credentials", gw_h_key_credentials, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
+    {"POST", "/v1/keys/{}/rewrap", gw_h_key_rewrap, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
     {"GET", "/v1/audit", gw_h_audit, GW_AUTH_TENANT, GW_LIMIT_API, "since,limit"},
 };
 const size_t GW_NROUTES = SIGIL_ARRAY_LEN(GW_ROUTES);
@@ -35,6 +37,8 @@ const char *const GW_ROUTE_NAMES[] = {
     "DELETE /v1/keys/{key_id}",
     "POST /v1/sign",
     "PUT /v1/keys/{key_id}/policy",
+    "PUT /v1/keys/{key_id}/credentials",
+    "POST /v1/keys/{key_id}/rewrap",
     "GET /v1/audit",
     NULL,
 };

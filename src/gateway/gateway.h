@@ -408,6 +408,8 @@ int gw_h_keys_list(gw_server *g, gw_req *rq, gw_resp *rs);
 int gw_h_keys_delete(gw_server *g, gw_req *rq, gw_resp *rs);
 int gw_h_sign(gw_server *g, gw_req *rq, gw_resp *rs);
 int gw_h_key_policy(gw_server *g, gw_req *rq, gw_resp *rs);
+int gw_h_key_credentials(gw_server *g, gw_req *rq, gw_resp *rs); /* rotation */
+int gw_h_key_rewrap(gw_server *g, gw_req *rq, gw_resp *rs);
 int gw_h_audit(gw_server *g, gw_req *rq, gw_resp *rs); /* handlers_audit.c */
 
 /* JSON response helpers */

@@ -1,6 +1,8 @@
 /*
  * The handlers that reach a tenant's key material: POST /v1/keys (import a
- * sealed upload), POST /v1/sign and PUT /v1/keys/{id}/policy. Untrusted host code: it moves
+ * sealed upload), POST /v1/sign, PUT /v1/keys/{id}/policy, PUT
+ * /v1/keys/{id}/credentials (rotation) and POST /v1/keys/{id}/rewrap (a new
+ * data key). Untrusted host code: it moves
  * sealed bytes and blobs, never plaintext. Every outcome past
  * authentication is written to the audit log before the response leaves;
  * if that write fails the client gets 503 and never the signed output.
@@ -228,10 +230,10 @@ static int put_receipt(sigil_jw *w, const outcome *o)
     return sigil_jw_raw(w, o->receipt, o->receipt_len);
 }
 
-static int import_body(gw_resp *rs, const sigil_key_record *k, const outcome *o)
+static int import_body(gw_resp *rs, const sigil_key_record *k, const outcome *o, unsigned status)
 {
     sigil_jw w;
-    rs->status = 201;
+    rs->status = status;
     rs->body.len = 0;
     sigil_jw_init(&w, &rs->body);
     GUARD(sigil_jw_obj_begin(&w));
@@ -254,19 +256,21 @@ static int import_body(gw_resp *rs, const sigil_key_record *k, const outcome *o)
     return sigil_jw_obj_end(&w);
 }
 
+/* The enclave's answer to import and rotate. */
+static const gw_field IMPORT_SPEC[I_COUNT] = {
+    [I_KEY_ID] = {"key_id", GW_F_TEXT, 0},
+    [I_VENUE] = {"venue", GW_F_TEXT, 0},
+    [I_NETWORK] = {"network", GW_F_TEXT, 0},
+    [I_KEY_TYPE] = {"key_type", GW_F_TEXT, 0},
+    [I_ADDRESS] = {"address", GW_F_TEXT_OR_NULL, 0},
+    [I_POLICY] = {"policy_hash", GW_F_BYTES, 32},
+    [I_BLOB] = {"blob", GW_F_BYTES, 0},
+    [I_RECEIPT] = {"receipt", GW_F_TEXT, 0},
+    [I_VERSION] = {"version", GW_F_UINT, 0},
+};
+
 static int import_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
 {
-    static const gw_field SPEC[I_COUNT] = {
-        [I_KEY_ID] = {"key_id", GW_F_TEXT, 0},
-        [I_VENUE] = {"venue", GW_F_TEXT, 0},
-        [I_NETWORK] = {"network", GW_F_TEXT, 0},
-        [I_KEY_TYPE] = {"key_type", GW_F_TEXT, 0},
-        [I_ADDRESS] = {"address", GW_F_TEXT_OR_NULL, 0},
-        [I_POLICY] = {"policy_hash", GW_F_BYTES, 32},
-        [I_BLOB] = {"blob", GW_F_BYTES, 0},
-        [I_RECEIPT] = {"receipt", GW_F_TEXT, 0},
-        [I_VERSION] = {"version", GW_F_UINT, 0},
-    };
     gw_work *w = gw_work_get();
     sigil_buf sealed;
     sigil_frame f;
@@ -280,14 +284,14 @@ static int import_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
     o->has_request_hash = true;
     import_ctx ic = {rq->tenant, sealed.data, sealed.len};
     GUARD(call_decision(g, rq, o, "import", 2, import_args, &ic, w, &f));
-    GUARD(gw_result_read(&f, SPEC, I_COUNT, v));
+    GUARD(gw_result_read(&f, IMPORT_SPEC, I_COUNT, v));
     GUARD(keep_receipt(o, &f, &v[I_RECEIPT]));
     GUARD(import_record(&k, rq, v));
     memcpy(rq->key_id, k.key_id, sizeof(rq->key_id));
     sigil_sha256(o->output_hash, v[I_BLOB].p, v[I_BLOB].len);
     o->has_output_hash = true;
     GUARD(g->store->ops->key_put(g->store, &k, v[I_BLOB].p, v[I_BLOB].len));
-    return import_body(rs, &k, o);
+    return import_body(rs, &k, o, 201);
 }
 
 int gw_h_keys_import(gw_server *g, gw_req *rq, gw_resp *rs)
@@ -451,14 +455,46 @@ int gw_h_sign(gw_server *g, gw_req *rq, gw_resp *rs)
     return finish(g, rq, rs, &o, rc);
 }
 
-/* ---- PUT /v1/keys/{key_id}/policy ---- */
+/* ---- changes to a stored key: PUT /v1/keys/{key_id}/policy,
+ * PUT /v1/keys/{key_id}/credentials, POST /v1/keys/{key_id}/rewrap ---- */
+
+/* The stored key (never the cached copy: the swap compares against what
+ * was read here) and the policy hash the swap will expect. */
+static int key_read(gw_server *g, gw_req *rq, sigil_key_record *k, sigil_buf *blob,
+                    uint8_t old_hash[32], gw_work *w)
+{
+    sigil_buf_init(blob, w->blob, sizeof(w->blob));
+    GUARD(g->store->ops->key_get(g->store, rq->tenant, rq->key_id, k, blob));
+    memcpy(old_hash, k->policy_hash, 32);
+    return 0;
+}
+
+/* Stores the enclave's new blob by compare-and-swap on the policy hash the
+ * old one was read with (a concurrent change is SIGIL_E_CONFLICT) and drops
+ * the cached copy. */
+static int key_swap(gw_server *g, gw_req *rq, outcome *o, const uint8_t old_hash[32],
+                    const sigil_key_record *k, const gw_value *blob)
+{
+    char ck[SIGIL_TENANT_MAX + SIGIL_KEY_ID_MAX + 2];
+    ENSURE(blob->len > 0 && blob->len <= GW_BLOB_MAX, SIGIL_E_PROTOCOL,
+           "enclave result: blob has a bad length");
+    sigil_sha256(o->output_hash, blob->p, blob->len);
+    o->has_output_hash = true;
+    GUARD(g->store->ops->key_update(g->store, rq->tenant, rq->key_id, old_hash, k, blob->p,
+                                    blob->len));
+    (void)snprintf(ck, sizeof(ck), "%s/%s", rq->tenant, rq->key_id);
+    gw_cache_drop(g->key_cache, ck);
+    return 0;
+}
 
 static int policy_args(void *ctx, sigil_buf *b)
 {
     const key_call *pc = ctx;
     GUARD(put_key_args(b, pc->tenant, pc->key_id, pc->blob, pc->blob_len));
-    GUARD(sigil_cbor_put_cstr(b, "policy"));
     const gw_policy_body *pb = pc->body;
+    if (pb == NULL) /* rewrap: the key alone */
+        return 0;
+    GUARD(sigil_cbor_put_cstr(b, "policy"));
     GUARD(sigil_cbor_put_text(b, pb->policy.p, pb->policy.len));
     GUARD(sigil_cbor_put_cstr(b, "policy_signature"));
     return sigil_cbor_put_bytes(b, pb->signature, sizeof(pb->signature));
@@ -482,7 +518,9 @@ static int policy_body(gw_resp *rs, const sigil_key_record *k, const outcome *o)
 
 enum { P_BLOB, P_HASH, P_VERSION, P_RECEIPT, P_COUNT };
 
-static int policy_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
+/* The enclave's `policy` (body: the parsed policy) or `rewrap` (body NULL)
+ * on the stored key; the answer is the new blob, policy hash and version. */
+static int reseal_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o, const gw_policy_body *body)
 {
     static const gw_field SPEC[P_COUNT] = {
         [P_BLOB] = {"blob", GW_F_BYTES, 0},
@@ -491,37 +529,38 @@ static int policy_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
         [P_RECEIPT] = {"receipt", GW_F_TEXT, 0},
     };
     gw_work *w = gw_work_get();
-    gw_policy_body body;
-    sigil_json doc;
     sigil_key_record k;
     sigil_buf blob;
     sigil_frame f;
     gw_value v[P_COUNT];
     uint8_t old_hash[32];
-    char ck[SIGIL_TENANT_MAX + SIGIL_KEY_ID_MAX + 2];
+    GUARD(key_read(g, rq, &k, &blob, old_hash, w));
+    if (body == NULL) { /* a rewrap's request is the blob it re-seals */
+        sigil_sha256(o->request_hash, blob.data, blob.len);
+        o->has_request_hash = true;
+    }
+    key_call pc = {rq->tenant, rq->key_id, blob.data, blob.len, body};
+    GUARD(call_decision(g, rq, o, body != NULL ? "policy" : "rewrap", body != NULL ? 5 : 3,
+                        policy_args, &pc, w, &f));
+    GUARD(gw_result_read(&f, SPEC, P_COUNT, v));
+    GUARD(keep_receipt(o, &f, &v[P_RECEIPT]));
+    memcpy(k.policy_hash, v[P_HASH].p, sizeof(k.policy_hash));
+    k.policy_version = v[P_VERSION].u;
+    GUARD(key_swap(g, rq, o, old_hash, &k, &v[P_BLOB]));
+    return policy_body(rs, &k, o);
+}
+
+static int policy_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
+{
+    gw_work *w = gw_work_get();
+    gw_policy_body body;
+    sigil_json doc;
     GUARD(gw_key_param(rq));
     GUARD(json_body_check(w, rq));
     GUARD(gw_parse_policy_body(&body, &doc, w->toks, GW_JSON_TOKS, rq->body, rq->body_len));
     sigil_sha256(o->request_hash, body.policy.p, body.policy.len);
     o->has_request_hash = true;
-    sigil_buf_init(&blob, w->blob, sizeof(w->blob));
-    GUARD(g->store->ops->key_get(g->store, rq->tenant, rq->key_id, &k, &blob));
-    memcpy(old_hash, k.policy_hash, sizeof(old_hash));
-    key_call pc = {rq->tenant, rq->key_id, blob.data, blob.len, &body};
-    GUARD(call_decision(g, rq, o, "policy", 5, policy_args, &pc, w, &f));
-    GUARD(gw_result_read(&f, SPEC, P_COUNT, v));
-    GUARD(keep_receipt(o, &f, &v[P_RECEIPT]));
-    ENSURE(v[P_BLOB].len > 0 && v[P_BLOB].len <= GW_BLOB_MAX, SIGIL_E_PROTOCOL,
-           "enclave result: blob has a bad length");
-    memcpy(k.policy_hash, v[P_HASH].p, sizeof(k.policy_hash));
-    k.policy_version = v[P_VERSION].u;
-    sigil_sha256(o->output_hash, v[P_BLOB].p, v[P_BLOB].len);
-    o->has_output_hash = true;
-    GUARD(g->store->ops->key_update(g->store, rq->tenant, rq->key_id, old_hash, &k, v[P_BLOB].p,
-                                    v[P_BLOB].len));
-    (void)snprintf(ck, sizeof(ck), "%s/%s", rq->tenant, rq->key_id);
-    gw_cache_drop(g->key_cache, ck);
-    return policy_body(rs, &k, o);
+    return reseal_run(g, rq, rs, o, &body);
 }
 
 int gw_h_key_policy(gw_server *g, gw_req *rq, gw_resp *rs)
@@ -529,5 +568,68 @@ int gw_h_key_policy(gw_server *g, gw_req *rq, gw_resp *rs)
     outcome o = {.op = "policy_update"};
     (void)snprintf(o.action, sizeof(o.action), "policy_update");
     int rc = policy_run(g, rq, rs, &o);
+    return finish(g, rq, rs, &o, rc);
+}
+
+static int rewrap_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
+{
+    GUARD(gw_key_param(rq));
+    ENSURE(rq->body_len == 0, SIGIL_E_BAD_REQUEST,
+           "body: POST /v1/keys/{key_id}/rewrap takes no body");
+    return reseal_run(g, rq, rs, o, NULL);
+}
+
+int gw_h_key_rewrap(gw_server *g, gw_req *rq, gw_resp *rs)
+{
+    outcome o = {.op = "rewrap"};
+    (void)snprintf(o.action, sizeof(o.action), "rewrap");
+    int rc = rewrap_run(g, rq, rs, &o);
+    return finish(g, rq, rs, &o, rc);
+}
+
+/* ---- PUT /v1/keys/{key_id}/credentials ---- */
+static int rotate_args(void *ctx, sigil_buf *b)
+{
+    const key_call *rc = ctx;
+    const sigil_buf *sealed = rc->body;
+    GUARD(put_key_args(b, rc->tenant, rc->key_id, rc->blob, rc->blob_len));
+    GUARD(sigil_cbor_put_cstr(b, "sealed"));
+    return sigil_cbor_put_bytes(b, sealed->data, sealed->len);
+}
+
+static int rotate_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
+{
+    gw_work *w = gw_work_get();
+    sigil_buf sealed, blob;
+    sigil_frame f;
+    gw_value v[I_COUNT];
+    sigil_key_record k, nk;
+    sigil_json doc;
+    uint8_t old_hash[32];
+    GUARD(gw_key_param(rq));
+    GUARD(json_body_check(w, rq));
+    sigil_buf_init(&sealed, w->sealed, sizeof(w->sealed));
+    GUARD(gw_parse_import_body(&sealed, &doc, w->toks, GW_JSON_TOKS, rq->body, rq->body_len));
+    sigil_sha256(o->request_hash, sealed.data, sealed.len);
+    o->has_request_hash = true;
+    GUARD(key_read(g, rq, &k, &blob, old_hash, w));
+    key_call rc = {rq->tenant, rq->key_id, blob.data, blob.len, &sealed};
+    GUARD(call_decision(g, rq, o, "rotate", 4, rotate_args, &rc, w, &f));
+    GUARD(gw_result_read(&f, IMPORT_SPEC, I_COUNT, v));
+    GUARD(keep_receipt(o, &f, &v[I_RECEIPT]));
+    GUARD(import_record(&nk, rq, v));
+    ENSURE(strcmp(nk.key_id, rq->key_id) == 0 && strcmp(nk.venue, k.venue) == 0 &&
+               strcmp(nk.network, k.network) == 0,
+           SIGIL_E_PROTOCOL, "enclave result: the rotated key is not the stored one");
+    nk.created_ms = k.created_ms;
+    GUARD(key_swap(g, rq, o, old_hash, &nk, &v[I_BLOB]));
+    return import_body(rs, &nk, o, 200);
+}
+
+int gw_h_key_credentials(gw_server *g, gw_req *rq, gw_resp *rs)
+{
+    outcome o = {.op = "rotate"};
+    (void)snprintf(o.action, sizeof(o.action), "rotate");
+    int rc = rotate_run(g, rq, rs, &o);
     return finish(g, rq, rs, &o, rc);
 }

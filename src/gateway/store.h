@@ -69,7 +69,7 @@ typedef struct {
     int64_t time_ms;
     const char *tenant;
     const char *key_id;   /* NULL when none (e.g. an import the enclave refused) */
-    const char *op;       /* "sign" | "import" | "policy_update" */
+    const char *op;       /* "sign" | "import" | "policy_update" | "rotate" | "rewrap" */
     const char *action;   /* NULL when unknown */
     const char *decision; /* "allow" | "deny" | "error" */
     unsigned http_status;
@@ -160,10 +160,13 @@ typedef struct {
                    sigil_buf *blob);
     int (*key_list)(sigil_store *s, const char *tenant, sigil_store_key_fn fn, void *ctx);
     int (*key_delete)(sigil_store *s, const char *tenant, const char *key_id, int64_t now_ms);
-    /* Replaces a live key's blob, policy_hash and policy_version (from k)
-     * if its stored policy_hash still equals old_policy_hash (else
-     * SIGIL_E_CONFLICT "key changed concurrently"); unknown, deleted or
-     * another tenant's: SIGIL_E_NOT_FOUND. */
+    /* Replaces a live key's blob, policy_hash, policy_version, key_type and
+     * address (from k; a policy update passes them unchanged, a rotation
+     * may change the last two) if its stored policy_hash still equals
+     * old_policy_hash (else SIGIL_E_CONFLICT "key changed concurrently");
+     * unknown, deleted or another tenant's: SIGIL_E_NOT_FOUND. Every change
+     * of a key's content changes its policy hash (a higher version), so the
+     * hash is the swap's version stamp; a rewrap keeps it. */
     int (*key_update)(sigil_store *s, const char *tenant, const char *key_id,
                       const uint8_t old_policy_hash[32], const sigil_key_record *k,
                       const uint8_t *blob, size_t blob_len);

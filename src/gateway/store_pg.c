@@ -94,7 +94,8 @@ static const char *const QUERIES[PQ_COUNT_] = {
                       " AND deleted_at IS NULL",
     [PQ_KEY_POLICY] = "SELECT policy_hash FROM keys WHERE key_id = $1 AND tenant = $2"
                       " AND deleted_at IS NULL FOR UPDATE",
-    [PQ_KEY_UPDATE] = "UPDATE keys SET blob = $3, policy_hash = $4, policy_version = $5"
+    [PQ_KEY_UPDATE] = "UPDATE keys SET blob = $3, policy_hash = $4, policy_version = $5,"
+                      " key_type = $6, address = $7"
                       " WHERE key_id = $1 AND tenant = $2 AND deleted_at IS NULL",
     [PQ_IDEM_PURGE] = "DELETE FROM idempotency WHERE created_at < $1",
     /* $1 tenant, $2 key, $3 request hash, $4 now, $5 owner, $6 lease end */
@@ -613,8 +614,8 @@ static int pgs_key_delete(sigil_store *base, const char *tenant, const char *key
     return change_one(pg(base), PQ_KEY_DELETE, &p, "key delete", "key_id: no such key");
 }
 
-/* The policy-update compare-and-swap: the row locked, its hash compared,
- * then replaced, in one transaction. */
+/* The key-update compare-and-swap (policy update, rotation, rewrap): the
+ * row locked, its hash compared, then replaced, in one transaction. */
 static int key_update_tx(pg_conn *c, const char *tenant, const char *key_id, const uint8_t *old,
                          const sigil_key_record *k, const uint8_t *blob, size_t blob_len)
 {
@@ -633,6 +634,8 @@ static int key_update_tx(pg_conn *c, const char *tenant, const char *key_id, con
     pg_blob(&p, blob, blob_len);
     pg_blob(&p, k->policy_hash, sizeof(k->policy_hash));
     pg_int(&p, (int64_t)k->policy_version);
+    pg_text(&p, k->key_type);
+    pg_text(&p, k->address[0] != '\0' ? k->address : NULL);
     GUARD(pg_changed(c, PQ_KEY_UPDATE, &p, &n, "key update"));
     ENSURE(n == 1, SIGIL_E_NOT_FOUND, "key_id: no such key");
     return 0;

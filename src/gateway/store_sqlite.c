@@ -142,7 +142,8 @@ static const char *const QUERIES[Q_COUNT_] = {
                      " AND deleted_at IS NULL",
     [Q_KEY_POLICY] = "SELECT policy_hash FROM keys WHERE key_id = ?1 AND tenant = ?2"
                      " AND deleted_at IS NULL",
-    [Q_KEY_UPDATE] = "UPDATE keys SET blob = ?3, policy_hash = ?4, policy_version = ?5"
+    [Q_KEY_UPDATE] = "UPDATE keys SET blob = ?3, policy_hash = ?4, policy_version = ?5,"
+                     " key_type = ?6, address = ?7"
                      " WHERE key_id = ?1 AND tenant = ?2 AND deleted_at IS NULL",
     [Q_IDEM_PURGE] = "DELETE FROM idempotency WHERE created_at < ?1",
     [Q_IDEM_GET] = "SELECT request_hash, status, response, lease_until FROM idempotency"
@@ -572,7 +573,8 @@ static int sq_key_delete(sigil_store *base, const char *tenant, const char *key_
     return unlock_ret(s, changed_one(s, rc, "key_id: no such key"));
 }
 
-/* The policy-update compare-and-swap, inside a write transaction. */
+/* The key-update compare-and-swap (policy update, rotation, rewrap),
+ * inside a write transaction. */
 static int key_update_tx(sq_store *s, const char *tenant, const char *key_id, const uint8_t *old,
                          const sigil_key_record *k, const uint8_t *blob, size_t blob_len)
 {
@@ -594,6 +596,8 @@ static int key_update_tx(sq_store *s, const char *tenant, const char *key_id, co
     (void)bind_blob(st, 3, blob, blob_len);
     (void)bind_blob(st, 4, k->policy_hash, sizeof(k->policy_hash));
     (void)sqlite3_bind_int64(st, 5, (sqlite3_int64)k->policy_version);
+    (void)bind_text(st, 6, k->key_type);
+    (void)bind_text(st, 7, k->address[0] != '\0' ? k->address : NULL);
     return changed_one(s, step_done(s, st, "key update"), "key_id: no such key");
 }
 

@@ -46,6 +46,23 @@ int sigil_network_parse(sigil_network *out, const char *s)
     return 0;
 }
 
+/* Wallet venues whose key is a bare secp256k1 scalar {"private_key"} and
+ * whose address follows from it alone. Not paradex: its key is a Stark key
+ * (another curve and range) and its account is onboarded from an Ethereum
+ * key. */
+static const sigil_venue *const GENERATES[] = {
+    &sigil_venue_hyperliquid, &sigil_venue_aster, &sigil_venue_eip712,
+    &sigil_venue_eip191,      &sigil_venue_dydx,
+};
+
+bool sigil_venue_can_generate(const sigil_venue *v)
+{
+    for (size_t i = 0; i < SIGIL_ARRAY_LEN(GENERATES); i++)
+        if (GENERATES[i] == v)
+            return true;
+    return false;
+}
+
 int sigil_venue_address(char out[static SIGIL_VENUE_ADDRESS_MAX + 1], const sigil_venue *v,
                         const sigil_credentials *c)
 {

@@ -17,6 +17,9 @@
 #include <valgrind/memcheck.h>
 
 #include "crypto/stark.h"
+#include "enclave/keygen.c" /* enclave code is not in a library: compiled in */
+#include "enclave/payload.c"
+#include "enclave/payload_build.c"
 #include "gateway/store.h"
 #include "sigil/codec.h"
 #include "sigil/crypto.h"
@@ -747,9 +750,59 @@ static void run_token_compare(void)
     }
 }
 
+uint64_t enclave_now_ms(void)
+{
+    return 1700000000000ull;
+}
+
+/* libsodium's own random source; while g_draw_secret is set, what it returns
+ * is marked secret (a key the enclave generates). */
+static bool g_draw_secret;
+static randombytes_implementation g_marked_random;
+
+static void marked_buf(void *const buf, const size_t size)
+{
+    randombytes_sysrandom_implementation.buf(buf, size);
+    if (g_draw_secret)
+        SECRET(buf, size);
+}
+
+/* A wallet key generated in the enclave: the draw, its range check (the
+ * verdict is public), the credentials text and the payload rebuilt around
+ * it. */
+static void run_keygen(void)
+{
+    static const char PAYLOAD[] =
+        "{\"v\":1,\"tenant\":\"acme\",\"key_id\":\"00112233445566778899aabbccddeeff\","
+        "\"venue\":\"hyperliquid\",\"network\":\"mainnet\",\"key_type\":\"secp256k1\","
+        "\"generate\":true,\"owner_pubkey\":\"" WALLET_KEY_HEX "\",\"client_pubkey\":null,"
+        "\"policy\":{\"version\":1},\"policy_signature\":\"" WALLET_KEY_HEX WALLET_KEY_HEX "\"}";
+    static sigil_json_tok toks[ENCLAVE_PAYLOAD_TOKENS];
+    static enclave_payload p;
+    const char *name = "keygen: enclave_keygen_payload";
+    SIGIL_SECRET(out);
+    g_cases++;
+    if (enclave_payload_parse(&p, PAYLOAD, sizeof(PAYLOAD) - 1, toks) != 0) {
+        check(false, name, "test payload does not parse");
+        return;
+    }
+    g_draw_secret = true;
+    int rc = enclave_keygen_payload(&out, &p);
+    g_draw_secret = false;
+    PUBLIC(&rc, sizeof(rc));
+    check(rc == 0 && still_secret(out.p, out.len), name, "no key, or the key reached it unmarked");
+    if (rc != 0)
+        return;
+    PUBLIC(out.p, out.len);
+    check(enclave_payload_parse(&p, (const char *)out.p, out.len, toks) == 0 && !p.generate, name,
+          "the rebuilt payload does not parse");
+}
+
 int main(void)
 {
-    if (sigil_init() != 0) {
+    g_marked_random = randombytes_sysrandom_implementation;
+    g_marked_random.buf = marked_buf;
+    if (randombytes_set_implementation(&g_marked_random) != 0 || sigil_init() != 0) {
         fprintf(stderr, "ctime: sigil_init failed: %s\n", sigil_errmsg());
         return 2;
     }
@@ -766,6 +819,7 @@ int main(void)
     run_hex();
     run_base64();
     run_token_compare();
+    run_keygen();
     printf("ctime: %d cases, %d failed\n", g_cases, g_failures);
     return g_failures == 0 ? 0 : 1;
 }

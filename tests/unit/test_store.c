@@ -432,6 +432,31 @@ static void test_key_update(void **state)
     assert_int_equal(blob.len, sizeof(BLOB2));
     assert_memory_equal(blob.data, BLOB2, sizeof(BLOB2));
     assert_string_equal(got.venue, "binance"); /* the rest is kept */
+    assert_string_equal(got.key_type, k.key_type);
+    assert_string_equal(got.address, k.address);
+    /* a rotation may change the key type and the address; "" clears it */
+    sigil_key_record rot = upd;
+    memset(rot.policy_hash, 0xce, 32);
+    rot.policy_version = 3;
+    (void)snprintf(rot.key_type, sizeof(rot.key_type), "ed25519");
+    (void)snprintf(rot.address, sizeof(rot.address), "0xAbC");
+    OK(f->s->ops->key_update(f->s, "acme", "k1", upd.policy_hash, &rot, BLOB2, sizeof(BLOB2)));
+    OK(f->s->ops->key_get(f->s, "acme", "k1", &got, NULL));
+    assert_string_equal(got.key_type, "ed25519");
+    assert_string_equal(got.address, "0xAbC");
+    assert_int_equal(got.created_ms, k.created_ms);
+    rot.address[0] = '\0';
+    memcpy(old, rot.policy_hash, 32);
+    memset(rot.policy_hash, 0xcf, 32);
+    OK(f->s->ops->key_update(f->s, "acme", "k1", old, &rot, BLOB2, sizeof(BLOB2)));
+    OK(f->s->ops->key_get(f->s, "acme", "k1", &got, NULL));
+    assert_string_equal(got.address, "");
+    (void)snprintf(rot.key_type, sizeof(rot.key_type), "%s", k.key_type);
+    memcpy(old, rot.policy_hash, 32);
+    memcpy(rot.policy_hash, upd.policy_hash, 32);
+    rot.policy_version = 2;
+    OK(f->s->ops->key_update(f->s, "acme", "k1", old, &rot, BLOB2, sizeof(BLOB2)));
+    memcpy(old, k.policy_hash, 32);
     /* a second update from the same old hash lost the race */
     upd.policy_version = 3;
     FAILS(f->s->ops->key_update(f->s, "acme", "k1", old, &upd, BLOB, sizeof(BLOB)),
