@@ -121,6 +121,7 @@ for t in "${E2E[@]}"; do
     run_py "e2e.$t" "$ROOT/tests/e2e/$t.py"
 done
 run_py pg.test_pg_gateways "$HERE/test_pg_gateways.py"
+run_py pg.test_pg_limits "$HERE/test_pg_limits.py"
 echo "took $((SECONDS - t0))s"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
