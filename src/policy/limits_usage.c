@@ -61,6 +61,26 @@ int sigil_limits_usage_read(sigil_limits_usage *out, sigil_cursor map)
                            "usage.notional");
 }
 
+/* The notional as a report carries it: exact when its text fits
+ * SIGIL_DEC_MAX_TEXT, else rounded up to a whole number (a sum of orders can
+ * have more fraction digits than any one of them). Up only: peers may
+ * count more than was signed, never less. It is at most the policy's cap,
+ * itself at most 64 digits, so the whole number fits. */
+static int notional_text(char *out, size_t cap, const sigil_dec *n)
+{
+    char big[SIGIL_DEC_LIMBS * 9 + 3];
+    sigil_dec whole, one;
+    GUARD(sigil_dec_format(big, sizeof(big), n));
+    size_t len = strlen(big);
+    const char *dot = strchr(big, '.');
+    if (len <= SIGIL_DEC_MAX_TEXT || dot == NULL)
+        return sigil_dec_format(out, cap, n);
+    GUARD(sigil_dec_parse(&whole, big, (size_t)(dot - big), "usage.notional"));
+    sigil_dec_from_u64(&one, 1);
+    GUARD(sigil_dec_add(&whole, &whole, &one));
+    return sigil_dec_format(out, cap, &whole);
+}
+
 int sigil_limits_usage_write(sigil_buf *b, const sigil_limits_usage *u)
 {
     char dec[SIGIL_DEC_MAX_TEXT + 1];
@@ -73,7 +93,7 @@ int sigil_limits_usage_write(sigil_buf *b, const sigil_limits_usage *u)
         [U_ORD_DEF] = u->orders_deficit,
         [U_DAY] = u->day,
     };
-    GUARD(sigil_dec_format(dec, sizeof(dec), &u->notional));
+    GUARD(notional_text(dec, sizeof(dec), &u->notional));
     GUARD(sigil_cbor_put_map(b, U_N));
     GUARD(sigil_cbor_put_cstr(b, SPEC[U_BOOT].name));
     GUARD(sigil_cbor_put_bytes(b, u->boot_id, SIGIL_LIMITS_BOOT_ID_LEN));

@@ -311,6 +311,32 @@ static void test_round_trip(void **state)
     assert_int_equal(n, 0);
 }
 
+/* A day's notional with more digits than a report carries is reported
+ * rounded up to a whole number: 10^40 + 10^-62 → 10^40 + 1. */
+static void test_long_notional_rounds_up(void **state)
+{
+    (void)state;
+    enclave a;
+    char big[80], frac[80], want[80], got[80];
+    sigil_limits_usage out[SIGIL_LIMITS_PEERS_MAX];
+    size_t n = 0;
+    enclave_init(&a, 0xa1);
+    (void)snprintf(big, sizeof(big), "1%040d", 0);
+    (void)snprintf(frac, sizeof(frac), "0.%061d1", 0);
+    (void)snprintf(want, sizeof(want), "1%039d1", 0);
+    policy_with(1, 0, 0,
+                "1"
+                "000000000000000000000000000000000000000000000000000000000000000");
+    sigil_policy_cost c1 = cost_of(1, big), c2 = cost_of(1, frac);
+    assert_int_equal(admit_with(&a, &c1, T0, NULL, 0), 0);
+    assert_int_equal(admit_with(&a, &c2, T0, NULL, 0), 0);
+    assert_int_equal(sigil_limits_peers_read(out, &n, encode(&a.last, 1)), 0);
+    assert_int_equal(sigil_dec_format(got, sizeof(got), &out[0].notional), 0);
+    assert_string_equal(got, want);
+    assert_true(sigil_dec_cmp(&out[0].notional, &a.last.notional) > 0);
+    sigil_limits_free(a.l);
+}
+
 /* A report map whose field `bad` is replaced by `how` (0: left out,
  * 1: an extra unknown key, 2: a value of the wrong type, 3: a number over
  * 2^53-1, 4: boot_id of 15 bytes, 5: a notional that is not a decimal). */
@@ -411,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_own_report_skipped),
         cmocka_unit_test(test_reports_never_loosen),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_long_notional_rounds_up),
         cmocka_unit_test(test_malformed_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
