@@ -34,6 +34,9 @@
 #define SIGIL_AUDIT_ERROR_CODE_MAX 31
 #define SIGIL_AUDIT_HASH_TAG "sigil-audit-v1" /* domain of the row hash (docs/API.md "Audit") */
 #define SIGIL_USAGE_REPORT_MAX 512            /* bytes of an enclave's limit usage report (CBOR) */
+/* Usage reports older than this (by the record's time) no longer count for
+ * anything (another UTC day, deficits refilled) and are deleted. */
+#define SIGIL_USAGE_KEEP_MS (2ll * 86400 * 1000)
 
 /* ---- Records (fixed-size fields; blobs and documents go to caller buffers) ---- */
 typedef struct {
@@ -85,7 +88,8 @@ typedef struct {
     size_t receipt_len;          /* 1..SIGIL_AUDIT_RECEIPT_MAX when receipt is set */
     /* Not part of the row: the enclave's usage report of the key, stored in
      * the same transaction for (tenant, key_id, boot) unless a report with
-     * a higher seq is already there (NULL: none). */
+     * a higher seq is already there, and the key's reports older than
+     * time_ms - SIGIL_USAGE_KEEP_MS deleted (NULL: none). */
     const sigil_usage_record *usage;
 } sigil_audit_record;
 

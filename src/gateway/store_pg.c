@@ -125,6 +125,8 @@ static const char *const QUERIES[PQ_COUNT_] = {
                      " report = excluded.report WHERE excluded.seq > limit_usage.seq",
     [PQ_USAGE_LIST] = "SELECT report FROM limit_usage WHERE tenant = $1 AND key_id = $2"
                       " ORDER BY time_ms DESC LIMIT $3",
+    [PQ_USAGE_PRUNE] = "DELETE FROM limit_usage WHERE tenant = $1 AND key_id = $2"
+                       " AND time_ms < $3",
     [PQ_BOOT_PUT] = "INSERT INTO boots (boot_id, document, measurement, created_at)"
                     " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     [PQ_BOOT_GET] = "SELECT measurement, created_at, document FROM boots WHERE boot_id = $1",

@@ -113,7 +113,12 @@ static int usage_put(pg_conn *c, const sigil_audit_record *a)
     pg_int(&p, (int64_t)u->seq);
     pg_int(&p, u->time_ms);
     pg_blob(&p, u->report, u->report_len);
-    return pg_changed(c, PQ_USAGE_PUT, &p, &n, "limit usage");
+    GUARD(pg_changed(c, PQ_USAGE_PUT, &p, &n, "limit usage"));
+    pg_params old = {0};
+    pg_text(&old, a->tenant);
+    pg_text(&old, a->key_id);
+    pg_int(&old, a->time_ms - SIGIL_USAGE_KEEP_MS);
+    return pg_changed(c, PQ_USAGE_PRUNE, &old, &n, "limit usage purge");
 }
 
 /* Writes reqs (one, or a batch linked by next when all is true) in one

@@ -44,6 +44,7 @@ enum {
     PQ_AUDIT_HEAD,
     PQ_USAGE_PUT,
     PQ_USAGE_LIST,
+    PQ_USAGE_PRUNE,
     PQ_BOOT_PUT,
     PQ_BOOT_GET,
     PQ_SEED_GET,

@@ -105,6 +105,7 @@ enum {
     Q_AUDIT_HEAD,
     Q_USAGE_PUT,
     Q_USAGE_LIST,
+    Q_USAGE_PRUNE,
     Q_BOOT_PUT,
     Q_BOOT_GET,
     Q_SEED_GET,
@@ -175,6 +176,7 @@ static const char *const QUERIES[Q_COUNT_] = {
                     " report = excluded.report WHERE excluded.seq > limit_usage.seq",
     [Q_USAGE_LIST] = "SELECT report FROM limit_usage WHERE tenant = ?1 AND key_id = ?2"
                      " ORDER BY time_ms DESC LIMIT ?3",
+    [Q_USAGE_PRUNE] = "DELETE FROM limit_usage WHERE tenant = ?1 AND key_id = ?2 AND time_ms < ?3",
     [Q_BOOT_PUT] = "INSERT OR IGNORE INTO boots (boot_id, document, measurement, created_at)"
                    " VALUES (?1, ?2, ?3, ?4)",
     [Q_BOOT_GET] = "SELECT measurement, created_at, document FROM boots WHERE boot_id = ?1",
@@ -795,7 +797,12 @@ static int usage_put(sq_store *s, const sigil_audit_record *a)
     (void)sqlite3_bind_int64(st, 4, (sqlite3_int64)u->seq);
     (void)sqlite3_bind_int64(st, 5, u->time_ms);
     (void)bind_blob(st, 6, u->report, u->report_len);
-    return step_done(s, st, "limit usage");
+    GUARD(step_done(s, st, "limit usage"));
+    st = stmt(s, Q_USAGE_PRUNE);
+    (void)bind_text(st, 1, a->tenant);
+    (void)bind_text(st, 2, a->key_id);
+    (void)sqlite3_bind_int64(st, 3, a->time_ms - SIGIL_USAGE_KEEP_MS);
+    return step_done(s, st, "limit usage purge");
 }
 
 /* The audit row of r, its idempotent response and its usage report. */

@@ -996,6 +996,15 @@ static void test_usage(void **state)
     OK(f->s->ops->usage_list(f->s, "acme", "k2", 16, usage_cb, &rows));
     OK(f->s->ops->usage_list(f->s, "beta", "k1", 16, usage_cb, &rows));
     assert_int_equal(rows.n, 0);
+    /* a record more than SIGIL_USAGE_KEEP_MS after every report: they go */
+    usage_record(f, 3, 1, 300 + SIGIL_USAGE_KEEP_MS + 1, "c1");
+    OK(f->s->ops->usage_list(f->s, "acme", "k1", 16, usage_cb, &rows));
+    assert_int_equal(rows.n, 1);
+    assert_string_equal(rows.got[0], "c1");
+    rows.n = 0;
+    usage_record(f, 4, 1, 300 + SIGIL_USAGE_KEEP_MS, "d1"); /* c1 is not older than that */
+    OK(f->s->ops->usage_list(f->s, "acme", "k1", 16, usage_cb, &rows));
+    assert_int_equal(rows.n, 2);
 }
 
 /* ---- boots and seed ---- */
