@@ -197,22 +197,31 @@ static uint64_t bucket_deficit(const bucket *b, uint32_t per_minute, uint64_t no
 
 /* ---- other boots' reports ---- */
 
-/* A first-seen boot weighs its own deficit, decayed at the bucket's rate
- * from its report to now (not at all if its clock is ahead), at most one
- * bucket; a known boot what it used since it was last counted. */
-static uint64_t peer_share(uint64_t used, uint64_t seen, const peer_seen *ps, uint64_t deficit,
-                           uint64_t report_ms, uint32_t per_minute, uint64_t now_ms)
+/* Takes a peer's share from an admitting bucket. A first-seen boot weighs
+ * its own deficit, decayed at the bucket's rate from its report to now
+ * (not at all if its clock is ahead); a known boot what it used since it
+ * was last counted, taken as at its report time (clamped between the
+ * bucket's last change and now: the use happened no later, so the refill
+ * since is the bucket's too, and a full bucket does not swallow it). Either
+ * weighs at most one bucket. */
+static void fold_bucket(bucket *b, uint32_t per_minute, const peer_seen *ps, uint64_t used,
+                        uint64_t seen, uint64_t deficit, uint64_t report_ms, uint64_t now_ms)
 {
     uint64_t cap = (uint64_t)bucket_cap(per_minute), share;
-    if (ps->used) {
-        share = used > seen ? used - seen : 0;
-        share = share > cap / MINUTE_MS ? cap : share * MINUTE_MS;
-    } else {
+    if (!ps->used) {
         uint64_t dt = now_ms > report_ms ? now_ms - report_ms : 0;
         uint64_t decay = dt >= MINUTE_MS ? cap : dt * per_minute;
         share = deficit > decay ? deficit - decay : 0;
+        bucket_sub(b, per_minute, share > cap ? cap : share, now_ms);
+        return;
     }
-    return share > cap ? cap : share;
+    share = used > seen ? used - seen : 0;
+    share = share > cap / MINUTE_MS ? cap : share * MINUTE_MS;
+    uint64_t at = report_ms < now_ms ? report_ms : now_ms;
+    if (b->started && at < b->ms)
+        at = b->ms;
+    if (share > 0)
+        bucket_sub(b, per_minute, share, at);
 }
 
 static peer_seen *peer_slot(entry *e, const uint8_t *boot_id)
@@ -243,14 +252,10 @@ static void fold_peers(entry *e, const sigil_policy *p, const sigil_limits_peers
         if (is_self(peers, u))
             continue;
         peer_seen *ps = peer_slot(e, u->boot_id);
-        bucket_sub(&e->requests, p->requests_per_minute,
-                   peer_share(u->requests_used, ps->requests, ps, u->requests_deficit, u->time_ms,
-                              p->requests_per_minute, now_ms),
-                   now_ms);
-        bucket_sub(&e->orders, p->orders_per_minute,
-                   peer_share(u->orders_used, ps->orders, ps, u->orders_deficit, u->time_ms,
-                              p->orders_per_minute, now_ms),
-                   now_ms);
+        fold_bucket(&e->requests, p->requests_per_minute, ps, u->requests_used, ps->requests,
+                    u->requests_deficit, u->time_ms, now_ms);
+        fold_bucket(&e->orders, p->orders_per_minute, ps, u->orders_used, ps->orders,
+                    u->orders_deficit, u->time_ms, now_ms);
         if (u->requests_used > ps->requests || !ps->used)
             ps->requests = u->requests_used;
         if (u->orders_used > ps->orders || !ps->used)

@@ -162,6 +162,39 @@ static void test_later_reports_count_increments(void **state)
     sigil_limits_free(a.l);
 }
 
+/* A known boot's new use counts as at its report time: used while this
+ * enclave's bucket was full and long enough ago, it has refilled. */
+static void test_increment_at_report_time(void **state)
+{
+    (void)state;
+    enclave a;
+    enclave_init(&a, 0xa1);
+    policy_with(1, 0, 10, NULL);
+    sigil_limits_usage p = report(0xc3, T0, 1, 1 * SCALE);
+    sigil_policy_cost one = cost_of(1, NULL);
+    assert_int_equal(admit_with(&a, &one, T0, &p, 1), 0); /* 10 - 1 - 1 */
+    /* one more order at T0 + 61 s, when this bucket was full again */
+    p.orders_used = 2;
+    p.time_ms = T0 + 61000;
+    p.seq = 2;
+    assert_int_equal(run_out(&a, T0 + 120000, &p, 1), 10);
+    /* two more 6 s ago (one token's refill): 9 now, a tenth 6 s later */
+    enclave b;
+    enclave_init(&b, 0xb2);
+    sigil_limits_usage q = report(0xc3, T0, 1, 1 * SCALE);
+    assert_int_equal(admit_with(&b, &one, T0, &q, 1), 0);
+    q.orders_used = 3;
+    q.time_ms = T0 + 240000 - 6000;
+    assert_int_equal(run_out(&b, T0 + 240000, &q, 1), 9);
+    assert_int_equal(run_out(&b, T0 + 246000, &q, 1), 1);
+    /* a report time before this bucket's last change counts from that change */
+    q.orders_used = 5;
+    q.time_ms = T0;
+    assert_int_equal(run_out(&b, T0 + 246000, &q, 1), 0);
+    sigil_limits_free(a.l);
+    sigil_limits_free(b.l);
+}
+
 /* Two enclaves each use half the bucket at T0, seeing each other's
  * reports. 30 s later one bucket refilled by half has 5 orders for both
  * together; per-boot deficits each refilling at the full rate would give
@@ -432,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_report_contents),
         cmocka_unit_test(test_first_seen_deficit_decays),
         cmocka_unit_test(test_later_reports_count_increments),
+        cmocka_unit_test(test_increment_at_report_time),
         cmocka_unit_test(test_one_refill_rate),
         cmocka_unit_test(test_daily_notional_sums_boots),
         cmocka_unit_test(test_own_report_skipped),
