@@ -266,6 +266,51 @@ void sigil_limits_free(sigil_limits *l);
 SIGIL_WARN_UNUSED_RESULT int sigil_limits_admit(sigil_limits *l, const char *tenant,
                                                 const char *key_id, const sigil_policy *p,
                                                 const sigil_policy_cost *cost, uint64_t now_ms);
+/* Limits shared by several enclaves serving one key (docs/POLICY.md
+ * "Limits across enclaves"). Each enclave reports its own usage of a key
+ * after every allowed request; the host stores the latest report per boot
+ * and hands the other boots' reports to the next admission, which can only
+ * become stricter from them. */
+#define SIGIL_LIMITS_PEERS_MAX 16 /* reports one admission takes (own boot's included) */
+#define SIGIL_LIMITS_BOOT_ID_LEN 16
+
+typedef struct {
+    uint8_t boot_id[SIGIL_LIMITS_BOOT_ID_LEN]; /* the reporting enclave's boot */
+    uint64_t seq;                              /* the boot's admissions of this key, 1.. */
+    uint64_t time_ms;                          /* its clock at the report */
+    /* this boot's own consumption only (never its peers'): */
+    uint64_t requests_used, orders_used;       /* since boot, in requests and orders */
+    uint64_t requests_deficit, orders_deficit; /* bucket capacity - level at time_ms,
+                                                  in 1/60000 of a token (limits.c units) */
+    uint64_t day;                              /* UTC day (time_ms / 86400000) of notional */
+    sigil_dec notional;                        /* that day's notional signed */
+} sigil_limits_usage;
+
+typedef struct {
+    const sigil_limits_usage *v; /* reports of other boots (one of self_boot_id is skipped) */
+    size_t n;                    /* 0..SIGIL_LIMITS_PEERS_MAX */
+    const uint8_t *self_boot_id; /* SIGIL_LIMITS_BOOT_ID_LEN bytes, or NULL */
+} sigil_limits_peers;
+
+/* sigil_limits_admit counting the peers' usage too (peers NULL: none, the
+ * same as sigil_limits_admit); on success fills *report (when not NULL)
+ * with this enclave's own usage of the key after the admission, boot_id
+ * left as the caller set it. */
+SIGIL_WARN_UNUSED_RESULT int
+sigil_limits_admit_shared(sigil_limits *l, const char *tenant, const char *key_id,
+                          const sigil_policy *p, const sigil_policy_cost *cost, uint64_t now_ms,
+                          const sigil_limits_peers *peers, sigil_limits_usage *report);
+/* Strict reading and writing of reports as CBOR maps (docs/FRAMES.md
+ * "Usage reports"): read takes one map, write appends one. Unknown or
+ * missing keys, values over their bounds, a bad decimal: SIGIL_E_BAD_FIELD
+ * or SIGIL_E_BAD_REQUEST naming the field. */
+SIGIL_WARN_UNUSED_RESULT int sigil_limits_usage_read(sigil_limits_usage *out, sigil_cursor map);
+SIGIL_WARN_UNUSED_RESULT int sigil_limits_usage_write(sigil_buf *b, const sigil_limits_usage *u);
+/* Reads a CBOR array of at most SIGIL_LIMITS_PEERS_MAX report maps into
+ * out[SIGIL_LIMITS_PEERS_MAX] (more: SIGIL_E_TOO_LARGE). */
+SIGIL_WARN_UNUSED_RESULT int sigil_limits_peers_read(sigil_limits_usage *out, size_t *n,
+                                                     sigil_cursor array);
+
 /* Records a new highest version (policy update); refuses a lower one. */
 SIGIL_WARN_UNUSED_RESULT int sigil_limits_version(sigil_limits *l, const char *tenant,
                                                   const char *key_id, uint64_t version);

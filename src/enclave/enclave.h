@@ -221,6 +221,11 @@ typedef struct {
     uint64_t client_ts;
     const char *client_nonce;
     size_t client_nonce_len;
+    /* other enclaves' usage of the key, as the host supplied it (n = 0: none) */
+    sigil_limits_peers peers;
+    /* out: this enclave's usage of the key after an allowed request whose
+     * policy has limits (usage->seq 0 otherwise) */
+    sigil_limits_usage *usage;
 } enclave_sign_args;
 /* Allowed: 0, signed_out and receipt filled. Denied: -1 with the error set
  * and receipt filled; other failures: -1 and receipt empty. */

@@ -241,16 +241,27 @@ static int op_sign(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_bu
         {"client_sig", SIGIL_FF_BYTES_OR_NULL, 0},
         {"client_ts", SIGIL_FF_UINT, 0},
         {"client_nonce", SIGIL_FF_TEXT_OR_NULL, 0},
+        {"peers", SIGIL_FF_BYTES_OR_NULL, 0},
     };
     static _Thread_local uint8_t signed_mem[SIGIL_FRAME_MAX / 2];
-    arg_val a[7];
-    sigil_buf signed_out;
+    static _Thread_local sigil_limits_usage peers[SIGIL_LIMITS_PEERS_MAX];
+    static _Thread_local uint8_t usage_mem[512];
+    sigil_limits_usage usage;
+    arg_val a[8];
+    sigil_buf signed_out, usage_out;
     const char *action = NULL;
-    GUARD(args_read(f, spec, 7, a));
+    size_t n_peers = 0;
+    GUARD(args_read(f, spec, 8, a));
     GUARD(require_booted(st));
     ENSURE((a[4].p == NULL) == (a[6].p == NULL), SIGIL_E_BAD_REQUEST,
            "client_sig and client_nonce: both or neither");
+    if (a[7].p != NULL) {
+        sigil_cursor pc;
+        sigil_cursor_init(&pc, a[7].p, a[7].len);
+        GUARD(sigil_limits_peers_read(peers, &n_peers, pc));
+    }
     sigil_buf_init(&signed_out, signed_mem, sizeof(signed_mem));
+    sigil_buf_init(&usage_out, usage_mem, sizeof(usage_mem));
     enclave_sign_args sa = {.key = key_ref(a),
                             .request = (const char *)a[3].p,
                             .request_len = a[3].len,
@@ -258,12 +269,17 @@ static int op_sign(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_bu
                             .client_sig_len = a[4].len,
                             .client_ts = a[5].u,
                             .client_nonce = (const char *)a[6].p,
-                            .client_nonce_len = a[6].len};
+                            .client_nonce_len = a[6].len,
+                            .peers = {peers, n_peers, st->boot_id},
+                            .usage = &usage};
     GUARD(enclave_sign(st, &signed_out, receipt_buf(), &action, &sa));
-    GUARD(sigil_frame_begin_result(out, v, f->id, 3));
+    if (usage.seq != 0)
+        GUARD(sigil_limits_usage_write(&usage_out, &usage));
+    GUARD(sigil_frame_begin_result(out, v, f->id, 4));
     GUARD(sigil_cbor_put_cstr(out, "signed"));
     GUARD(sigil_cbor_put_text(out, (const char *)signed_out.data, signed_out.len));
     GUARD(put_receipt(out));
+    GUARD(put_bytes_kv(out, "usage", usage.seq != 0 ? usage_out.data : NULL, usage_out.len));
     return put_text_kv(out, "action", action) == 0 ? sigil_frame_finish(out) : -1;
 }
 

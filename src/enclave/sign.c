@@ -78,6 +78,11 @@ static int sign_with(const enclave_payload *p, const sigil_venue *v, sigil_netwo
     return rc;
 }
 
+static bool has_limits(const sigil_policy *p)
+{
+    return p->requests_per_minute != 0 || p->orders_per_minute != 0 || p->has_daily_notional;
+}
+
 /* Everything after the action is known; any failure here is a denial. */
 static int decide(enclave_state *st, const enclave_payload *p, const sigil_venue *v,
                   sigil_network net, sigil_action act, sigil_buf *out, const enclave_sign_args *a,
@@ -96,7 +101,9 @@ static int decide(enclave_state *st, const enclave_payload *p, const sigil_venue
     GUARD(sigil_policy_evaluate(p->policy, &in, &cost));
     GUARD(sigil_request_time_ms(&t, p->venue, a->request, a->request_len));
     GUARD(check_window(t, enclave_skew_ms(st, p->policy), "request time"));
-    GUARD(sigil_limits_admit(st->limits, r->tenant, r->key_id, p->policy, &cost, enclave_now_ms()));
+    GUARD(sigil_limits_admit_shared(st->limits, r->tenant, r->key_id, p->policy, &cost,
+                                    enclave_now_ms(), &a->peers,
+                                    has_limits(p->policy) ? a->usage : NULL));
     return sign_with(p, v, net, out, a);
 }
 
@@ -134,6 +141,8 @@ int enclave_sign(enclave_state *st, sigil_buf *out, sigil_buf *receipt, const ch
 
     memset(&r, 0, sizeof(r));
     receipt->len = 0;
+    memset(a->usage, 0, sizeof(*a->usage));
+    memcpy(a->usage->boot_id, st->boot_id, sizeof(a->usage->boot_id));
     GUARD(enclave_open_key(st, &a->key, &plain, &p, &r, toks));
     const sigil_venue *v = sigil_venue_find(p.venue);
     ENSURE(v != NULL, SIGIL_E_UNKNOWN_VENUE, "key: venue %s is no longer supported", p.venue);

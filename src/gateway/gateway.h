@@ -348,10 +348,24 @@ bool gw_cache_get(gw_cache *c, const char *key, void *value, size_t *len, uint64
 void gw_cache_put(gw_cache *c, const char *key, const void *value, size_t len, uint64_t now_ms);
 void gw_cache_drop(gw_cache *c, const char *key);
 
+/* ---- limits across enclaves (limits_peers.c; docs/POLICY.md) ---- */
+#define GW_PEER_USAGE_MS 250u /* --peer-usage-ms: how long peers' usage is reused */
+#define GW_PEERS_MAX ((size_t)SIGIL_USAGE_REPORT_MAX * 16 + 8)
+/* The `peers` argument of a sign on the key: a CBOR array of the latest
+ * usage reports of every boot (this one's included; the enclave skips it),
+ * read through g->peer_cache. out->len 0: none (send null). */
+SIGIL_WARN_UNUSED_RESULT int gw_peers_get(gw_server *g, const char *tenant, const char *key_id,
+                                          sigil_buf *out);
+/* Checks the `usage` result of a sign (a report map) and fills u with it,
+ * the bytes copied into mem (SIGIL_USAGE_REPORT_MAX). */
+SIGIL_WARN_UNUSED_RESULT int gw_usage_take(sigil_usage_record *u, uint8_t *mem, const uint8_t *p,
+                                           size_t len);
+
 /* ---- the server (handlers.c) ---- */
 struct gw_server {
     gw_cache *token_cache; /* token id -> sigil_token_record */
     gw_cache *key_cache;   /* tenant/key id -> sigil_key_record + blob */
+    gw_cache *peer_cache;  /* tenant/key id -> `peers` (gw_peers_get), --peer-usage-ms */
     sigil_store *store;
     gw_enclave *enclave;
     gw_limiter api_limiter;

@@ -27,6 +27,10 @@ typedef struct {
     char receipt[SIGIL_RECEIPT_MAX_BYTES];
     size_t receipt_len;
     bool receipt_allows; /* the receipt's decision */
+    /* the enclave's usage report of a key with limits (sign), stored with the record */
+    uint8_t usage_report[SIGIL_USAGE_REPORT_MAX];
+    sigil_usage_record usage;
+    bool has_usage;
     /* idempotency */
     char idem_key[SIGIL_IDEM_KEY_MAX + 1];
     bool reserved; /* this request holds the reservation */
@@ -69,6 +73,7 @@ static int finish(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o, int rc)
         .output_hash = o->has_output_hash ? o->output_hash : NULL,
         .receipt = o->receipt_len > 0 ? o->receipt : NULL,
         .receipt_len = o->receipt_len,
+        .usage = o->has_usage ? &o->usage : NULL,
     };
     sigil_idem_outcome idem = {o->idem_key, rs->status, rs->body.data, rs->body.len};
     bool keep = o->reserved && rs->status < 500; /* a 5xx may succeed when retried */
@@ -310,6 +315,7 @@ typedef struct {
     const uint8_t *blob;
     size_t blob_len;
     const void *body;
+    sigil_buf peers; /* sign: the peers' usage reports (len 0: none) */
 } key_call;
 
 static int sign_args(void *ctx, sigil_buf *b)
@@ -325,8 +331,12 @@ static int sign_args(void *ctx, sigil_buf *b)
     GUARD(sigil_cbor_put_uint(b, bd->has_client ? bd->client_ts : 0));
     GUARD(sigil_cbor_put_cstr(b, "client_nonce"));
     if (!bd->has_client)
-        return sigil_cbor_put_null(b);
-    return sigil_cbor_put_text(b, bd->client_nonce.p, bd->client_nonce.len);
+        GUARD(sigil_cbor_put_null(b));
+    else
+        GUARD(sigil_cbor_put_text(b, bd->client_nonce.p, bd->client_nonce.len));
+    GUARD(sigil_cbor_put_cstr(b, "peers"));
+    return sigil_cbor_put_bytes_or_null(b, sc->peers.len > 0 ? sc->peers.data : NULL,
+                                        sc->peers.len);
 }
 
 /* Reserves the Idempotency-Key, or fills rs with what it already holds. */
@@ -379,14 +389,23 @@ static int sign_body(gw_resp *rs, const char *key_id, const gw_value *signed_jso
 
 static int sign_enclave(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o, gw_work *w, key_call *sc)
 {
-    static const gw_field SPEC[] = {
-        {"signed", GW_F_TEXT, 0}, {"receipt", GW_F_TEXT, 0}, {"action", GW_F_TEXT, 0}};
+    static const gw_field SPEC[] = {{"signed", GW_F_TEXT, 0},
+                                    {"receipt", GW_F_TEXT, 0},
+                                    {"action", GW_F_TEXT, 0},
+                                    {"usage", GW_F_BYTES_OR_NULL, 0}};
+    static _Thread_local uint8_t peers_mem[GW_PEERS_MAX];
     sigil_frame f;
-    gw_value v[3];
+    gw_value v[4];
     sigil_json doc;
-    GUARD(call_decision(g, rq, o, "sign", 7, sign_args, sc, w, &f));
-    GUARD(gw_result_read(&f, SPEC, 3, v));
+    sigil_buf_init(&sc->peers, peers_mem, sizeof(peers_mem));
+    GUARD(gw_peers_get(g, sc->tenant, sc->key_id, &sc->peers));
+    GUARD(call_decision(g, rq, o, "sign", 8, sign_args, sc, w, &f));
+    GUARD(gw_result_read(&f, SPEC, 4, v));
     GUARD(keep_receipt(o, &f, &v[1]));
+    if (v[3].p != NULL) {
+        GUARD(gw_usage_take(&o->usage, o->usage_report, v[3].p, v[3].len));
+        o->has_usage = true;
+    }
     ENSURE(v[2].len >= 1 && v[2].len <= SIGIL_ACTION_MAX, SIGIL_E_PROTOCOL,
            "enclave result: action has a bad length");
     memcpy(o->action, v[2].p, v[2].len);
@@ -444,7 +463,7 @@ static int sign_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
     sigil_buf_init(&blob, w->blob, sizeof(w->blob));
     GUARD(key_load(g, rq->tenant, body.key_id, &k, &blob));
     memcpy(rq->venue, k.venue, sizeof(rq->venue));
-    key_call sc = {rq->tenant, body.key_id, blob.data, blob.len, &body};
+    key_call sc = {rq->tenant, body.key_id, blob.data, blob.len, &body, {0}};
     return sign_enclave(g, rq, rs, o, w, &sc);
 }
 
@@ -539,7 +558,7 @@ static int reseal_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o, const g
         sigil_sha256(o->request_hash, blob.data, blob.len);
         o->has_request_hash = true;
     }
-    key_call pc = {rq->tenant, rq->key_id, blob.data, blob.len, body};
+    key_call pc = {rq->tenant, rq->key_id, blob.data, blob.len, body, {0}};
     GUARD(call_decision(g, rq, o, body != NULL ? "policy" : "rewrap", body != NULL ? 5 : 3,
                         policy_args, &pc, w, &f));
     GUARD(gw_result_read(&f, SPEC, P_COUNT, v));
@@ -613,7 +632,7 @@ static int rotate_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
     sigil_sha256(o->request_hash, sealed.data, sealed.len);
     o->has_request_hash = true;
     GUARD(key_read(g, rq, &k, &blob, old_hash, w));
-    key_call rc = {rq->tenant, rq->key_id, blob.data, blob.len, &sealed};
+    key_call rc = {rq->tenant, rq->key_id, blob.data, blob.len, &sealed, {0}};
     GUARD(call_decision(g, rq, o, "rotate", 4, rotate_args, &rc, w, &f));
     GUARD(gw_result_read(&f, IMPORT_SPEC, I_COUNT, v));
     GUARD(keep_receipt(o, &f, &v[I_RECEIPT]));

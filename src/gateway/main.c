@@ -36,6 +36,7 @@ typedef struct {
     uint64_t burst;
     uint64_t body_limit;
     uint64_t deadline_ms;
+    uint64_t peer_usage_ms;
 } options;
 
 typedef struct {
@@ -71,6 +72,7 @@ static const option_def OPTIONS[] = {
     NUM_OPT("--burst", burst, 1, 1000000000),
     NUM_OPT("--body-limit", body_limit, 64, 16u << 20),
     NUM_OPT("--deadline-ms", deadline_ms, 1, 600000),
+    NUM_OPT("--peer-usage-ms", peer_usage_ms, 0, 60000),
 };
 
 #define ATTESTATION_RATE 5
@@ -83,7 +85,7 @@ static const char USAGE[] =
     "  [--ready-file FILE] [--kms-credentials FILE|imds [--imds http://HOST[:PORT]]]\n"
     "  [--tls-cert PEM --tls-key PEM]\n"
     "  [--threads N] [--enclave-conns N] [--rate PER_SEC] [--burst N] [--body-limit BYTES]\n"
-    "  [--deadline-ms N] [--mode dev|nitro]\n  [--audit-sync full|normal]\n";
+    "  [--deadline-ms N] [--mode dev|nitro]\n  [--audit-sync full|normal] [--peer-usage-ms N]\n";
 
 static int parse_u64(uint64_t *out, const char *s, const option_def *d)
 {
@@ -111,7 +113,8 @@ static int parse_args(options *o, int argc, char **argv)
                    .rate = 1000,
                    .burst = 2000,
                    .body_limit = 65536,
-                   .deadline_ms = 5000};
+                   .deadline_ms = 5000,
+                   .peer_usage_ms = GW_PEER_USAGE_MS};
     for (int i = 1; i < argc; i += 2) {
         size_t k = 0;
         while (k < SIGIL_ARRAY_LEN(OPTIONS) && strcmp(argv[i], OPTIONS[k].flag) != 0)
@@ -223,6 +226,7 @@ static int start(gateway *gw, const options *o)
     (void)pthread_mutex_init(&gw->srv.ready_mu, NULL);
     GUARD(gw_cache_init(&gw->srv.token_cache, 1024, sizeof(sigil_token_record), GW_CACHE_TTL_MS));
     GUARD(gw_cache_init(&gw->srv.key_cache, 1024, 4096, GW_CACHE_TTL_MS));
+    GUARD(gw_cache_init(&gw->srv.peer_cache, 256, GW_PEERS_MAX, o->peer_usage_ms));
     GUARD(gw_limiter_init(&gw->srv.api_limiter, (gw_rate){o->rate, o->burst}, LIMITER_SLOTS));
     GUARD(gw_limiter_init(&gw->srv.attestation_limiter,
                           (gw_rate){ATTESTATION_RATE, ATTESTATION_BURST}, LIMITER_SLOTS));
@@ -244,6 +248,7 @@ static void stop(gateway *gw)
     gw_limiter_free(&gw->srv.api_limiter);
     gw_cache_free(gw->srv.token_cache);
     gw_cache_free(gw->srv.key_cache);
+    gw_cache_free(gw->srv.peer_cache);
     gw_limiter_free(&gw->srv.attestation_limiter);
     if (gw->store != NULL)
         gw->store->ops->close(gw->store);

@@ -40,6 +40,10 @@
 #define SIGIL_AUDIT_RECEIPT_MAX 4096 /* bytes of a wire receipt (SIGIL_RECEIPT_MAX_BYTES) */
 #define SIGIL_AUDIT_ERROR_CODE_MAX 31
 #define SIGIL_AUDIT_HASH_TAG "sigil-audit-v1" /* domain of the row hash (docs/API.md "Audit") */
+#define SIGIL_USAGE_REPORT_MAX 512            /* bytes of an enclave's limit usage report (CBOR) */
+/* Usage reports older than this (by the record's time) no longer count for
+ * anything (another UTC day, deficits refilled) and are deleted. */
+#define SIGIL_USAGE_KEEP_MS (2ll * 86400 * 1000)
 
 /* ---- Records (fixed-size fields; blobs and documents go to caller buffers) ---- */
 typedef struct {
@@ -63,6 +67,17 @@ typedef struct {
     int64_t deleted_ms; /* 0 = live */
 } sigil_key_record;
 
+/* An enclave boot's latest usage of a key with limits (docs/POLICY.md
+ * "Limits across enclaves"): the enclave's report verbatim, with the boot
+ * and the report's sequence number it was read from. */
+typedef struct {
+    uint8_t boot_id[SIGIL_BOOT_ID_LEN];
+    uint64_t seq;
+    int64_t time_ms;
+    const uint8_t *report; /* 1..SIGIL_USAGE_REPORT_MAX bytes */
+    size_t report_len;
+} sigil_usage_record;
+
 /* An audit record to append. Optional texts are NULL when absent (never
  * empty: the store refuses ""). */
 typedef struct {
@@ -78,6 +93,11 @@ typedef struct {
     const uint8_t *output_hash;  /* 32 bytes or NULL */
     const char *receipt;         /* the enclave's wire receipt (JSON text), NULL when none */
     size_t receipt_len;          /* 1..SIGIL_AUDIT_RECEIPT_MAX when receipt is set */
+    /* Not part of the row: the enclave's usage report of the key, stored in
+     * the same transaction for (tenant, key_id, boot) unless a report with
+     * a higher seq is already there, and the key's reports older than
+     * time_ms - SIGIL_USAGE_KEEP_MS deleted (NULL: none). */
+    const sigil_usage_record *usage;
 } sigil_audit_record;
 
 /* An audit row read back (the audit route, `sigil audit verify`). Absent
@@ -132,6 +152,7 @@ typedef int (*sigil_store_tenant_fn)(void *ctx, const char *name, int64_t create
 typedef int (*sigil_store_token_fn)(void *ctx, const sigil_token_record *t);
 typedef int (*sigil_store_key_fn)(void *ctx, const sigil_key_record *k);
 typedef int (*sigil_store_audit_fn)(void *ctx, const sigil_audit_row *a);
+typedef int (*sigil_store_usage_fn)(void *ctx, const uint8_t *report, size_t len);
 
 typedef struct sigil_store sigil_store;
 
@@ -200,6 +221,11 @@ typedef struct {
                       sigil_store_audit_fn fn, void *ctx);
     /* The last row's seq and hash; 0 and zeros when the log is empty. */
     int (*audit_head)(sigil_store *s, uint64_t *seq, uint8_t hash[32]);
+
+    /* Limit usage (written with record_outcome): the latest report of each
+     * boot for the key, newest report time first, at most limit of them. */
+    int (*usage_list)(sigil_store *s, const char *tenant, const char *key_id, size_t limit,
+                      sigil_store_usage_fn fn, void *ctx);
 
     /* Boot documents (archived by boot id) and the enclave seed ciphertext.
      * boot_put of a known boot id is a no-op. */

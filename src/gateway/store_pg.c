@@ -58,6 +58,10 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE idempotency ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;"
     "UPDATE idempotency SET lease_until = created_at + 300000 WHERE status = 0;"
     "CREATE INDEX idempotency_owner ON idempotency(owner) WHERE status = 0;",
+    /* 4: each enclave boot's latest limit usage per key (docs/POLICY.md) */
+    "CREATE TABLE limit_usage (tenant TEXT NOT NULL, key_id TEXT NOT NULL,"
+    " boot_id BYTEA NOT NULL, seq BIGINT NOT NULL, time_ms BIGINT NOT NULL,"
+    " report BYTEA NOT NULL, PRIMARY KEY (tenant, key_id, boot_id));",
 };
 
 #define TOKEN_COLUMNS "id, tenant, secret_hash, created_at, revoked_at"
@@ -125,6 +129,14 @@ static const char *const QUERIES[PQ_COUNT_] = {
     [PQ_CHAIN_LOCK] = "SELECT seq FROM audit_chain WHERE id = 1 FOR UPDATE",
     [PQ_CHAIN_SET] = "UPDATE audit_chain SET seq = $1 WHERE id = 1",
     [PQ_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+    [PQ_USAGE_PUT] = "INSERT INTO limit_usage (tenant, key_id, boot_id, seq, time_ms, report)"
+                     " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, key_id, boot_id)"
+                     " DO UPDATE SET seq = excluded.seq, time_ms = excluded.time_ms,"
+                     " report = excluded.report WHERE excluded.seq > limit_usage.seq",
+    [PQ_USAGE_LIST] = "SELECT report FROM limit_usage WHERE tenant = $1 AND key_id = $2"
+                      " ORDER BY time_ms DESC LIMIT $3",
+    [PQ_USAGE_PRUNE] = "DELETE FROM limit_usage WHERE tenant = $1 AND key_id = $2"
+                       " AND time_ms < $3",
     [PQ_BOOT_PUT] = "INSERT INTO boots (boot_id, document, measurement, created_at)"
                     " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     [PQ_BOOT_GET] = "SELECT measurement, created_at, document FROM boots WHERE boot_id = $1",
@@ -744,6 +756,7 @@ static const sigil_store_ops PG_OPS = {
     .record_outcome = pg_record_outcome,
     .audit_list = pg_audit_list,
     .audit_head = pg_audit_head,
+    .usage_list = pg_usage_list,
     .boot_put = pgs_boot_put,
     .boot_get = pgs_boot_get,
     .seed_get = pgs_seed_get,

@@ -103,6 +103,27 @@ static int idem_finish(pg_conn *c, const sigil_audit_record *a, const sigil_idem
     return 0;
 }
 
+static int usage_put(pg_conn *c, const sigil_audit_record *a)
+{
+    const sigil_usage_record *u = a->usage;
+    pg_params p = {0};
+    long n;
+    if (u == NULL)
+        return 0;
+    pg_text(&p, a->tenant);
+    pg_text(&p, a->key_id);
+    pg_blob(&p, u->boot_id, sizeof(u->boot_id));
+    pg_int(&p, (int64_t)u->seq);
+    pg_int(&p, u->time_ms);
+    pg_blob(&p, u->report, u->report_len);
+    GUARD(pg_changed(c, PQ_USAGE_PUT, &p, &n, "limit usage"));
+    pg_params old = {0};
+    pg_text(&old, a->tenant);
+    pg_text(&old, a->key_id);
+    pg_int(&old, a->time_ms - SIGIL_USAGE_KEEP_MS);
+    return pg_changed(c, PQ_USAGE_PRUNE, &old, &n, "limit usage purge");
+}
+
 /* Writes reqs (one, or a batch linked by next when all is true) in one
  * transaction; the chain-head counter ends at the last seq written. */
 static int write_tx(pg_store *s, pg_conn *c, sigil_group_req *reqs, bool all)
@@ -116,6 +137,8 @@ static int write_tx(pg_store *s, pg_conn *c, sigil_group_req *reqs, bool all)
         rc = audit_insert(c, r->a, &h, &r->seq);
         if (rc == 0 && r->idem != NULL)
             rc = idem_finish(c, r->a, r->idem, s->instance);
+        if (rc == 0)
+            rc = usage_put(c, r->a);
     }
     if (rc == 0) {
         pg_int(&p, (int64_t)(h.next_seq - 1));
@@ -149,6 +172,31 @@ int pg_record_outcome(sigil_store *base, const sigil_audit_record *a,
 {
     GUARD(sigil_audit_record_check(a));
     return sigil_group_submit(&pg(base)->group, a, idem, seq);
+}
+
+int pg_usage_list(sigil_store *base, const char *tenant, const char *key_id, size_t limit,
+                  sigil_store_usage_fn fn, void *ctx)
+{
+    pg_params p = {0};
+    PGresult *r;
+    pg_conn *c;
+    size_t n;
+    int rc = 0;
+    pg_text(&p, tenant);
+    pg_text(&p, key_id);
+    pg_int(&p, (int64_t)limit);
+    GUARD(pg_acquire(pg(base), &c));
+    rc = pg_run(c, PQ_USAGE_LIST, &p, &r, "limit usage list");
+    pg_release(pg(base), c);
+    GUARD(rc);
+    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+        const uint8_t *v = pg_get(r, i, 0, &n);
+        rc = v != NULL && n > 0 && n <= SIGIL_USAGE_REPORT_MAX
+                 ? fn(ctx, v, n)
+                 : sigil_fail(SIGIL_E_INTERNAL, "store: a limit usage report of a bad size");
+    }
+    PQclear(r);
+    return rc;
 }
 
 static int run_audit_list(pg_store *s, bool by_tenant, const pg_params *p, PGresult **r)

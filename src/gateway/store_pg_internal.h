@@ -43,6 +43,9 @@ enum {
     PQ_CHAIN_LOCK,
     PQ_CHAIN_SET,
     PQ_AUDIT_HEAD,
+    PQ_USAGE_PUT,
+    PQ_USAGE_LIST,
+    PQ_USAGE_PRUNE,
     PQ_BOOT_PUT,
     PQ_BOOT_GET,
     PQ_SEED_GET,
@@ -125,6 +128,8 @@ int pg_record_outcome(sigil_store *base, const sigil_audit_record *a,
 int pg_audit_list(sigil_store *base, const char *tenant, uint64_t after_seq, size_t limit,
                   sigil_store_audit_fn fn, void *ctx);
 int pg_audit_head(sigil_store *base, uint64_t *seq, uint8_t hash[32]);
+int pg_usage_list(sigil_store *base, const char *tenant, const char *key_id, size_t limit,
+                  sigil_store_usage_fn fn, void *ctx);
 void pg_commit_batch(void *ctx, sigil_group_req *batch);
 
 #endif

@@ -74,6 +74,11 @@ static const migration MIGRATIONS[] = {
      "UPDATE idempotency SET lease_until = created_at + 300000 WHERE status = 0;"
      "CREATE INDEX idempotency_owner ON idempotency(owner) WHERE status = 0;",
      NULL},
+    /* 4: each enclave boot's latest limit usage per key (docs/POLICY.md) */
+    {"CREATE TABLE limit_usage (tenant TEXT NOT NULL, key_id TEXT NOT NULL,"
+     " boot_id BLOB NOT NULL, seq INTEGER NOT NULL, time_ms INTEGER NOT NULL,"
+     " report BLOB NOT NULL, PRIMARY KEY (tenant, key_id, boot_id));",
+     NULL},
 };
 
 enum {
@@ -103,6 +108,9 @@ enum {
     Q_AUDIT_LIST_TENANT,
     Q_AUDIT_NEXT,
     Q_AUDIT_HEAD,
+    Q_USAGE_PUT,
+    Q_USAGE_LIST,
+    Q_USAGE_PRUNE,
     Q_BOOT_PUT,
     Q_BOOT_GET,
     Q_SEED_GET,
@@ -170,6 +178,13 @@ static const char *const QUERIES[Q_COUNT_] = {
                      " (SELECT seq FROM audit ORDER BY seq DESC LIMIT 1),"
                      " (SELECT hash FROM audit ORDER BY seq DESC LIMIT 1)",
     [Q_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+    [Q_USAGE_PUT] = "INSERT INTO limit_usage (tenant, key_id, boot_id, seq, time_ms, report)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant, key_id, boot_id)"
+                    " DO UPDATE SET seq = excluded.seq, time_ms = excluded.time_ms,"
+                    " report = excluded.report WHERE excluded.seq > limit_usage.seq",
+    [Q_USAGE_LIST] = "SELECT report FROM limit_usage WHERE tenant = ?1 AND key_id = ?2"
+                     " ORDER BY time_ms DESC LIMIT ?3",
+    [Q_USAGE_PRUNE] = "DELETE FROM limit_usage WHERE tenant = ?1 AND key_id = ?2 AND time_ms < ?3",
     [Q_BOOT_PUT] = "INSERT OR IGNORE INTO boots (boot_id, document, measurement, created_at)"
                    " VALUES (?1, ?2, ?3, ?4)",
     [Q_BOOT_GET] = "SELECT measurement, created_at, document FROM boots WHERE boot_id = ?1",
@@ -799,6 +814,35 @@ static int idem_finish(sq_store *s, const sigil_audit_record *a, const sigil_ide
     return 0;
 }
 
+static int usage_put(sq_store *s, const sigil_audit_record *a)
+{
+    const sigil_usage_record *u = a->usage;
+    if (u == NULL)
+        return 0;
+    sqlite3_stmt *st = stmt(s, Q_USAGE_PUT);
+    (void)bind_text(st, 1, a->tenant);
+    (void)bind_text(st, 2, a->key_id);
+    (void)bind_blob(st, 3, u->boot_id, sizeof(u->boot_id));
+    (void)sqlite3_bind_int64(st, 4, (sqlite3_int64)u->seq);
+    (void)sqlite3_bind_int64(st, 5, u->time_ms);
+    (void)bind_blob(st, 6, u->report, u->report_len);
+    GUARD(step_done(s, st, "limit usage"));
+    st = stmt(s, Q_USAGE_PRUNE);
+    (void)bind_text(st, 1, a->tenant);
+    (void)bind_text(st, 2, a->key_id);
+    (void)sqlite3_bind_int64(st, 3, a->time_ms - SIGIL_USAGE_KEEP_MS);
+    return step_done(s, st, "limit usage purge");
+}
+
+/* The audit row of r, its idempotent response and its usage report. */
+static int record_write(sq_store *s, sigil_group_req *r, chain_head *h)
+{
+    GUARD(audit_insert(s, r->a, h, &r->seq));
+    if (r->idem != NULL)
+        GUARD(idem_finish(s, r->a, r->idem));
+    return usage_put(s, r->a);
+}
+
 /* One record in its own transaction: the fallback when a batch fails, so
  * that one bad record does not take the others down. */
 static void commit_alone(sq_store *s, sigil_group_req *r)
@@ -808,9 +852,7 @@ static void commit_alone(sq_store *s, sigil_group_req *r)
     if (rc == 0) {
         rc = chain_head_read(s, &h);
         if (rc == 0)
-            rc = audit_insert(s, r->a, &h, &r->seq);
-        if (rc == 0 && r->idem != NULL)
-            rc = idem_finish(s, r->a, r->idem);
+            rc = record_write(s, r, &h);
         rc = tx_end(s, rc);
     }
     r->rc = 0;
@@ -830,11 +872,8 @@ static void commit_batch(void *ctx, sigil_group_req *batch)
     int rc = tx(s, Q_BEGIN);
     if (rc == 0)
         rc = chain_head_read(s, &h);
-    for (sigil_group_req *r = batch; r != NULL && rc == 0; r = r->next) {
-        rc = audit_insert(s, r->a, &h, &r->seq);
-        if (rc == 0 && r->idem != NULL)
-            rc = idem_finish(s, r->a, r->idem);
-    }
+    for (sigil_group_req *r = batch; r != NULL && rc == 0; r = r->next)
+        rc = record_write(s, r, &h);
     rc = tx_end(s, rc);
     if (rc != 0) {
         for (sigil_group_req *r = batch; r != NULL; r = r->next)
@@ -848,6 +887,40 @@ static int sq_record_outcome(sigil_store *base, const sigil_audit_record *a,
 {
     GUARD(sigil_audit_record_check(a));
     return sigil_group_submit(&sq(base)->group, a, idem, seq);
+}
+
+static int usage_list_locked(sq_store *s, const char *tenant, const char *key_id, size_t limit,
+                             sigil_store_usage_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, Q_USAGE_LIST);
+    int r;
+    (void)bind_text(st, 1, tenant);
+    (void)bind_text(st, 2, key_id);
+    (void)sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+    while ((r = step_row(s, st, "limit usage list")) == 1) {
+        const void *p = sqlite3_column_blob(st, 0);
+        int n = sqlite3_column_bytes(st, 0);
+        if (p == NULL || n <= 0 || n > SIGIL_USAGE_REPORT_MAX) {
+            (void)sqlite3_reset(st);
+            BAIL(SIGIL_E_INTERNAL, "store: a limit usage report of a bad size");
+        }
+        if (fn(ctx, p, (size_t)n) != 0) {
+            (void)sqlite3_reset(st);
+            return -1;
+        }
+    }
+    return r;
+}
+
+static int sq_usage_list(sigil_store *base, const char *tenant, const char *key_id, size_t limit,
+                         sigil_store_usage_fn fn, void *ctx)
+{
+    sq_store *s = sq(base);
+    sq_store *r = reader(s);
+    if (r != NULL)
+        return usage_list_locked(r, tenant, key_id, limit, fn, ctx);
+    lock(s);
+    return unlock_ret(s, usage_list_locked(s, tenant, key_id, limit, fn, ctx));
 }
 
 /* Row readers: they never fail; a column the store would not have written
@@ -1172,6 +1245,7 @@ static const sigil_store_ops SQLITE_OPS = {
     .idem_abort = sq_idem_abort,
     .idem_renew = sq_idem_renew,
     .record_outcome = sq_record_outcome,
+    .usage_list = sq_usage_list,
     .audit_list = sq_audit_list,
     .audit_head = sq_audit_head,
     .boot_put = sq_boot_put,

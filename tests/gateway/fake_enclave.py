@@ -92,7 +92,7 @@ def handle(op, args, fid, count_file):
         if "drop" in req:
             raise ConnectionError("drop")
         return result(fid, {"signed": '{"echo":' + req + "}", "action": "order",
-                            "receipt": receipt("allow", "order")})
+                            "receipt": receipt("allow", "order"), "usage": None})
     return error(fid, "bad_request", "unknown op")
 
 

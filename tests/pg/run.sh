@@ -36,9 +36,10 @@ EXCLUDE=(
 # audit verify --store`, `sigil admin --store`; the other CLI suites never open
 # one), two gateways on one database, and several gateway+enclave pairs on it:
 # one killed under load, and the measurement rotation rehearsal
-# (docs/OPERATIONS.md "Multi-host topology"; PostgreSQL only).
+# (docs/OPERATIONS.md "Multi-host topology"), and per-key limits across two
+# enclaves (docs/POLICY.md "Limits across enclaves"; PostgreSQL only).
 OTHERS=(gateway/run_e2e cli/test_audit_cli pg/test_pg_gateways pg/test_pg_pairs
-    pg/test_pg_rotation)
+    pg/test_pg_rotation pg/test_pg_limits)
 SUITES=()
 if [ "$#" -gt 0 ]; then
     for s in "$@"; do

@@ -189,7 +189,7 @@ static void test_migrations_idempotent(void **state)
         f->s->ops->close(f->s);
         f->s = NULL;
     }
-    assert_int_equal(B->schema_version(), 3);
+    assert_int_equal(B->schema_version(), 4);
     OK(open_store(f, &f->s));
 }
 
@@ -1035,6 +1035,70 @@ static void test_migration_from_v1(void **state)
     assert_int_equal(c.n, 3);
 }
 
+/* ---- limit usage reports (written with the audit record) ---- */
+typedef struct {
+    char got[8][16];
+    size_t n;
+} usage_rows;
+
+static int usage_cb(void *ctx, const uint8_t *report, size_t len)
+{
+    usage_rows *u = ctx;
+    assert_true(len < sizeof(u->got[0]) && u->n < 8);
+    memcpy(u->got[u->n], report, len);
+    u->got[u->n++][len] = '\0';
+    return 0;
+}
+
+/* The report as stored text (the store keeps bytes verbatim). */
+static void usage_record(fixture *f, uint8_t boot, uint64_t seq, int64_t t, const char *report)
+{
+    sigil_usage_record u = {
+        .seq = seq, .time_ms = t, .report = (const uint8_t *)report, .report_len = strlen(report)};
+    memset(u.boot_id, boot, sizeof(u.boot_id));
+    sigil_audit_record a = {.time_ms = t,
+                            .tenant = "acme",
+                            .key_id = "k1",
+                            .op = "sign",
+                            .decision = "allow",
+                            .http_status = 200,
+                            .usage = &u};
+    OK(f->s->ops->record_outcome(f->s, &a, NULL, NULL));
+}
+
+static void test_usage(void **state)
+{
+    fixture *f = *state;
+    usage_rows rows = {0};
+    OK(f->s->ops->tenant_add(f->s, "acme", 1));
+    OK(f->s->ops->usage_list(f->s, "acme", "k1", 16, usage_cb, &rows));
+    assert_int_equal(rows.n, 0);
+    usage_record(f, 1, 1, 100, "a1");
+    usage_record(f, 2, 1, 150, "b1");
+    usage_record(f, 1, 3, 200, "a3");
+    usage_record(f, 1, 2, 300, "a2"); /* an older report arriving late: not kept */
+    OK(f->s->ops->usage_list(f->s, "acme", "k1", 16, usage_cb, &rows));
+    assert_int_equal(rows.n, 2);
+    assert_string_equal(rows.got[0], "a3"); /* newest report time first */
+    assert_string_equal(rows.got[1], "b1");
+    rows.n = 0;
+    OK(f->s->ops->usage_list(f->s, "acme", "k1", 1, usage_cb, &rows));
+    assert_int_equal(rows.n, 1);
+    rows.n = 0;
+    OK(f->s->ops->usage_list(f->s, "acme", "k2", 16, usage_cb, &rows));
+    OK(f->s->ops->usage_list(f->s, "beta", "k1", 16, usage_cb, &rows));
+    assert_int_equal(rows.n, 0);
+    /* a record more than SIGIL_USAGE_KEEP_MS after every report: they go */
+    usage_record(f, 3, 1, 300 + SIGIL_USAGE_KEEP_MS + 1, "c1");
+    OK(f->s->ops->usage_list(f->s, "acme", "k1", 16, usage_cb, &rows));
+    assert_int_equal(rows.n, 1);
+    assert_string_equal(rows.got[0], "c1");
+    rows.n = 0;
+    usage_record(f, 4, 1, 300 + SIGIL_USAGE_KEEP_MS, "d1"); /* c1 is not older than that */
+    OK(f->s->ops->usage_list(f->s, "acme", "k1", 16, usage_cb, &rows));
+    assert_int_equal(rows.n, 2);
+}
+
 /* ---- boots and seed ---- */
 static void test_boots_and_seed(void **state)
 {
@@ -1190,6 +1254,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_audit_tail_cut_leaves_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_tenant_and_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boots_and_seed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_home_default, setup, teardown),
         cmocka_unit_test(test_pg_server_down),
