@@ -476,6 +476,8 @@ def run_on_stack(run, **stack_kw):
 
 def grep_tree(roots, needles):
     """Files under the directories roots containing any needle (bytes search)."""
+    if isinstance(roots, (str, bytes)):  # one path would be walked letter by letter, from "/"
+        raise TypeError("grep_tree: roots is a list of directories")
     hits = []
     for root in roots:
         for d, _, files in os.walk(root):

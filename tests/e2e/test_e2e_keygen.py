@@ -506,7 +506,7 @@ def check_cli(st, t, h, stale_key):
 
 def check_nothing_leaked(st, t, addresses):
     roots = [st.home] + [os.path.dirname(p) for p in st.logs.values()]
-    hits = grep_tree(st.home, ["private_key"] + SECRETS)
+    hits = grep_tree(st.state_dirs(), ["private_key"] + SECRETS)
     t.check("no payload text or credential secret anywhere in the state tree", not hits, hits)
     want = {a.lower() for a in addresses if a}
     found, scanned = [], set()
