@@ -5,7 +5,7 @@
 #   make test-registry  measurement registry contract + its clients, on a local anvil
 #   make test-ctime constant-time check: secrets marked undefined under valgrind
 #   make test-sdk   the TypeScript and Python SDKs and the MCP server (sdk/) against dev stacks
-#   make test-pg    the store suite and an end-to-end subset on a throw-away PostgreSQL
+#   make test-pg    the store suite, every end-to-end suite, the audit CLI suite, pairs, rotation and limits on a throw-away PostgreSQL
 #   make soak       faults under sustained load, 10 minutes (SOAK_SECONDS=…); soak-short: 15 s, in make test
 #   make bench      benchmarks
 #   make lint       clang-format check, cppcheck, clang-tidy

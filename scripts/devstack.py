@@ -160,11 +160,11 @@ class DevStack:
         if os.path.exists(token_file):
             with open(token_file) as f:
                 return f.read().strip()
-        home = ["admin", "--home", self.home]
-        listed = self.sigil(*home, "tenant", "list").stdout.decode()
+        admin = ["admin", *(self.store_args or ("--home", self.home))]
+        listed = self.sigil(*admin, "tenant", "list").stdout.decode()
         if name not in listed.split():
-            self.sigil(*home, "tenant", "add", name)
-        out = self.sigil(*home, "token", "add", name).stdout.decode().strip()
+            self.sigil(*admin, "tenant", "add", name)
+        out = self.sigil(*admin, "token", "add", name).stdout.decode().strip()
         token = out
         if out.startswith("{"):
             token = json.loads(out)["token"]

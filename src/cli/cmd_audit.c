@@ -137,8 +137,8 @@ static int parse_args(audit_args *a, int argc, char **argv)
         *slot[opt] = optarg;
     }
     ENSURE(optind == argc, SIGIL_E_USAGE, "audit verify: unexpected argument (%s)", AUDIT_USAGE);
-    if (a->store == NULL || a->store[0] == '\0')
-        a->store = getenv("SIGIL_STORE");
+    if ((a->store == NULL || a->store[0] == '\0') && a->home == NULL)
+        a->store = getenv("SIGIL_STORE"); /* an explicit --home wins over the environment */
     ENSURE(a->home != NULL || (a->store != NULL && a->store[0] != '\0'), SIGIL_E_USAGE,
            "audit verify: --home or --store is required");
     ENSURE(a->gateway == NULL || a->expect == NULL, SIGIL_E_USAGE,

@@ -1,6 +1,7 @@
 /*
  * The store a URL names (store_pg.h): a table of URL prefixes; without a
- * URL, $SIGIL_STORE, else the SQLite file of the state directory.
+ * URL and no state directory named, $SIGIL_STORE; else the SQLite file of
+ * the state directory.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +39,8 @@ int sigil_store_open_url(sigil_store **out, const char *url, const char *home, b
 {
     char db[4096];
     *out = NULL;
-    if (url == NULL || url[0] == '\0')
-        url = getenv("SIGIL_STORE");
+    if ((url == NULL || url[0] == '\0') && home == NULL)
+        url = getenv("SIGIL_STORE"); /* an explicit --home wins over the environment */
     if (url == NULL || url[0] == '\0') {
         GUARD(sigil_store_home(db, sizeof(db), home));
         return open_sqlite(out, db, full_sync);
