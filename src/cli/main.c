@@ -20,6 +20,8 @@ static const cli_command COMMANDS[] = {
      cmd_sign_request},
     {"policy", "policy lint FILE | policy sign --policy FILE --owner-key FILE --key-id ID",
      cmd_policy},
+    {"revoke", "owner-signed key revocation: revoke sign --owner-key FILE --tenant T --key-id ID",
+     cmd_revoke},
     {"attestation", "attestation verify --document FILE (--root aws | --trust-dev-root FILE) ...",
      cmd_attestation},
     {"measure",

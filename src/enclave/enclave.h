@@ -220,6 +220,18 @@ SIGIL_WARN_UNUSED_RESULT int enclave_policy_update(enclave_state *st, enclave_po
                                                    sigil_buf *blob, sigil_buf *receipt,
                                                    const enclave_policy_args *a);
 
+/* revoke.c: the owner's revocation of a key (docs/POLICY.md "Revocation").
+ * replay: the host restoring a stored revocation after a restart: no
+ * receipt, and a key already revoked is no error. *added: newly revoked. */
+typedef struct {
+    enclave_key_ref key;
+    const uint8_t *signature;
+    size_t signature_len;
+    bool replay;
+} enclave_revoke_args;
+SIGIL_WARN_UNUSED_RESULT int enclave_revoke(enclave_state *st, sigil_buf *receipt, bool *added,
+                                            const enclave_revoke_args *a);
+
 /* receipts.c: the chain of this boot. r holds the decision (tenant, key,
  * venue, network, action, hashes, allow/reason); boot, seq, prev, time and
  * measurement are filled here. wire receives the signed receipt JSON. */

@@ -185,7 +185,7 @@ static int op_import(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_
     return sigil_frame_finish(out);
 }
 
-/* args 0..2 of sign and policy: tenant, key_id, blob. */
+/* args 0..2 of sign, policy and revoke: tenant, key_id, blob. */
 static enclave_key_ref key_ref(const arg_val *a)
 {
     return (enclave_key_ref){.tenant = (const char *)a[0].p,
@@ -263,12 +263,36 @@ static int op_policy(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_
     return sigil_frame_finish(out);
 }
 
+static int op_revoke(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
+{
+    static const arg_spec spec[] = {
+        {"tenant", SIGIL_FF_TEXT, 0},     {"key_id", SIGIL_FF_TEXT, 0}, {"blob", SIGIL_FF_BYTES, 0},
+        {"signature", SIGIL_FF_BYTES, 0}, {"replay", SIGIL_FF_BOOL, 0},
+    };
+    arg_val a[5];
+    bool added = false;
+    GUARD(args_read(f, spec, 5, a));
+    GUARD(require_booted(st));
+    enclave_revoke_args ra = {
+        .key = key_ref(a), .signature = a[3].p, .signature_len = a[3].len, .replay = a[4].b};
+    sigil_buf *receipt = receipt_buf();
+    GUARD(enclave_revoke(st, receipt, &added, &ra));
+    GUARD(sigil_frame_begin_result(out, v, f->id, 2));
+    GUARD(sigil_cbor_put_cstr(out, "added"));
+    GUARD(sigil_cbor_put_bool(out, added));
+    GUARD(sigil_cbor_put_cstr(out, "receipt"));
+    GUARD(receipt->len > 0 ? sigil_cbor_put_text(out, (const char *)receipt->data, receipt->len)
+                           : sigil_cbor_put_null(out));
+    return sigil_frame_finish(out);
+}
+
 static const struct {
     const char *name;
     op_fn fn;
 } OPS[] = {
     {"ping", op_ping},     {"boot", op_boot}, {"attestation", op_attestation},
     {"import", op_import}, {"sign", op_sign}, {"policy", op_policy},
+    {"revoke", op_revoke},
 };
 
 int enclave_dispatch(enclave_state *st, uint64_t version, const sigil_frame *f, sigil_buf *out)

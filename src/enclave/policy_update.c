@@ -4,7 +4,7 @@
  * opened into locked memory, the payload rebuilt with the new policy and
  * signature, and sealed again: the blob's AAD binds the new policy hash.
  * The enclave records the new version as the key's highest, so the old blob
- * is refused from then on within this boot.
+ * is refused from then on within this boot. A revoked key takes no update.
  */
 #include <inttypes.h>
 #include <sodium.h>
@@ -63,6 +63,7 @@ static int rebuild(sigil_secret *out, const enclave_payload *p, const enclave_po
 static int check_new(enclave_state *st, const enclave_payload *old, sigil_policy *np,
                      const enclave_policy_args *a)
 {
+    GUARD(sigil_limits_check_revoked(st->limits, old->tenant, old->key_id));
     ENSURE(a->policy_sig_len == 64, SIGIL_E_BAD_FIELD, "policy_signature: must be 64 bytes");
     GUARD(sigil_policy_parse(np, a->policy, a->policy_len));
     GUARD(sigil_policy_verify(np, a->policy, a->policy_len, old->key_id, a->policy_sig,

@@ -66,12 +66,12 @@ static int check_one_of(const char *s, const member *m, const char *const *value
 /* A policy action, or one of the key operations. */
 static int check_action(const char *s, size_t n, const member *m)
 {
-    static const char *const OPS[] = {"import", "policy_update"};
+    static const char *const OPS[] = {"import", "policy_update", "revoke"};
     sigil_action a;
     if (sigil_action_parse(&a, s, n) == 0)
         return 0;
     return check_one_of(s, m, OPS, SIGIL_ARRAY_LEN(OPS),
-                        "a policy action, \"import\" or \"policy_update\"");
+                        "a policy action, \"import\", \"policy_update\" or \"revoke\"");
 }
 
 static int check_key_id(const char *s, size_t n, const member *m)
