@@ -159,6 +159,7 @@ typedef struct {
     char address[SIGIL_VENUE_ADDRESS_MAX + 1]; /* empty when the venue has none */
     uint8_t policy_hash[32];
     uint64_t policy_version;
+    bool client_key; /* the key binds a client key */
 } enclave_import_result;
 /* Writes the decision's receipt into receipt (left empty when the payload
  * never opened: no decision was made). */

@@ -49,6 +49,7 @@ static int import_decide(enclave_state *st, const enclave_payload *pc, enclave_i
     memcpy(res->key_type, p->key_type, strlen(p->key_type) + 1);
     memcpy(res->policy_hash, p->policy->hash, 32);
     res->policy_version = p->policy->version;
+    res->client_key = p->has_client_pk;
     enclave_blob_meta m = {
         .tenant = p->tenant, .key_id = p->key_id, .venue = p->venue, .network = p->network};
     memcpy(m.policy_hash, p->policy->hash, 32);

@@ -171,8 +171,10 @@ static int op_import(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_
                               .sealed = a[1].p,
                               .sealed_len = a[1].len};
     GUARD(enclave_import(st, &r, &blob, receipt_buf(), &ia));
-    GUARD(sigil_frame_begin_result(out, v, f->id, 9));
+    GUARD(sigil_frame_begin_result(out, v, f->id, 10));
     GUARD(put_receipt(out));
+    GUARD(sigil_cbor_put_cstr(out, "client_key"));
+    GUARD(sigil_cbor_put_bool(out, r.client_key));
     GUARD(sigil_cbor_put_cstr(out, "version"));
     GUARD(sigil_cbor_put_uint(out, r.policy_version));
     GUARD(put_text_kv(out, "key_id", r.key_id));

@@ -21,6 +21,9 @@ const gw_route GW_ROUTES[] = {
     {"POST", "/v1/sign", gw_h_sign, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
     {"PUT", "/v1/keys/{}/policy", gw_h_key_policy, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
     {"GET", "/v1/audit", gw_h_audit, GW_AUTH_TENANT, GW_LIMIT_API, "since,limit"},
+    {"POST", "/v1/keys/{}/revoke", gw_h_key_revoke, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
+    {"POST", "/v1/keys/{}/disable", gw_h_key_disable, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
+    {"POST", "/v1/keys/{}/enable", gw_h_key_enable, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
 };
 const size_t GW_NROUTES = SIGIL_ARRAY_LEN(GW_ROUTES);
 /* Metric labels, by route index. */
@@ -36,6 +39,9 @@ const char *const GW_ROUTE_NAMES[] = {
     "POST /v1/sign",
     "PUT /v1/keys/{key_id}/policy",
     "GET /v1/audit",
+    "POST /v1/keys/{key_id}/revoke",
+    "POST /v1/keys/{key_id}/disable",
+    "POST /v1/keys/{key_id}/enable",
     NULL,
 };
 _Static_assert(SIGIL_ARRAY_LEN(GW_ROUTES) < GW_METRIC_ROUTES, "too many routes for the metrics");

@@ -17,7 +17,7 @@
      SIGIL_KEY_ID_MAX + 16 + SIGIL_ACTION_MAX + 16 + SIGIL_AUDIT_ERROR_CODE_MAX + (size_t)2 * 32 + \
      SIGIL_AUDIT_RECEIPT_MAX)
 
-static const char *const OPS[] = {"sign", "import", "policy_update"};
+static const char *const OPS[] = {"sign", "import", "policy_update", "revoke", "disable", "enable"};
 static const char *const DECISIONS[] = {"allow", "deny", "error"};
 
 static bool in_table(const char *v, const char *const *table, size_t n)
