@@ -3,7 +3,8 @@
 docs/POLICY.md "Revocation") on a live dev stack.
 
 - disable → signing refused with 409 key_disabled and no enclave call (no
-  receipt); enable → signs again; GET /v1/keys shows state and client_key;
+  receipt); enable → signs again; the same with `sigil admin key
+  disable|enable` on the store; GET /v1/keys shows state and client_key;
 - revocations that must fail (garbage, another owner, another key id,
   another tenant, a malformed body) → typed refusal, and the key still signs;
 - `sigil revoke sign` makes the same signature as an independent
@@ -147,6 +148,20 @@ def check_disable(st, h, t, kid):
     t.check("disable an unknown key → 404", s == 404 and code_of(b) == "not_found", (s, b))
     s, _, b = h.request("POST", f"/v1/keys/{kid}/disable", {"x": 1})
     t.check("disable with a body → 400", s == 400, (s, b))
+    where = list(st.store_args) or ["--home", st.home]
+    p = st.sigil("admin", *where, "key", "disable", TENANT, kid, check=False)
+    t.check("sigil admin key disable → disabled",
+            p.returncode == 0 and json.loads(p.stdout).get("state") == "disabled", p.stderr)
+    got = wait_for(lambda: sign(h, kid)[0] == 409, 10)  # the gateway's 1 s key cache
+    t.check("admin-disabled key: sign → 409 on the running gateway", got, None)
+    p = st.sigil("admin", *where, "key", "enable", TENANT, kid, check=False)
+    t.check("sigil admin key enable → active",
+            p.returncode == 0 and json.loads(p.stdout).get("state") == "active", p.stderr)
+    got = wait_for(lambda: sign(h, kid)[0] == 200, 10)
+    t.check("admin-enabled key signs again", got, None)
+    p = st.sigil("admin", *where, "key", "enable", "other", kid, check=False)
+    t.check("sigil admin key enable of another tenant's key → not_found",
+            p.returncode != 0 and b"not_found" in p.stderr, p.stderr)
 
 
 def check_bad_revocations(st, h, t, rk, kid):
@@ -233,6 +248,10 @@ def check_revoke(st, h, t, rk, kid):
     t.check("revoked key: enable → 410 revoked", s == 410 and code_of(b) == "revoked", (s, b))
     s, _, b = h.request("POST", f"/v1/keys/{kid}/disable")
     t.check("revoked key: disable → 410 revoked", s == 410 and code_of(b) == "revoked", (s, b))
+    p = st.sigil("admin", *(list(st.store_args) or ["--home", st.home]), "key", "enable",
+                 TENANT, kid, check=False)
+    t.check("revoked key: sigil admin key enable → revoked",
+            p.returncode != 0 and b"revoked" in p.stderr, p.stderr)
     return blob
 
 
