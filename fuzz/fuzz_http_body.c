@@ -2,12 +2,15 @@
  * libFuzzer target: the gateway's request-body and header parsers
  * (src/gateway/body.c) for POST /v1/sign (with and without a client
  * signature), POST /v1/keys and PUT /v1/keys/{id}/credentials (one parser:
- * {"sealed"}), PUT /v1/keys/{id}/policy, and bearer tokens. The first byte picks
- * the parser. Properties: a sign body's request slice lies inside the input, is itself one strict
- * JSON object, and its key id passes the key-id check; a decoded sealed upload fits its buffer.
+ * {"sealed"}), PUT /v1/keys/{id}/policy, POST /v1/keys/{id}/revoke, and bearer tokens. The first
+ * byte picks the parser (mod 8: 4 is revoke, the rest mod 4 as before). Properties: a sign body's
+ * request slice lies inside the input, is itself one strict JSON object, and its key id passes the
+ * key-id check; a decoded sealed upload fits its buffer; a revoke body's signature is the hex text
+ * of the input's one member.
  */
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gateway/body.c"
 
@@ -56,6 +59,20 @@ static void import_body(const char *p, size_t n)
         __builtin_trap();
 }
 
+static void revoke_body(const char *p, size_t n)
+{
+    uint8_t sig[64];
+    char hex[129];
+    sigil_json d;
+    if (gw_parse_revoke_body(sig, &d, toks, GW_JSON_TOKS, p, n) != 0)
+        return;
+    uint32_t t = sigil_json_get(&d, 0, "signature");
+    sigil_slice raw = sigil_json_raw(&d, t);
+    sigil_hex_encode(hex, sig, sizeof(sig));
+    if (t == 0 || raw.len != 128 || strncasecmp(raw.p, hex, 128) != 0)
+        __builtin_trap();
+}
+
 static void headers(const char *p, size_t n)
 {
     sigil_token t;
@@ -77,6 +94,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const char *p = (const char *)data + 1;
     size_t n = size - 1;
+    if (data[0] % 8 == 4) {
+        revoke_body(p, n);
+        return 0;
+    }
     switch (data[0] % 4) {
     case 0:
         sign_body(p, n);

@@ -49,6 +49,8 @@ typedef enum {
     SIGIL_E_TIMEOUT,           /* a deadline passed */
     SIGIL_E_PROTOCOL,          /* a peer broke the frame/NSM/HTTP protocol */
     SIGIL_E_AUDIT_UNAVAILABLE, /* the audit record could not be written: nothing released */
+    SIGIL_E_REVOKED,           /* the key was revoked by its owner (docs/POLICY.md) */
+    SIGIL_E_KEY_DISABLED,      /* the key is disabled by its tenant (reversible) */
     SIGIL_E_COUNT_
 } sigil_err;
 

@@ -314,6 +314,33 @@ SIGIL_WARN_UNUSED_RESULT int sigil_limits_peers_read(sigil_limits_usage *out, si
 /* Records a new highest version (policy update); refuses a lower one. */
 SIGIL_WARN_UNUSED_RESULT int sigil_limits_version(sigil_limits *l, const char *tenant,
                                                   const char *key_id, uint64_t version);
+/* Revocation (docs/POLICY.md "Revocation"): once a key is revoked, admit and
+ * version refuse it with SIGIL_E_REVOKED for the life of the set. revoke
+ * marks the key; *added tells whether it was not revoked before. At most
+ * SIGIL_REVOKED_MAX keys (then SIGIL_E_UNAVAILABLE: nothing is forgotten). */
+#define SIGIL_REVOKED_MAX (1u << 16)
+SIGIL_WARN_UNUSED_RESULT int sigil_limits_revoke(sigil_limits *l, const char *tenant,
+                                                 const char *key_id, bool *added);
+/* SIGIL_E_REVOKED when the key is revoked, else 0. */
+SIGIL_WARN_UNUSED_RESULT int sigil_limits_check_revoked(sigil_limits *l, const char *tenant,
+                                                        const char *key_id);
+size_t sigil_limits_revoked_count(sigil_limits *l);
+
+/* ---- owner-signed revocation (src/policy/revoke_sig.c) ---- */
+/* "sigil-revoke-v1" and its NUL (16 bytes); the signed message is
+ * prefix || u32be(len) tenant || u32be(len) key_id. */
+#define SIGIL_REVOKE_SIG_PREFIX "sigil-revoke-v1"
+#define SIGIL_REVOKE_SIG_PREFIX_LEN sizeof(SIGIL_REVOKE_SIG_PREFIX)
+#define SIGIL_REVOKE_MSG_MAX (SIGIL_REVOKE_SIG_PREFIX_LEN + 4 + 64 + 4 + SIGIL_KEY_ID_HEX)
+/* The message for tenant (1..64 of a-z 0-9 _ -) and key_id (32 lowercase hex). */
+SIGIL_WARN_UNUSED_RESULT int sigil_revoke_message(sigil_buf *out, const char *tenant,
+                                                  const char *key_id);
+/* SIGIL_E_BAD_SIGNATURE when sig is not the owner's over the message. */
+SIGIL_WARN_UNUSED_RESULT int sigil_revoke_verify(const uint8_t sig[64], const char *tenant,
+                                                 const char *key_id, const uint8_t owner_pk[32]);
+/* Signs (CLI side); the seed stays in the caller's locked memory. */
+SIGIL_WARN_UNUSED_RESULT int sigil_revoke_sign(uint8_t sig[64], const char *tenant,
+                                               const char *key_id, const uint8_t seed[32]);
 
 /* ---- client-signed requests ---- */
 

@@ -37,7 +37,8 @@ typedef struct {
     char key_id[65];
     char venue[33];
     char network[8];
-    char action[24]; /* a policy action name, or "import" / "policy_update" / "rotate" / "rewrap" */
+    char action[24]; /* a policy action name, or "import" / "policy_update" / "rotate" / "rewrap" /
+                      * "revoke" */
     uint8_t request_hash[32];
     uint8_t policy_hash[32];
     bool allow;

@@ -41,6 +41,14 @@ SIGIL_WARN_UNUSED_RESULT int cli_copy_json_object(sigil_jw *w, const char *text,
                                                   const char *what);
 /* Writes n bytes and a newline to stdout, flushed. */
 SIGIL_WARN_UNUSED_RESULT int cli_write_line(const char *p, size_t n);
+/* getopt_long over opts (long options that take an argument) into
+ * *slot[val]: an unknown option or a stray argument is usage (the usage
+ * text), a repeated one "<what>: an option is given twice". Options not
+ * given stay NULL. */
+struct option;
+SIGIL_WARN_UNUSED_RESULT int cli_options(int argc, char **argv, const struct option *opts,
+                                         const char **slot[128], const char *usage,
+                                         const char *what);
 
 /* ---- HTTP to the gateway (cli_http.c) ---- */
 #define CLI_HTTP_TOKEN_MAX 512
@@ -150,6 +158,7 @@ int cmd_admin(int argc, char **argv);        /* cmd_admin.c */
 int cmd_sign_request(int argc, char **argv); /* cmd_sign_request.c */
 int cmd_policy(int argc, char **argv);       /* cmd_policy.c */
 int cmd_keys(int argc, char **argv);         /* cmd_keys.c */
+int cmd_revoke(int argc, char **argv);       /* cmd_revoke.c */
 int cmd_audit(int argc, char **argv);        /* cmd_audit.c */
 int cmd_receipt(int argc, char **argv);      /* cmd_receipt.c */
 int cmd_registry(int argc, char **argv);     /* cmd_registry.c */

@@ -1,10 +1,11 @@
 /*
- * sigil admin: tenants and bearer tokens in the gateway's store.
- * Untrusted host tooling: a new token is printed once and only its hash is
- * stored; nothing here touches key material.
+ * sigil admin: tenants, bearer tokens and the disable switch of keys in the
+ * gateway's store. Untrusted host tooling: a new token is printed once and
+ * only its hash is stored; nothing here touches key material.
  *
  *   sigil admin [--home DIR] [--store URL] tenant add NAME | tenant list
  *   sigil admin [--home DIR] [--store URL] token add TENANT | token list [TENANT] | token revoke ID
+ *   sigil admin [--home DIR] [--store URL] key disable|enable TENANT KEY_ID
  *
  * Output is one JSON document on stdout.
  */
@@ -200,16 +201,53 @@ static int token_revoke(sigil_store *s, int argc, char **argv)
     return emit(&b);
 }
 
+/* The host-side switch of docs/API.md "Key lifecycle", as the tenant's
+ * routes flip it (gateways see it within their 1 s key cache). */
+static int key_state(sigil_store *s, char **argv, sigil_key_state from, sigil_key_state to)
+{
+    uint8_t mem[256];
+    sigil_buf b;
+    sigil_jw w;
+    GUARD(sigil_tenant_name_check(argv[0], strnlen(argv[0], SIGIL_TENANT_MAX + 1)));
+    GUARD(sigil_key_id_check(argv[1], strnlen(argv[1], SIGIL_KEY_ID_MAX + 1)));
+    GUARD(s->ops->key_set_state(s, argv[0], argv[1], from, to));
+    sigil_buf_init(&b, mem, sizeof(mem));
+    sigil_jw_init(&w, &b);
+    GUARD(sigil_jw_obj_begin(&w));
+    GUARD(sigil_jw_key(&w, "tenant"));
+    GUARD(sigil_jw_str(&w, argv[0]));
+    GUARD(sigil_jw_key(&w, "key_id"));
+    GUARD(sigil_jw_str(&w, argv[1]));
+    GUARD(sigil_jw_key(&w, "state"));
+    GUARD(sigil_jw_str(&w, sigil_key_state_name(to)));
+    GUARD(sigil_jw_obj_end(&w));
+    return emit(&b);
+}
+
+static int key_disable(sigil_store *s, int argc, char **argv)
+{
+    (void)argc;
+    return key_state(s, argv, SIGIL_KEY_ACTIVE, SIGIL_KEY_DISABLED);
+}
+
+static int key_enable(sigil_store *s, int argc, char **argv)
+{
+    (void)argc;
+    return key_state(s, argv, SIGIL_KEY_DISABLED, SIGIL_KEY_ACTIVE);
+}
+
 static const admin_cmd CMDS[] = {
     {"tenant", "add", 1, 1, tenant_add},     {"tenant", "list", 0, 0, tenant_list},
     {"token", "add", 1, 1, token_add},       {"token", "list", 0, 1, token_list},
-    {"token", "revoke", 1, 1, token_revoke},
+    {"token", "revoke", 1, 1, token_revoke}, {"key", "disable", 2, 2, key_disable},
+    {"key", "enable", 2, 2, key_enable},
 };
 
 static const char USAGE[] =
     "usage: sigil admin [--home DIR] [--store postgresql://...|sqlite:PATH] "
     "tenant add NAME | tenant list | "
-    "token add TENANT | token list [TENANT] | token revoke ID";
+    "token add TENANT | token list [TENANT] | token revoke ID | "
+    "key disable|enable TENANT KEY_ID";
 
 int cmd_admin(int argc, char **argv)
 {

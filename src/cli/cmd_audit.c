@@ -322,7 +322,7 @@ static int link_add(verifier *v, const sigil_receipt *r, const uint8_t hash[32],
 /* The op a receipt's action implies. */
 static const char *op_of_action(const char *action)
 {
-    static const char *const KEY_OPS[] = {"import", "policy_update", "rotate", "rewrap"};
+    static const char *const KEY_OPS[] = {"import", "policy_update", "rotate", "rewrap", "revoke"};
     for (size_t i = 0; i < SIGIL_ARRAY_LEN(KEY_OPS); i++)
         if (strcmp(action, KEY_OPS[i]) == 0)
             return KEY_OPS[i];

@@ -268,17 +268,10 @@ static int parse_sign_args(sign_args *a, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char **slot[128] = {['p'] = &a->policy, ['o'] = &a->owner_key, ['i'] = &a->key_id};
-    int opt;
     memset(a, 0, sizeof(*a));
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        ENSURE(opt > 0 && opt < 128 && slot[opt] != NULL, SIGIL_E_USAGE, "%s", USAGE);
-        ENSURE(*slot[opt] == NULL, SIGIL_E_USAGE, "policy sign: an option is given twice");
-        *slot[opt] = optarg;
-    }
-    ENSURE(optind == argc && a->policy != NULL && a->owner_key != NULL && a->key_id != NULL,
-           SIGIL_E_USAGE, "%s", USAGE);
+    GUARD(cli_options(argc, argv, OPTS, slot, USAGE, "policy sign"));
+    ENSURE(a->policy != NULL && a->owner_key != NULL && a->key_id != NULL, SIGIL_E_USAGE, "%s",
+           USAGE);
     if (sigil_key_id_valid(a->key_id, strlen(a->key_id)) != 0)
         BAIL(SIGIL_E_USAGE, "--key-id: expected %d lowercase hex digits", SIGIL_KEY_ID_HEX);
     return 0;

@@ -22,6 +22,8 @@ static const cli_command COMMANDS[] = {
      cmd_policy},
     {"keys", "data-key rotation: keys rewrap --gateway URL --token T (--key-id ID | --all)",
      cmd_keys},
+    {"revoke", "owner-signed key revocation: revoke sign --owner-key FILE --tenant T --key-id ID",
+     cmd_revoke},
     {"attestation", "attestation verify --document FILE (--root aws | --trust-dev-root FILE) ...",
      cmd_attestation},
     {"measure",

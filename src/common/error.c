@@ -45,6 +45,8 @@ static const char *const ERR_CODES[SIGIL_E_COUNT_] = {
     [SIGIL_E_TIMEOUT] = "timeout",
     [SIGIL_E_PROTOCOL] = "protocol_error",
     [SIGIL_E_AUDIT_UNAVAILABLE] = "audit_unavailable",
+    [SIGIL_E_REVOKED] = "revoked",
+    [SIGIL_E_KEY_DISABLED] = "key_disabled",
 };
 
 int sigil_fail(sigil_err code, const char *fmt, ...)

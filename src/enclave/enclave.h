@@ -175,6 +175,7 @@ typedef struct {
     char address[SIGIL_VENUE_ADDRESS_MAX + 1]; /* empty when the venue has none */
     uint8_t policy_hash[32];
     uint64_t policy_version;
+    bool client_key; /* the key binds a client key */
 } enclave_import_result;
 /* Writes the decision's receipt into receipt (left empty when the payload
  * never opened: no decision was made). */
@@ -287,6 +288,18 @@ SIGIL_WARN_UNUSED_RESULT int enclave_rotate(enclave_state *st, enclave_import_re
 SIGIL_WARN_UNUSED_RESULT int enclave_rewrap(enclave_state *st, enclave_policy_result *res,
                                             sigil_buf *blob, sigil_buf *receipt,
                                             const enclave_key_ref *k);
+
+/* revoke.c: the owner's revocation of a key (docs/POLICY.md "Revocation").
+ * replay: the host restoring a stored revocation after a restart: no
+ * receipt, and a key already revoked is no error. *added: newly revoked. */
+typedef struct {
+    enclave_key_ref key;
+    const uint8_t *signature;
+    size_t signature_len;
+    bool replay;
+} enclave_revoke_args;
+SIGIL_WARN_UNUSED_RESULT int enclave_revoke(enclave_state *st, sigil_buf *receipt, bool *added,
+                                            const enclave_revoke_args *a);
 
 /* receipts.c: the chain of this boot. r holds the decision (tenant, key,
  * venue, network, action, hashes, allow/reason); boot, seq, prev, time and

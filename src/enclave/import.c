@@ -63,6 +63,7 @@ int enclave_import_check(enclave_payload *p, enclave_import_result *res, const c
     memcpy(res->key_type, p->key_type, strlen(p->key_type) + 1);
     memcpy(res->policy_hash, p->policy->hash, 32);
     res->policy_version = p->policy->version;
+    res->client_key = p->has_client_pk;
     return 0;
 }
 

@@ -1,7 +1,7 @@
 /*
  * A decision that re-seals a stored key (trusted): policy update, credential
  * rotation, rewrap. The key's blob is opened into locked memory, the change
- * runs on its payload and writes the new blob, and the decision's receipt
+ * runs on its payload (unless the owner revoked the key) and writes the new blob, and the decision's receipt
  * (allowed or denied) is appended to this boot's chain. A blob that does not
  * open is no decision and has no receipt.
  */
@@ -25,7 +25,10 @@ int enclave_key_change(enclave_state *st, sigil_buf *blob, sigil_buf *receipt,
     (void)snprintf(r.action, sizeof(r.action), "%s", a->action);
     sigil_sha256(r.request_hash, a->request, a->request_len);
     uint8_t policy_hash[32];
-    int rc = a->change(st, &p, &plain, blob, policy_hash, a->ctx);
+    /* A key its owner revoked takes no change (docs/POLICY.md "Revocation"). */
+    int rc = sigil_limits_check_revoked(st->limits, p.tenant, p.key_id);
+    if (rc == 0)
+        rc = a->change(st, &p, &plain, blob, policy_hash, a->ctx);
     if (rc == 0)
         memcpy(r.policy_hash, policy_hash, 32);
     rc = enclave_decision_receipt(st, receipt, &r, rc, blob->data, blob->len);

@@ -178,8 +178,10 @@ static int op_attestation(enclave_state *st, uint64_t v, const sigil_frame *f, s
 static int put_key_result(sigil_buf *out, uint64_t v, const sigil_frame *f,
                           const enclave_import_result *r, const sigil_buf *blob)
 {
-    GUARD(sigil_frame_begin_result(out, v, f->id, 9));
+    GUARD(sigil_frame_begin_result(out, v, f->id, 10));
     GUARD(put_receipt(out));
+    GUARD(sigil_cbor_put_cstr(out, "client_key"));
+    GUARD(sigil_cbor_put_bool(out, r->client_key));
     GUARD(sigil_cbor_put_cstr(out, "version"));
     GUARD(sigil_cbor_put_uint(out, r->policy_version));
     GUARD(put_text_kv(out, "key_id", r->key_id));
@@ -220,7 +222,7 @@ static int op_import(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_
     return put_key_result(out, v, f, &r, blob);
 }
 
-/* args 0..2 of sign, policy, rotate and rewrap: tenant, key_id, blob. */
+/* args 0..2 of sign, policy, rotate, rewrap and revoke: tenant, key_id, blob. */
 static enclave_key_ref key_ref(const arg_val *a)
 {
     return (enclave_key_ref){.tenant = (const char *)a[0].p,
@@ -331,13 +333,36 @@ static int op_rotate(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_
     return put_key_result(out, v, f, &r, blob);
 }
 
+static int op_revoke(enclave_state *st, uint64_t v, const sigil_frame *f, sigil_buf *out)
+{
+    static const arg_spec spec[] = {
+        {"tenant", SIGIL_FF_TEXT, 0},     {"key_id", SIGIL_FF_TEXT, 0}, {"blob", SIGIL_FF_BYTES, 0},
+        {"signature", SIGIL_FF_BYTES, 0}, {"replay", SIGIL_FF_BOOL, 0},
+    };
+    arg_val a[5];
+    bool added = false;
+    GUARD(args_read(f, spec, 5, a));
+    GUARD(require_booted(st));
+    enclave_revoke_args ra = {
+        .key = key_ref(a), .signature = a[3].p, .signature_len = a[3].len, .replay = a[4].b};
+    sigil_buf *receipt = receipt_buf();
+    GUARD(enclave_revoke(st, receipt, &added, &ra));
+    GUARD(sigil_frame_begin_result(out, v, f->id, 2));
+    GUARD(sigil_cbor_put_cstr(out, "added"));
+    GUARD(sigil_cbor_put_bool(out, added));
+    GUARD(sigil_cbor_put_cstr(out, "receipt"));
+    GUARD(receipt->len > 0 ? sigil_cbor_put_text(out, (const char *)receipt->data, receipt->len)
+                           : sigil_cbor_put_null(out));
+    return sigil_frame_finish(out);
+}
+
 static const struct {
     const char *name;
     op_fn fn;
 } OPS[] = {
     {"ping", op_ping},     {"boot", op_boot},     {"attestation", op_attestation},
     {"import", op_import}, {"sign", op_sign},     {"policy", op_policy},
-    {"rotate", op_rotate}, {"rewrap", op_rewrap},
+    {"rotate", op_rotate}, {"rewrap", op_rewrap}, {"revoke", op_revoke},
 };
 
 int enclave_dispatch(enclave_state *st, uint64_t version, const sigil_frame *f, sigil_buf *out)

@@ -4,7 +4,7 @@
  * opened into locked memory, the payload rebuilt with the new policy and
  * signature, and sealed again: the blob's AAD binds the new policy hash.
  * The enclave records the new version as the key's highest, so the old blob
- * is refused from then on within this boot.
+ * is refused from then on within this boot. A revoked key takes no update.
  */
 #include <inttypes.h>
 #include <sodium.h>

@@ -91,6 +91,7 @@ static int decide(enclave_state *st, const enclave_payload *p, const sigil_venue
     static _Thread_local sigil_request_info info;
     sigil_policy_cost cost;
     uint64_t t;
+    GUARD(sigil_limits_check_revoked(st->limits, r->tenant, r->key_id));
     GUARD(check_client(st, p, r->key_id, r->request_hash, a));
     GUARD(sigil_request_inspect(&info, p->venue, act, a->request, a->request_len));
     sigil_policy_input in = {.venue = p->venue,

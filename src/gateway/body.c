@@ -85,6 +85,15 @@ int gw_parse_policy_body(gw_policy_body *out, sigil_json *doc, sigil_json_tok *t
     return hex_member(out->signature, 64, doc, 0, "policy_signature", "body");
 }
 
+int gw_parse_revoke_body(uint8_t signature[64], sigil_json *doc, sigil_json_tok *toks, uint32_t cap,
+                         const char *text, size_t len)
+{
+    static const sigil_json_field FIELDS[] = {{"signature", true}};
+    GUARD(parse_object(doc, toks, cap, text, len));
+    GUARD(sigil_json_check_fields(doc, 0, FIELDS, SIGIL_ARRAY_LEN(FIELDS), "body"));
+    return hex_member(signature, 64, doc, 0, "signature", "body");
+}
+
 int gw_parse_import_body(sigil_buf *sealed, sigil_json *doc, sigil_json_tok *toks, uint32_t cap,
                          const char *text, size_t len)
 {

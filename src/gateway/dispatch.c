@@ -23,6 +23,9 @@ const gw_route GW_ROUTES[] = {
     {"PUT", "/v1/keys/{}/credentials", gw_h_key_credentials, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
     {"POST", "/v1/keys/{}/rewrap", gw_h_key_rewrap, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
     {"GET", "/v1/audit", gw_h_audit, GW_AUTH_TENANT, GW_LIMIT_API, "since,limit"},
+    {"POST", "/v1/keys/{}/revoke", gw_h_key_revoke, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
+    {"POST", "/v1/keys/{}/disable", gw_h_key_disable, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
+    {"POST", "/v1/keys/{}/enable", gw_h_key_enable, GW_AUTH_TENANT, GW_LIMIT_API, NULL},
 };
 const size_t GW_NROUTES = SIGIL_ARRAY_LEN(GW_ROUTES);
 /* Metric labels, by route index. */
@@ -40,6 +43,9 @@ const char *const GW_ROUTE_NAMES[] = {
     "PUT /v1/keys/{key_id}/credentials",
     "POST /v1/keys/{key_id}/rewrap",
     "GET /v1/audit",
+    "POST /v1/keys/{key_id}/revoke",
+    "POST /v1/keys/{key_id}/disable",
+    "POST /v1/keys/{key_id}/enable",
     NULL,
 };
 _Static_assert(SIGIL_ARRAY_LEN(GW_ROUTES) < GW_METRIC_ROUTES, "too many routes for the metrics");

@@ -11,6 +11,10 @@
  * and a refresher thread fetches them again before they expire and sends
  * them to every live connection in a second `boot` (which only replaces
  * the key-service credentials).
+ * Stored revocations (enclave_revocations.c) are replayed on each
+ * connection after `boot` and before it counts as ready; a watcher thread
+ * counts them every second and replays them on every ready connection whose
+ * count is behind (another gateway stored one).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +35,8 @@
 #define IMDS_RETRY_MS 30000u /* after a failed refresh, at the latest */
 #define CREDS_MIN_LEFT_S 60  /* cached IMDS credentials used at a (re)connect */
 #define PUSH_TIMEOUT_US 10000000u
+#define REVOCATION_POLL_MS 1000u
+#define HANDSHAKE_ID_MAX 60000u /* below 1 << SLOT_BITS: never a slot's id */
 
 typedef enum {
     SLOT_FREE,
@@ -67,6 +73,7 @@ struct conn {
     uint8_t *wmem;             /* SIGIL_FRAME_MAX: handshake frames */
     char last_logged[512];
     unsigned repeats;
+    atomic_uint_fast64_t revocations; /* stored revocations replayed on this connection */
 };
 
 typedef struct {
@@ -99,6 +106,8 @@ struct gw_enclave {
     bool imds;
     bool has_refresher;
     pthread_t refresher;
+    bool has_watcher;
+    pthread_t watcher; /* revocations stored by other gateways */
 };
 
 /* ---- clocks and condition variables on CLOCK_MONOTONIC ---- */
@@ -552,7 +561,49 @@ static int boot(conn *c)
     return remember_seed(e, v[B_SEED].p, v[B_SEED].len);
 }
 
-/* Connects and runs hello and boot: 0 when the connection is ready. */
+/* One stored revocation replayed during the handshake. The enclave's
+ * refusal (a row altered outside the gateway, a blob that no longer opens)
+ * is logged and skipped; a broken connection fails the handshake. */
+static int replay_one(conn *c, gw_revocation *r, uint64_t id)
+{
+    sigil_buf req, in;
+    sigil_frame f;
+    sigil_buf_init(&req, c->wmem, SIGIL_FRAME_MAX);
+    sigil_buf_init(&in, c->rmem, SIGIL_FRAME_MAX);
+    GUARD(sigil_frame_begin_request(&req, c->version, id, "revoke", 5));
+    GUARD(gw_revocation_args(r, &req));
+    GUARD(sigil_frame_finish(&req));
+    GUARD(sigil_frame_write_all(c->fd, req.data, req.len));
+    GUARD(sigil_frame_read_one(c->fd, &in));
+    GUARD(sigil_frame_parse(&f, in.data, in.len));
+    ENSURE(f.id == id && f.kind != SIGIL_FRAME_REQUEST, SIGIL_E_PROTOCOL,
+           "enclave: unexpected frame during the handshake");
+    if (f.kind == SIGIL_FRAME_ERROR)
+        gw_log_warn("enclave: stored revocation of %s/%s refused: %s: %.*s", r->rec.tenant,
+                    r->rec.key_id, sigil_err_code(f.err), (int)f.message_len, f.message);
+    return 0;
+}
+
+/* Every stored revocation, counted first: rows stored meanwhile are
+ * replayed too and counted by the watcher's next pass. */
+static int replay_revocations(conn *c)
+{
+    sigil_store *st = c->e->cfg.store;
+    gw_revocations l;
+    uint64_t n = 0;
+    GUARD(st->ops->revocation_count(st, &n));
+    GUARD(gw_revocations_load(st, &l));
+    int rc = 0;
+    for (size_t i = 0; i < l.n && rc == 0; i++)
+        rc = replay_one(c, &l.v[i], 3 + i % HANDSHAKE_ID_MAX);
+    gw_revocations_free(&l);
+    GUARD(rc);
+    atomic_store(&c->revocations, n);
+    return 0;
+}
+
+/* Connects and runs hello, boot and the revocation replay: 0 when the
+ * connection is ready. */
 static int conn_open(conn *c)
 {
     int fd = -1;
@@ -573,6 +624,11 @@ static int conn_open(conn *c)
     }
     if (boot(c) != 0) {
         set_down(c->e, "enclave: not booted (%s: %s)", sigil_err_code(sigil_errno()),
+                 sigil_errmsg());
+        return -1;
+    }
+    if (replay_revocations(c) != 0) {
+        set_down(c->e, "enclave: revocations not replayed (%s: %s)", sigil_err_code(sigil_errno()),
                  sigil_errmsg());
         return -1;
     }
@@ -798,21 +854,30 @@ static void push_all(gw_enclave *e, const kms_creds *k, sigil_buf *frame, sigil_
     }
 }
 
+/* A frame and a response buffer for a background thread's calls; false
+ * (logged) when the memory cannot be had. */
+static bool thread_bufs(sigil_buf *frame, sigil_buf *resp, const char *who)
+{
+    uint8_t *fmem = malloc(SIGIL_FRAME_MAX), *rmem = malloc(SIGIL_FRAME_MAX);
+    if (fmem == NULL || rmem == NULL) {
+        gw_log("enclave: %s: out of memory", who);
+        free(fmem);
+        free(rmem);
+        return false;
+    }
+    sigil_buf_init(frame, fmem, SIGIL_FRAME_MAX);
+    sigil_buf_init(resp, rmem, SIGIL_FRAME_MAX);
+    return true;
+}
+
 /* Fetches again at 80 % of what is left (gw_imds_refresh_delay_ms); on
  * failure keeps the current credentials and tries again sooner. */
 static void *refresher_main(void *arg)
 {
     gw_enclave *e = arg;
     sigil_buf frame, resp;
-    uint8_t *fmem = malloc(SIGIL_FRAME_MAX), *rmem = malloc(SIGIL_FRAME_MAX);
-    if (fmem == NULL || rmem == NULL) {
-        gw_log("enclave: credential refresher: out of memory");
-        free(fmem);
-        free(rmem);
+    if (!thread_bufs(&frame, &resp, "credential refresher"))
         return NULL;
-    }
-    sigil_buf_init(&frame, fmem, SIGIL_FRAME_MAX);
-    sigil_buf_init(&resp, rmem, SIGIL_FRAME_MAX);
     (void)pthread_mutex_lock(&e->state_mu);
     time_t exp = e->creds.expiration;
     (void)pthread_mutex_unlock(&e->state_mu);
@@ -836,8 +901,64 @@ static void *refresher_main(void *arg)
         explicit_bzero(&k, sizeof(k));
         wait_ms = gw_imds_refresh_delay_ms(time(NULL), exp);
     }
-    free(fmem);
-    free(rmem);
+    free(frame.data);
+    free(resp.data);
+    return NULL;
+}
+
+/* ---- revocations stored by other gateways ---- */
+/* Replays the list on c (it is ready); the enclave's refusal of one is
+ * logged, a failed call stops the pass (the connection re-replays when it
+ * comes back). */
+static int replay_on(gw_enclave *e, conn *c, gw_revocations *l, sigil_buf *frame, sigil_buf *resp)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        sigil_frame f;
+        memset(&f, 0, sizeof(f));
+        int rc = call_on(e, c, "revoke", 5, gw_revocation_args, &l->v[i], frame, resp,
+                         gw_mono_us() + PUSH_TIMEOUT_US, &f);
+        if (rc != 0 && f.kind != SIGIL_FRAME_ERROR)
+            return -1;
+        if (rc != 0)
+            gw_log_warn("enclave: stored revocation of %s/%s refused: %s: %s", l->v[i].rec.tenant,
+                        l->v[i].rec.key_id, sigil_err_code(sigil_errno()), sigil_errmsg());
+    }
+    return 0;
+}
+
+static void watch_once(gw_enclave *e, sigil_buf *frame, sigil_buf *resp)
+{
+    sigil_store *st = e->cfg.store;
+    uint64_t n = 0;
+    gw_revocations l = {0};
+    bool loaded = false;
+    if (st->ops->revocation_count(st, &n) != 0)
+        return; /* the store's own health shows in /readyz */
+    for (unsigned i = 0; i < e->cfg.conns; i++) {
+        conn *c = &e->conns[i];
+        if (!atomic_load(&c->ready) || atomic_load(&c->revocations) >= n)
+            continue;
+        if (!loaded && gw_revocations_load(st, &l) != 0)
+            return;
+        loaded = true;
+        if (replay_on(e, c, &l, frame, resp) == 0) {
+            atomic_store(&c->revocations, n);
+            gw_log("enclave: connection %u: %zu stored revocations replayed", i, l.n);
+        }
+    }
+    gw_revocations_free(&l);
+}
+
+static void *watcher_main(void *arg)
+{
+    gw_enclave *e = arg;
+    sigil_buf frame, resp;
+    if (!thread_bufs(&frame, &resp, "revocation watcher"))
+        return NULL;
+    while (nap(e, REVOCATION_POLL_MS), !stopping(e))
+        watch_once(e, &frame, &resp);
+    free(frame.data);
+    free(resp.data);
     return NULL;
 }
 
@@ -905,6 +1026,11 @@ int gw_enclave_start(gw_enclave **out, const gw_enclave_config *cfg)
             BAIL(SIGIL_E_NO_MEMORY, "enclave: cannot start a connection thread");
         }
     }
+    e->has_watcher = pthread_create(&e->watcher, NULL, watcher_main, e) == 0;
+    if (!e->has_watcher) {
+        gw_enclave_stop(e);
+        BAIL(SIGIL_E_NO_MEMORY, "enclave: cannot start the revocation watcher");
+    }
     if (e->imds) {
         e->has_refresher = pthread_create(&e->refresher, NULL, refresher_main, e) == 0;
         if (!e->has_refresher) {
@@ -933,6 +1059,8 @@ void gw_enclave_stop(gw_enclave *e)
     }
     if (e->has_refresher)
         (void)pthread_join(e->refresher, NULL);
+    if (e->has_watcher)
+        (void)pthread_join(e->watcher, NULL);
     for (unsigned i = 0; i < e->cfg.conns; i++)
         (void)pthread_join(e->conns[i].thread, NULL);
     free_all(e);

@@ -163,6 +163,10 @@ typedef struct {
 SIGIL_WARN_UNUSED_RESULT int gw_parse_policy_body(gw_policy_body *out, sigil_json *doc,
                                                   sigil_json_tok *toks, uint32_t cap,
                                                   const char *text, size_t len);
+/* POST /v1/keys/{id}/revoke: {"signature": "<128 hex>"} (docs/POLICY.md "Revocation") */
+SIGIL_WARN_UNUSED_RESULT int gw_parse_revoke_body(uint8_t signature[64], sigil_json *doc,
+                                                  sigil_json_tok *toks, uint32_t cap,
+                                                  const char *text, size_t len);
 /* {"sealed": "<base64>"}: the decoded bytes go to sealed. */
 SIGIL_WARN_UNUSED_RESULT int gw_parse_import_body(sigil_buf *sealed, sigil_json *doc,
                                                   sigil_json_tok *toks, uint32_t cap,
@@ -182,7 +186,7 @@ SIGIL_WARN_UNUSED_RESULT int gw_parse_boot_id(uint8_t out[static SIGIL_BOOT_ID_L
                                               const char *hex, size_t len);
 
 /* ---- metrics (metrics.c; docs/OBSERVABILITY.md) ---- */
-#define GW_METRIC_ROUTES 16
+#define GW_METRIC_ROUTES 24
 void gw_metrics_request(size_t route, unsigned status); /* route GW_METRIC_ROUTES-1: unmatched */
 void gw_metrics_sign_latency(uint64_t us);
 void gw_metrics_rate_limited(void);
@@ -243,7 +247,26 @@ SIGIL_WARN_UNUSED_RESULT int gw_enclave_call(gw_enclave *e, const char *op, size
                                              gw_args_fn args, void *ctx, sigil_buf *frame,
                                              sigil_buf *resp, uint64_t deadline_us,
                                              sigil_frame *out);
-/* Number of connections that finished hello and boot. */
+/* A stored revocation as the enclave's `revoke` op takes it (its args, with
+ * gw_revocation_args); replay: restoring one after a (re)connect. */
+typedef struct {
+    sigil_revocation_record rec;
+    const uint8_t *blob;
+    size_t blob_len;
+    bool replay;
+} gw_revocation;
+typedef struct {
+    gw_revocation *v;
+    size_t n, cap;
+} gw_revocations;
+/* enclave_revocations.c: every stored revocation, copied (free with
+ * gw_revocations_free). */
+SIGIL_WARN_UNUSED_RESULT int gw_revocations_load(sigil_store *s, gw_revocations *out);
+void gw_revocations_free(gw_revocations *l);
+/* The 5 args of `revoke` for ctx, a const gw_revocation *. */
+int gw_revocation_args(void *ctx, sigil_buf *b);
+
+/* Number of connections that finished hello, boot and the revocation replay. */
 unsigned gw_enclave_ready_conns(const gw_enclave *e);
 /* Why no connection is ready ("enclave: not connected" / "enclave: not
  * booted"), written to msg. */
@@ -424,6 +447,9 @@ int gw_h_sign(gw_server *g, gw_req *rq, gw_resp *rs);
 int gw_h_key_policy(gw_server *g, gw_req *rq, gw_resp *rs);
 int gw_h_key_credentials(gw_server *g, gw_req *rq, gw_resp *rs); /* rotation */
 int gw_h_key_rewrap(gw_server *g, gw_req *rq, gw_resp *rs);
+int gw_h_key_revoke(gw_server *g, gw_req *rq, gw_resp *rs);
+int gw_h_key_disable(gw_server *g, gw_req *rq, gw_resp *rs);
+int gw_h_key_enable(gw_server *g, gw_req *rq, gw_resp *rs);
 int gw_h_audit(gw_server *g, gw_req *rq, gw_resp *rs); /* handlers_audit.c */
 
 /* JSON response helpers */

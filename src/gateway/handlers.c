@@ -231,6 +231,12 @@ static int key_json(void *ctx, const sigil_key_record *k)
     GUARD(sigil_jw_u64(w, k->policy_version));
     GUARD(sigil_jw_key(w, "created_at"));
     GUARD(sigil_jw_u64(w, (uint64_t)k->created_ms));
+    GUARD(sigil_jw_key(w, "state"));
+    GUARD(sigil_jw_str(w, sigil_key_state_name(k->state)));
+    if (k->client_key >= 0) {
+        GUARD(sigil_jw_key(w, "client_key"));
+        GUARD(sigil_jw_bool(w, k->client_key == 1));
+    }
     return sigil_jw_obj_end(w);
 }
 

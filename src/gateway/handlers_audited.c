@@ -1,8 +1,10 @@
 /*
  * The handlers that reach a tenant's key material: POST /v1/keys (import a
  * sealed upload), POST /v1/sign, PUT /v1/keys/{id}/policy, PUT
- * /v1/keys/{id}/credentials (rotation) and POST /v1/keys/{id}/rewrap (a new
- * data key). Untrusted host code: it moves
+ * /v1/keys/{id}/credentials (rotation), POST /v1/keys/{id}/rewrap (a new
+ * data key), and the key's lifecycle: POST /v1/keys/{id}/revoke (the
+ * owner's, through the enclave), /disable and /enable (the tenant's,
+ * host-side). Untrusted host code: it moves
  * sealed bytes and blobs, never plaintext. Every outcome past
  * authentication is written to the audit log before the response leaves;
  * if that write fails the client gets 503 and never the signed output.
@@ -41,7 +43,8 @@ typedef struct {
 static const char *decision_of(int rc, sigil_err e)
 {
     static const sigil_err DENY[] = {SIGIL_E_POLICY_DENIED, SIGIL_E_STALE_REQUEST,
-                                     SIGIL_E_FORBIDDEN, SIGIL_E_BAD_SIGNATURE};
+                                     SIGIL_E_FORBIDDEN,     SIGIL_E_BAD_SIGNATURE,
+                                     SIGIL_E_REVOKED,       SIGIL_E_KEY_DISABLED};
     if (rc == 0)
         return "allow";
     for (size_t i = 0; i < SIGIL_ARRAY_LEN(DENY); i++)
@@ -194,6 +197,7 @@ enum {
     I_BLOB,
     I_RECEIPT,
     I_VERSION,
+    I_CLIENT_KEY,
     I_COUNT
 };
 
@@ -225,6 +229,7 @@ static int import_record(sigil_key_record *k, const gw_req *rq, const gw_value *
     memcpy(k->tenant, rq->tenant, sizeof(k->tenant));
     memcpy(k->policy_hash, v[I_POLICY].p, sizeof(k->policy_hash));
     k->policy_version = v[I_VERSION].u;
+    k->client_key = v[I_CLIENT_KEY].b ? 1 : 0;
     k->created_ms = rq->start_ms;
     return 0;
 }
@@ -235,15 +240,30 @@ static int put_receipt(sigil_jw *w, const outcome *o)
     return sigil_jw_raw(w, o->receipt, o->receipt_len);
 }
 
+/* A response body {"key_id": …, …} with its status; the caller adds the
+ * rest and closes it. */
+static int key_body_begin(gw_resp *rs, sigil_jw *w, unsigned status, const char *key_id)
+{
+    rs->status = status;
+    rs->body.len = 0;
+    sigil_jw_init(w, &rs->body);
+    GUARD(sigil_jw_obj_begin(w));
+    GUARD(sigil_jw_key(w, "key_id"));
+    return sigil_jw_str(w, key_id);
+}
+
+/* The key's cached record, dropped after a change through this gateway. */
+static void drop_cached_key(gw_server *g, const gw_req *rq)
+{
+    char ck[SIGIL_TENANT_MAX + SIGIL_KEY_ID_MAX + 2];
+    (void)snprintf(ck, sizeof(ck), "%s/%s", rq->tenant, rq->key_id);
+    gw_cache_drop(g->key_cache, ck);
+}
+
 static int import_body(gw_resp *rs, const sigil_key_record *k, const outcome *o, unsigned status)
 {
     sigil_jw w;
-    rs->status = status;
-    rs->body.len = 0;
-    sigil_jw_init(&w, &rs->body);
-    GUARD(sigil_jw_obj_begin(&w));
-    GUARD(sigil_jw_key(&w, "key_id"));
-    GUARD(sigil_jw_str(&w, k->key_id));
+    GUARD(key_body_begin(rs, &w, status, k->key_id));
     GUARD(sigil_jw_key(&w, "venue"));
     GUARD(sigil_jw_str(&w, k->venue));
     GUARD(sigil_jw_key(&w, "network"));
@@ -272,6 +292,7 @@ static const gw_field IMPORT_SPEC[I_COUNT] = {
     [I_BLOB] = {"blob", GW_F_BYTES, 0},
     [I_RECEIPT] = {"receipt", GW_F_TEXT, 0},
     [I_VERSION] = {"version", GW_F_UINT, 0},
+    [I_CLIENT_KEY] = {"client_key", GW_F_BOOL, 0},
 };
 
 static int import_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
@@ -373,12 +394,7 @@ static int idem_begin(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
 static int sign_body(gw_resp *rs, const char *key_id, const gw_value *signed_json, const outcome *o)
 {
     sigil_jw w;
-    rs->status = 200;
-    rs->body.len = 0;
-    sigil_jw_init(&w, &rs->body);
-    GUARD(sigil_jw_obj_begin(&w));
-    GUARD(sigil_jw_key(&w, "key_id"));
-    GUARD(sigil_jw_str(&w, key_id));
+    GUARD(key_body_begin(rs, &w, 200, key_id));
     GUARD(sigil_jw_key(&w, "action"));
     GUARD(sigil_jw_str(&w, o->action));
     GUARD(sigil_jw_key(&w, "signed"));
@@ -463,6 +479,9 @@ static int sign_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
     sigil_buf_init(&blob, w->blob, sizeof(w->blob));
     GUARD(key_load(g, rq->tenant, body.key_id, &k, &blob));
     memcpy(rq->venue, k.venue, sizeof(rq->venue));
+    /* A revoked key still goes to the enclave: its refusal is the receipt. */
+    ENSURE(k.state != SIGIL_KEY_DISABLED, SIGIL_E_KEY_DISABLED,
+           "key: disabled by its tenant (POST /v1/keys/{key_id}/enable turns it back on)");
     key_call sc = {rq->tenant, body.key_id, blob.data, blob.len, &body, {0}};
     return sign_enclave(g, rq, rs, o, w, &sc);
 }
@@ -494,15 +513,13 @@ static int key_read(gw_server *g, gw_req *rq, sigil_key_record *k, sigil_buf *bl
 static int key_swap(gw_server *g, gw_req *rq, outcome *o, const uint8_t old_hash[32],
                     const sigil_key_record *k, const gw_value *blob)
 {
-    char ck[SIGIL_TENANT_MAX + SIGIL_KEY_ID_MAX + 2];
     ENSURE(blob->len > 0 && blob->len <= GW_BLOB_MAX, SIGIL_E_PROTOCOL,
            "enclave result: blob has a bad length");
     sigil_sha256(o->output_hash, blob->p, blob->len);
     o->has_output_hash = true;
     GUARD(g->store->ops->key_update(g->store, rq->tenant, rq->key_id, old_hash, k, blob->p,
                                     blob->len));
-    (void)snprintf(ck, sizeof(ck), "%s/%s", rq->tenant, rq->key_id);
-    gw_cache_drop(g->key_cache, ck);
+    drop_cached_key(g, rq);
     return 0;
 }
 
@@ -522,12 +539,7 @@ static int policy_args(void *ctx, sigil_buf *b)
 static int policy_body(gw_resp *rs, const sigil_key_record *k, const outcome *o)
 {
     sigil_jw w;
-    rs->status = 200;
-    rs->body.len = 0;
-    sigil_jw_init(&w, &rs->body);
-    GUARD(sigil_jw_obj_begin(&w));
-    GUARD(sigil_jw_key(&w, "key_id"));
-    GUARD(sigil_jw_str(&w, k->key_id));
+    GUARD(key_body_begin(rs, &w, 200, k->key_id));
     GUARD(gw_jw_hex(&w, "policy_hash", k->policy_hash, sizeof(k->policy_hash)));
     GUARD(sigil_jw_key(&w, "version"));
     GUARD(sigil_jw_u64(&w, k->policy_version));
@@ -651,4 +663,105 @@ int gw_h_key_credentials(gw_server *g, gw_req *rq, gw_resp *rs)
     (void)snprintf(o.action, sizeof(o.action), "rotate");
     int rc = rotate_run(g, rq, rs, &o);
     return finish(g, rq, rs, &o, rc);
+}
+
+/* ---- POST /v1/keys/{key_id}/revoke ---- */
+
+static int state_body(gw_resp *rs, const char *key_id, sigil_key_state state, const outcome *o)
+{
+    sigil_jw w;
+    GUARD(key_body_begin(rs, &w, 200, key_id));
+    GUARD(sigil_jw_key(&w, "state"));
+    GUARD(sigil_jw_str(&w, sigil_key_state_name(state)));
+    if (o->receipt_len > 0)
+        GUARD(put_receipt(&w, o));
+    return sigil_jw_obj_end(&w);
+}
+
+/* The enclave accepted the signature: keep it (again, if a first store
+ * failed) so that every later enclave boot hears of it. */
+static int revocation_keep(gw_server *g, gw_req *rq, const gw_revocation *r)
+{
+    GUARD(g->store->ops->revocation_put(g->store, &r->rec, r->blob, r->blob_len));
+    drop_cached_key(g, rq);
+    return 0;
+}
+
+static int revoke_run(gw_server *g, gw_req *rq, gw_resp *rs, outcome *o)
+{
+    static const gw_field SPEC[] = {{"added", GW_F_BOOL, 0}, {"receipt", GW_F_TEXT, 0}};
+    gw_work *w = gw_work_get();
+    gw_revocation r = {.replay = false};
+    sigil_json doc;
+    sigil_key_record k;
+    sigil_buf blob;
+    sigil_frame f;
+    gw_value v[2];
+    GUARD(gw_key_param(rq));
+    GUARD(json_body_check(w, rq));
+    GUARD(
+        gw_parse_revoke_body(r.rec.signature, &doc, w->toks, GW_JSON_TOKS, rq->body, rq->body_len));
+    sigil_sha256(o->request_hash, r.rec.signature, sizeof(r.rec.signature));
+    o->has_request_hash = true;
+    sigil_buf_init(&blob, w->blob, sizeof(w->blob));
+    GUARD(g->store->ops->key_get(g->store, rq->tenant, rq->key_id, &k, &blob));
+    memcpy(r.rec.tenant, rq->tenant, sizeof(r.rec.tenant));
+    memcpy(r.rec.key_id, rq->key_id, sizeof(r.rec.key_id));
+    r.rec.created_ms = rq->start_ms;
+    r.blob = blob.data;
+    r.blob_len = blob.len;
+    if (call_decision(g, rq, o, "revoke", 5, gw_revocation_args, &r, w, &f) != 0) {
+        /* "already revoked" comes only after the signature verified */
+        if (sigil_errno() == SIGIL_E_REVOKED && o->receipt_len > 0) {
+            char msg[512];
+            (void)snprintf(msg, sizeof(msg), "%s", sigil_errmsg());
+            GUARD(revocation_keep(g, rq, &r));
+            BAIL(SIGIL_E_REVOKED, "%s", msg);
+        }
+        return -1;
+    }
+    GUARD(gw_result_read(&f, SPEC, 2, v));
+    GUARD(keep_receipt(o, &f, &v[1]));
+    GUARD(revocation_keep(g, rq, &r));
+    return state_body(rs, rq->key_id, SIGIL_KEY_REVOKED, o);
+}
+
+int gw_h_key_revoke(gw_server *g, gw_req *rq, gw_resp *rs)
+{
+    outcome o = {.op = "revoke"};
+    (void)snprintf(o.action, sizeof(o.action), "revoke");
+    int rc = revoke_run(g, rq, rs, &o);
+    return finish(g, rq, rs, &o, rc);
+}
+
+/* ---- POST /v1/keys/{key_id}/disable and /enable ---- */
+
+static int set_state_run(gw_server *g, gw_req *rq, gw_resp *rs, const outcome *o,
+                         sigil_key_state from, sigil_key_state to)
+{
+    GUARD(gw_key_param(rq));
+    ENSURE(rq->body_len == 0, SIGIL_E_BAD_REQUEST, "body: this route takes no body");
+    drop_cached_key(g, rq);
+    GUARD(g->store->ops->key_set_state(g->store, rq->tenant, rq->key_id, from, to));
+    drop_cached_key(g, rq); /* a racing sign may have refilled it */
+    return state_body(rs, rq->key_id, to, o);
+}
+
+static int set_state(gw_server *g, gw_req *rq, gw_resp *rs, const char *op, sigil_key_state from,
+                     sigil_key_state to)
+{
+    outcome o = {.op = op};
+    (void)snprintf(o.action, sizeof(o.action), "%s", op);
+    int rc = set_state_run(g, rq, rs, &o, from, to);
+    return finish(g, rq, rs, &o, rc);
+}
+
+int gw_h_key_disable(gw_server *g, gw_req *rq, gw_resp *rs)
+{
+    return set_state(g, rq, rs, "disable", SIGIL_KEY_ACTIVE, SIGIL_KEY_DISABLED);
+}
+
+int gw_h_key_enable(gw_server *g, gw_req *rq, gw_resp *rs)
+{
+    return set_state(g, rq, rs, "enable", SIGIL_KEY_DISABLED, SIGIL_KEY_ACTIVE);
 }

@@ -30,8 +30,8 @@
 
 #include "gateway/gateway.h"
 
-static const unsigned STATUSES[] = {200, 201, 204, 400, 401, 403, 404, 405,
-                                    409, 413, 422, 429, 500, 502, 503, 504};
+static const unsigned STATUSES[] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
+                                    410, 413, 422, 429, 500, 502, 503, 504};
 #define NSTATUS (SIGIL_ARRAY_LEN(STATUSES) + 1) /* + "other" */
 
 /* Upper bounds of the latency buckets, in microseconds. */
@@ -67,7 +67,8 @@ static pthread_mutex_t g_venue_mu = PTHREAD_MUTEX_INITIALIZER;
 static atomic_uint_fast64_t g_sign[NVENUE][NDECISION][SIGIL_E_COUNT_];
 
 /* ---- enclave round trips by op ---- */
-static const char *const OPS[] = {"sign", "import", "policy", "attestation", "ping", "unknown"};
+static const char *const OPS[] = {"sign",        "import", "policy", "revoke",
+                                  "attestation", "ping",   "unknown"};
 #define NOPS SIGIL_ARRAY_LEN(OPS)
 
 static atomic_uint_fast64_t g_requests[GW_METRIC_ROUTES][NSTATUS];

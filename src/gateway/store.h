@@ -54,6 +54,15 @@ typedef struct {
     int64_t revoked_ms; /* 0 = active */
 } sigil_token_record;
 
+/* A key's lifecycle (docs/API.md "Key lifecycle"): disabled is the
+ * tenant's reversible switch, revoked the owner's signed and final one. */
+typedef enum {
+    SIGIL_KEY_ACTIVE,
+    SIGIL_KEY_DISABLED,
+    SIGIL_KEY_REVOKED,
+    SIGIL_KEY_STATE_COUNT_
+} sigil_key_state;
+
 typedef struct {
     char key_id[SIGIL_KEY_ID_MAX + 1];
     char tenant[SIGIL_TENANT_MAX + 1];
@@ -65,6 +74,8 @@ typedef struct {
     uint64_t policy_version; /* of the owner-signed policy in force */
     int64_t created_ms;
     int64_t deleted_ms; /* 0 = live */
+    sigil_key_state state;
+    int client_key; /* 1: binds a client key, 0: not, -1: not recorded (imported before) */
 } sigil_key_record;
 
 /* An enclave boot's latest usage of a key with limits (docs/POLICY.md
@@ -78,14 +89,24 @@ typedef struct {
     size_t report_len;
 } sigil_usage_record;
 
+/* An owner-signed revocation the enclave accepted (docs/POLICY.md
+ * "Revocation"), kept with the blob it was checked against. */
+typedef struct {
+    char tenant[SIGIL_TENANT_MAX + 1];
+    char key_id[SIGIL_KEY_ID_MAX + 1];
+    uint8_t signature[64];
+    int64_t created_ms;
+} sigil_revocation_record;
+
 /* An audit record to append. Optional texts are NULL when absent (never
  * empty: the store refuses ""). */
 typedef struct {
     int64_t time_ms;
     const char *tenant;
-    const char *key_id;   /* NULL when none (e.g. an import the enclave refused) */
-    const char *op;       /* "sign" | "import" | "policy_update" | "rotate" | "rewrap" */
-    const char *action;   /* NULL when unknown */
+    const char *key_id; /* NULL when none (e.g. an import the enclave refused) */
+    const char *op;     /* "sign" | "import" | "policy_update" | "rotate" | "rewrap" |
+                           "revoke" | "disable" | "enable" */
+    const char *action; /* NULL when unknown */
     const char *decision; /* "allow" | "deny" | "error" */
     unsigned http_status;
     const char *error_code;      /* NULL on success */
@@ -153,6 +174,8 @@ typedef int (*sigil_store_token_fn)(void *ctx, const sigil_token_record *t);
 typedef int (*sigil_store_key_fn)(void *ctx, const sigil_key_record *k);
 typedef int (*sigil_store_audit_fn)(void *ctx, const sigil_audit_row *a);
 typedef int (*sigil_store_usage_fn)(void *ctx, const uint8_t *report, size_t len);
+typedef int (*sigil_store_revocation_fn)(void *ctx, const sigil_revocation_record *r,
+                                         const uint8_t *blob, size_t blob_len);
 
 typedef struct sigil_store sigil_store;
 
@@ -191,6 +214,20 @@ typedef struct {
     int (*key_update)(sigil_store *s, const char *tenant, const char *key_id,
                       const uint8_t old_policy_hash[32], const sigil_key_record *k,
                       const uint8_t *blob, size_t blob_len);
+    /* Moves a live key of the tenant from state `from` to `to` (a key already
+     * at `to` stays: no error). Revoked: SIGIL_E_REVOKED; unknown, deleted
+     * or another tenant's: SIGIL_E_NOT_FOUND. */
+    int (*key_set_state)(sigil_store *s, const char *tenant, const char *key_id,
+                         sigil_key_state from, sigil_key_state to);
+
+    /* Revocations. put stores one (a second for the same key is ignored)
+     * and marks the key revoked, deleted or not, in one transaction. list
+     * calls fn for each in storage order; fn must not call the store. count
+     * is how many are stored (they are never removed). */
+    int (*revocation_put)(sigil_store *s, const sigil_revocation_record *r, const uint8_t *blob,
+                          size_t blob_len);
+    int (*revocation_list)(sigil_store *s, sigil_store_revocation_fn fn, void *ctx);
+    int (*revocation_count)(sigil_store *s, uint64_t *n);
 
     /* Idempotency. begin reserves (tenant, key) for request_hash for this
      * store handle (leased until now + SIGIL_IDEM_LEASE_MS), or reports
@@ -269,6 +306,13 @@ SIGIL_WARN_UNUSED_RESULT int sigil_audit_hash(uint8_t hash[32], const uint8_t pr
                                               uint64_t seq, const sigil_audit_record *a);
 /* The record a row was written from (pointers into row). */
 void sigil_audit_row_record(sigil_audit_record *out, const sigil_audit_row *row);
+
+/* ---- Key states (store_key_state.c) ---- */
+/* "active", "disabled", "revoked". */
+const char *sigil_key_state_name(sigil_key_state s);
+/* A stored state's text; anything else is SIGIL_E_INTERNAL (the row was
+ * written outside the store). */
+SIGIL_WARN_UNUSED_RESULT int sigil_key_state_parse(sigil_key_state *out, const char *text);
 
 /* ---- Names and tokens (store_token.c) ---- */
 SIGIL_WARN_UNUSED_RESULT int sigil_tenant_name_check(const char *name, size_t len);

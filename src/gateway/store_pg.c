@@ -62,12 +62,20 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE limit_usage (tenant TEXT NOT NULL, key_id TEXT NOT NULL,"
     " boot_id BYTEA NOT NULL, seq BIGINT NOT NULL, time_ms BIGINT NOT NULL,"
     " report BYTEA NOT NULL, PRIMARY KEY (tenant, key_id, boot_id));",
+    /* 5: key lifecycle: state, client key bound (NULL: not recorded), revocations */
+    "ALTER TABLE keys ADD COLUMN state TEXT NOT NULL DEFAULT 'active'"
+    " CHECK (state IN ('active', 'disabled', 'revoked'));"
+    "ALTER TABLE keys ADD COLUMN client_key BIGINT;"
+    "CREATE TABLE revocations (seq BIGSERIAL, tenant TEXT NOT NULL, key_id TEXT NOT NULL,"
+    " signature BYTEA NOT NULL, blob BYTEA NOT NULL, created_at BIGINT NOT NULL,"
+    " PRIMARY KEY (tenant, key_id));",
 };
 
 #define TOKEN_COLUMNS "id, tenant, secret_hash, created_at, revoked_at"
 #define KEY_COLUMNS                                                                                \
     "key_id, tenant, venue, network, key_type, address, policy_hash, created_at, deleted_at,"      \
-    " policy_version"
+    " policy_version, state, client_key"
+#define KEY_BLOB_COLUMN 12
 #define AUDIT_COLUMNS                                                                              \
     "seq, time_ms, tenant, key_id, op, action, decision, http_status, error_code,"                 \
     " request_hash, output_hash, receipt, prev, hash"
@@ -88,8 +96,8 @@ static const char *const QUERIES[PQ_COUNT_] = {
                              " ORDER BY created_at, " C_ORDER("id"),
     [PQ_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
     [PQ_KEY_PUT] = "INSERT INTO keys (key_id, tenant, venue, network, key_type, address,"
-                   " policy_hash, blob, created_at, policy_version)"
-                   " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+                   " policy_hash, blob, created_at, policy_version, client_key)"
+                   " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
     [PQ_KEY_GET] = "SELECT " KEY_COLUMNS ", blob FROM keys"
                    " WHERE key_id = $1 AND tenant = $2 AND deleted_at IS NULL",
     [PQ_KEY_LIST] = "SELECT " KEY_COLUMNS " FROM keys WHERE tenant = $1 AND deleted_at IS NULL"
@@ -101,6 +109,17 @@ static const char *const QUERIES[PQ_COUNT_] = {
     [PQ_KEY_UPDATE] = "UPDATE keys SET blob = $3, policy_hash = $4, policy_version = $5,"
                       " key_type = $6, address = $7"
                       " WHERE key_id = $1 AND tenant = $2 AND deleted_at IS NULL",
+    [PQ_KEY_STATE_SET] = "UPDATE keys SET state = $4 WHERE key_id = $1 AND tenant = $2"
+                         " AND deleted_at IS NULL AND state IN ($3, $4)",
+    [PQ_KEY_STATE_GET] = "SELECT state FROM keys WHERE key_id = $1 AND tenant = $2"
+                         " AND deleted_at IS NULL",
+    /* one statement, so one transaction: the row and the key's mark */
+    [PQ_REVOCATION_PUT] = "WITH stored AS (INSERT INTO revocations (tenant, key_id, signature,"
+                          " blob, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING)"
+                          " UPDATE keys SET state = 'revoked' WHERE tenant = $1 AND key_id = $2",
+    [PQ_REVOCATION_LIST] = "SELECT tenant, key_id, signature, created_at, blob FROM revocations"
+                           " ORDER BY seq",
+    [PQ_REVOCATION_COUNT] = "SELECT COUNT(*) FROM revocations",
     [PQ_IDEM_PURGE] = "DELETE FROM idempotency WHERE created_at < $1",
     /* $1 tenant, $2 key, $3 request hash, $4 now, $5 owner, $6 lease end */
     [PQ_IDEM_INSERT] = "INSERT INTO idempotency (tenant, idem_key, request_hash, status,"
@@ -561,6 +580,10 @@ static int pgs_key_put(sigil_store *base, const sigil_key_record *k, const uint8
     pg_blob(&p, blob, blob_len);
     pg_int(&p, k->created_ms);
     pg_int(&p, (int64_t)k->policy_version);
+    if (k->client_key >= 0)
+        pg_int(&p, k->client_key);
+    else
+        pg_null(&p);
     return pg_changed1(pg(base), PQ_KEY_PUT, &p, &n, "key");
 }
 
@@ -577,6 +600,11 @@ static int key_from_row(const PGresult *r, int i, sigil_key_record *out)
     out->created_ms = pg_get_int(r, i, 7);
     out->deleted_ms = pg_get_int(r, i, 8);
     out->policy_version = (uint64_t)pg_get_int(r, i, 9);
+    char state[16];
+    size_t n = 0;
+    GUARD(col_text(r, i, 10, state, sizeof(state), "key state"));
+    GUARD(sigil_key_state_parse(&out->state, state));
+    out->client_key = pg_get(r, i, 11, &n) == NULL ? -1 : pg_get_int(r, i, 11) != 0 ? 1 : 0;
     return 0;
 }
 
@@ -596,7 +624,7 @@ static int pgs_key_get(sigil_store *base, const char *tenant, const char *key_id
     int rc = PQntuples(r) == 1 ? key_from_row(r, 0, out)
                                : sigil_fail(SIGIL_E_NOT_FOUND, "key_id: no such key");
     if (rc == 0 && blob != NULL)
-        rc = pg_col_buf(r, 0, 10, blob, "key blob");
+        rc = pg_col_buf(r, 0, KEY_BLOB_COLUMN, blob, "key blob");
     PQclear(r);
     return rc;
 }
@@ -666,6 +694,87 @@ static int pgs_key_update(sigil_store *base, const char *tenant, const char *key
         rc = pg_tx_end(c, key_update_tx(c, tenant, key_id, old_policy_hash, k, blob, blob_len));
     pg_release(s, c);
     return rc;
+}
+
+/* ---- key lifecycle ---- */
+/* Why no row moved: the key is revoked, or there is no such live key. */
+static int state_unchanged(pg_store *s, const char *tenant, const char *key_id)
+{
+    pg_params p = {0};
+    PGresult *r;
+    char state[16];
+    sigil_key_state ks = SIGIL_KEY_ACTIVE;
+    key_params(&p, tenant, key_id);
+    GUARD(run1(s, PQ_KEY_STATE_GET, &p, &r, "key lookup"));
+    int rc = PQntuples(r) == 1 ? col_text(r, 0, 0, state, sizeof(state), "key state")
+                               : sigil_fail(SIGIL_E_NOT_FOUND, "key_id: no such key");
+    PQclear(r);
+    GUARD(rc);
+    GUARD(sigil_key_state_parse(&ks, state));
+    ENSURE(ks != SIGIL_KEY_REVOKED, SIGIL_E_REVOKED, "key: revoked by its owner");
+    BAIL(SIGIL_E_CONFLICT, "key: state is %s", state);
+}
+
+static int pgs_key_set_state(sigil_store *base, const char *tenant, const char *key_id,
+                             sigil_key_state from, sigil_key_state to)
+{
+    pg_params p = {0};
+    long n = 0;
+    key_params(&p, tenant, key_id);
+    pg_text(&p, sigil_key_state_name(from));
+    pg_text(&p, sigil_key_state_name(to));
+    GUARD(pg_changed1(pg(base), PQ_KEY_STATE_SET, &p, &n, "key state"));
+    return n == 1 ? 0 : state_unchanged(pg(base), tenant, key_id);
+}
+
+static int pgs_revocation_put(sigil_store *base, const sigil_revocation_record *rec,
+                              const uint8_t *blob, size_t blob_len)
+{
+    pg_params p = {0};
+    long n = 0;
+    ENSURE(blob != NULL && blob_len > 0, SIGIL_E_INTERNAL, "store: revocation without a blob");
+    pg_text(&p, rec->tenant);
+    pg_text(&p, rec->key_id);
+    pg_blob(&p, rec->signature, sizeof(rec->signature));
+    pg_blob(&p, blob, blob_len);
+    pg_int(&p, rec->created_ms);
+    return pg_changed1(pg(base), PQ_REVOCATION_PUT, &p, &n, "revocation");
+}
+
+static int revocation_from_row(const PGresult *r, int i, sigil_revocation_record *out)
+{
+    memset(out, 0, sizeof(*out));
+    GUARD(col_text(r, i, 0, out->tenant, sizeof(out->tenant), "revocation tenant"));
+    GUARD(col_text(r, i, 1, out->key_id, sizeof(out->key_id), "revocation key id"));
+    GUARD(pg_col_fixed(r, i, 2, out->signature, sizeof(out->signature), "revocation signature"));
+    out->created_ms = pg_get_int(r, i, 3);
+    return 0;
+}
+
+static int pgs_revocation_list(sigil_store *base, sigil_store_revocation_fn fn, void *ctx)
+{
+    PGresult *r;
+    sigil_revocation_record rec;
+    int rc = 0;
+    GUARD(run1(pg(base), PQ_REVOCATION_LIST, NULL, &r, "revocation list"));
+    for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+        size_t n = 0;
+        const uint8_t *blob = pg_get(r, i, 4, &n);
+        rc = revocation_from_row(r, i, &rec);
+        if (rc == 0)
+            rc = fn(ctx, &rec, blob, n);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pgs_revocation_count(sigil_store *base, uint64_t *n)
+{
+    PGresult *r;
+    GUARD(run1(pg(base), PQ_REVOCATION_COUNT, NULL, &r, "revocation count"));
+    *n = PQntuples(r) == 1 ? (uint64_t)pg_get_int(r, 0, 0) : 0;
+    PQclear(r);
+    return 0;
 }
 
 /* ---- boots and the seed ---- */
@@ -750,6 +859,10 @@ static const sigil_store_ops PG_OPS = {
     .key_list = pgs_key_list,
     .key_delete = pgs_key_delete,
     .key_update = pgs_key_update,
+    .key_set_state = pgs_key_set_state,
+    .revocation_put = pgs_revocation_put,
+    .revocation_list = pgs_revocation_list,
+    .revocation_count = pgs_revocation_count,
     .idem_begin = pg_idem_begin,
     .idem_abort = pg_idem_abort,
     .idem_renew = pg_idem_renew,

@@ -79,6 +79,15 @@ static const migration MIGRATIONS[] = {
      " boot_id BLOB NOT NULL, seq INTEGER NOT NULL, time_ms INTEGER NOT NULL,"
      " report BLOB NOT NULL, PRIMARY KEY (tenant, key_id, boot_id));",
      NULL},
+    /* 5: key lifecycle: state, whether a client key is bound (NULL: not
+     * recorded), owner-signed revocations */
+    {"ALTER TABLE keys ADD COLUMN state TEXT NOT NULL DEFAULT 'active'"
+     " CHECK (state IN ('active', 'disabled', 'revoked'));"
+     "ALTER TABLE keys ADD COLUMN client_key INTEGER;"
+     "CREATE TABLE revocations (tenant TEXT NOT NULL, key_id TEXT NOT NULL,"
+     " signature BLOB NOT NULL, blob BLOB NOT NULL, created_at INTEGER NOT NULL,"
+     " PRIMARY KEY (tenant, key_id));",
+     NULL},
 };
 
 enum {
@@ -96,6 +105,12 @@ enum {
     Q_KEY_DELETE,
     Q_KEY_POLICY,
     Q_KEY_UPDATE,
+    Q_KEY_STATE_SET,
+    Q_KEY_STATE_GET,
+    Q_KEY_REVOKED,
+    Q_REVOCATION_PUT,
+    Q_REVOCATION_LIST,
+    Q_REVOCATION_COUNT,
     Q_IDEM_PURGE,
     Q_IDEM_GET,
     Q_IDEM_INSERT,
@@ -121,6 +136,11 @@ enum {
     Q_COUNT_
 };
 
+#define KEY_COLUMNS                                                                                \
+    "key_id, tenant, venue, network, key_type, address, policy_hash, created_at, deleted_at,"      \
+    " policy_version, state, client_key"
+#define KEY_BLOB_COLUMN 12
+
 #define AUDIT_COLUMNS                                                                              \
     "seq, time_ms, tenant, key_id, op, action, decision, http_status, error_code,"                 \
     " request_hash, output_hash, receipt, prev, hash"
@@ -138,13 +158,11 @@ static const char *const QUERIES[Q_COUNT_] = {
                             " WHERE tenant = ?1 ORDER BY created_at, id",
     [Q_TOKEN_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
     [Q_KEY_PUT] = "INSERT INTO keys (key_id, tenant, venue, network, key_type, address,"
-                  " policy_hash, blob, created_at, policy_version)"
-                  " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
-    [Q_KEY_GET] = "SELECT key_id, tenant, venue, network, key_type, address, policy_hash,"
-                  " created_at, deleted_at, policy_version, blob FROM keys"
+                  " policy_hash, blob, created_at, policy_version, client_key)"
+                  " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+    [Q_KEY_GET] = "SELECT " KEY_COLUMNS ", blob FROM keys"
                   " WHERE key_id = ?1 AND tenant = ?2 AND deleted_at IS NULL",
-    [Q_KEY_LIST] = "SELECT key_id, tenant, venue, network, key_type, address, policy_hash,"
-                   " created_at, deleted_at, policy_version FROM keys"
+    [Q_KEY_LIST] = "SELECT " KEY_COLUMNS " FROM keys"
                    " WHERE tenant = ?1 AND deleted_at IS NULL ORDER BY created_at, key_id",
     [Q_KEY_DELETE] = "UPDATE keys SET deleted_at = ?3 WHERE key_id = ?1 AND tenant = ?2"
                      " AND deleted_at IS NULL",
@@ -153,6 +171,16 @@ static const char *const QUERIES[Q_COUNT_] = {
     [Q_KEY_UPDATE] = "UPDATE keys SET blob = ?3, policy_hash = ?4, policy_version = ?5,"
                      " key_type = ?6, address = ?7"
                      " WHERE key_id = ?1 AND tenant = ?2 AND deleted_at IS NULL",
+    [Q_KEY_STATE_SET] = "UPDATE keys SET state = ?4 WHERE key_id = ?1 AND tenant = ?2"
+                        " AND deleted_at IS NULL AND state IN (?3, ?4)",
+    [Q_KEY_STATE_GET] = "SELECT state FROM keys WHERE key_id = ?1 AND tenant = ?2"
+                        " AND deleted_at IS NULL",
+    [Q_KEY_REVOKED] = "UPDATE keys SET state = 'revoked' WHERE key_id = ?1 AND tenant = ?2",
+    [Q_REVOCATION_PUT] = "INSERT OR IGNORE INTO revocations (tenant, key_id, signature, blob,"
+                         " created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_REVOCATION_LIST] = "SELECT tenant, key_id, signature, created_at, blob FROM revocations"
+                          " ORDER BY rowid",
+    [Q_REVOCATION_COUNT] = "SELECT COUNT(*) FROM revocations",
     [Q_IDEM_PURGE] = "DELETE FROM idempotency WHERE created_at < ?1",
     [Q_IDEM_GET] = "SELECT request_hash, status, response, lease_until FROM idempotency"
                    " WHERE tenant = ?1 AND idem_key = ?2",
@@ -508,6 +536,8 @@ static int sq_key_put(sigil_store *base, const sigil_key_record *k, const uint8_
     (void)bind_blob(st, 8, blob, blob_len);
     (void)sqlite3_bind_int64(st, 9, k->created_ms);
     (void)sqlite3_bind_int64(st, 10, (sqlite3_int64)k->policy_version);
+    if (k->client_key >= 0)
+        (void)sqlite3_bind_int(st, 11, k->client_key);
     return unlock_ret(s, step_done(s, st, "key"));
 }
 
@@ -524,6 +554,12 @@ static int key_from_row(sqlite3_stmt *st, sigil_key_record *out)
     out->created_ms = sqlite3_column_int64(st, 7);
     out->deleted_ms = sqlite3_column_int64(st, 8);
     out->policy_version = (uint64_t)sqlite3_column_int64(st, 9);
+    char state[16];
+    GUARD(col_text(st, 10, state, sizeof(state), "key state"));
+    GUARD(sigil_key_state_parse(&out->state, state));
+    out->client_key = sqlite3_column_type(st, 11) == SQLITE_NULL ? -1
+                      : sqlite3_column_int(st, 11) != 0          ? 1
+                                                                 : 0;
     return 0;
 }
 
@@ -538,7 +574,7 @@ static int key_get_locked(sq_store *s, const char *tenant, const char *key_id,
     ENSURE(r == 1, SIGIL_E_NOT_FOUND, "key_id: no such key");
     r = key_from_row(st, out);
     if (r == 0 && blob != NULL)
-        r = col_buf(st, 10, blob, "key blob");
+        r = col_buf(st, KEY_BLOB_COLUMN, blob, "key blob");
     (void)sqlite3_reset(st);
     return r;
 }
@@ -627,6 +663,128 @@ static int sq_key_update(sigil_store *base, const char *tenant, const char *key_
         return unlock_ret(s, -1);
     int rc = key_update_tx(s, tenant, key_id, old_policy_hash, k, blob, blob_len);
     return unlock_ret(s, tx_end(s, rc));
+}
+
+/* ---- key lifecycle ---- */
+/* Why no row moved: the key is revoked, or there is no such live key. */
+static int state_unchanged(sq_store *s, const char *tenant, const char *key_id)
+{
+    char state[16];
+    sigil_key_state ks = SIGIL_KEY_ACTIVE;
+    sqlite3_stmt *st = stmt(s, Q_KEY_STATE_GET);
+    (void)bind_text(st, 1, key_id);
+    (void)bind_text(st, 2, tenant);
+    int r = step_row(s, st, "key lookup");
+    GUARD(r < 0 ? -1 : 0);
+    ENSURE(r == 1, SIGIL_E_NOT_FOUND, "key_id: no such key");
+    r = col_text(st, 0, state, sizeof(state), "key state");
+    (void)sqlite3_reset(st);
+    GUARD(r);
+    GUARD(sigil_key_state_parse(&ks, state));
+    ENSURE(ks != SIGIL_KEY_REVOKED, SIGIL_E_REVOKED, "key: revoked by its owner");
+    BAIL(SIGIL_E_CONFLICT, "key: state is %s", state);
+}
+
+static int key_set_state_locked(sq_store *s, const char *tenant, const char *key_id,
+                                sigil_key_state from, sigil_key_state to)
+{
+    sqlite3_stmt *st = stmt(s, Q_KEY_STATE_SET);
+    (void)bind_text(st, 1, key_id);
+    (void)bind_text(st, 2, tenant);
+    (void)bind_text(st, 3, sigil_key_state_name(from));
+    (void)bind_text(st, 4, sigil_key_state_name(to));
+    GUARD(step_done(s, st, "key state"));
+    if (sqlite3_changes(s->db) == 1)
+        return 0;
+    return state_unchanged(s, tenant, key_id);
+}
+
+static int sq_key_set_state(sigil_store *base, const char *tenant, const char *key_id,
+                            sigil_key_state from, sigil_key_state to)
+{
+    sq_store *s = sq(base);
+    lock(s);
+    return unlock_ret(s, key_set_state_locked(s, tenant, key_id, from, to));
+}
+
+static int revocation_put_tx(sq_store *s, const sigil_revocation_record *r, const uint8_t *blob,
+                             size_t blob_len)
+{
+    sqlite3_stmt *st = stmt(s, Q_REVOCATION_PUT);
+    (void)bind_text(st, 1, r->tenant);
+    (void)bind_text(st, 2, r->key_id);
+    (void)bind_blob(st, 3, r->signature, sizeof(r->signature));
+    (void)bind_blob(st, 4, blob, blob_len);
+    (void)sqlite3_bind_int64(st, 5, r->created_ms);
+    GUARD(step_done(s, st, "revocation"));
+    st = stmt(s, Q_KEY_REVOKED);
+    (void)bind_text(st, 1, r->key_id);
+    (void)bind_text(st, 2, r->tenant);
+    return step_done(s, st, "key revoke");
+}
+
+static int sq_revocation_put(sigil_store *base, const sigil_revocation_record *r,
+                             const uint8_t *blob, size_t blob_len)
+{
+    sq_store *s = sq(base);
+    ENSURE(blob != NULL && blob_len > 0, SIGIL_E_INTERNAL, "store: revocation without a blob");
+    lock(s);
+    if (tx(s, Q_BEGIN) != 0)
+        return unlock_ret(s, -1);
+    return unlock_ret(s, tx_end(s, revocation_put_tx(s, r, blob, blob_len)));
+}
+
+static int revocation_from_row(sqlite3_stmt *st, sigil_revocation_record *out)
+{
+    memset(out, 0, sizeof(*out));
+    GUARD(col_text(st, 0, out->tenant, sizeof(out->tenant), "revocation tenant"));
+    GUARD(col_text(st, 1, out->key_id, sizeof(out->key_id), "revocation key id"));
+    GUARD(col_fixed(st, 2, out->signature, sizeof(out->signature), "revocation signature"));
+    out->created_ms = sqlite3_column_int64(st, 3);
+    return 0;
+}
+
+static int revocation_list_locked(sq_store *s, sigil_store_revocation_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = stmt(s, Q_REVOCATION_LIST);
+    sigil_revocation_record rec;
+    int r;
+    while ((r = step_row(s, st, "revocation list")) == 1) {
+        const uint8_t *blob = sqlite3_column_blob(st, 4);
+        size_t n = (size_t)sqlite3_column_bytes(st, 4);
+        if (revocation_from_row(st, &rec) != 0 || fn(ctx, &rec, blob, n) != 0) {
+            (void)sqlite3_reset(st);
+            return -1;
+        }
+    }
+    return r;
+}
+
+static int sq_revocation_list(sigil_store *base, sigil_store_revocation_fn fn, void *ctx)
+{
+    sq_store *s = sq(base);
+    lock(s);
+    return unlock_ret(s, revocation_list_locked(s, fn, ctx));
+}
+
+static int revocation_count_locked(sq_store *s, uint64_t *n)
+{
+    sqlite3_stmt *st = stmt(s, Q_REVOCATION_COUNT);
+    int r = step_row(s, st, "revocation count");
+    GUARD(r < 0 ? -1 : 0);
+    *n = r == 1 ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    (void)sqlite3_reset(st);
+    return 0;
+}
+
+static int sq_revocation_count(sigil_store *base, uint64_t *n)
+{
+    sq_store *s = sq(base);
+    sq_store *r = reader(s);
+    if (r != NULL)
+        return revocation_count_locked(r, n);
+    lock(s);
+    return unlock_ret(s, revocation_count_locked(s, n));
 }
 
 /* ---- idempotency ---- */
@@ -1241,6 +1399,10 @@ static const sigil_store_ops SQLITE_OPS = {
     .key_list = sq_key_list,
     .key_delete = sq_key_delete,
     .key_update = sq_key_update,
+    .key_set_state = sq_key_set_state,
+    .revocation_put = sq_revocation_put,
+    .revocation_list = sq_revocation_list,
+    .revocation_count = sq_revocation_count,
     .idem_begin = sq_idem_begin,
     .idem_abort = sq_idem_abort,
     .idem_renew = sq_idem_renew,

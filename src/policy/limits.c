@@ -1,7 +1,7 @@
 /*
  * Per-key state the enclave keeps in memory (libsigil-core, no secrets):
- * the highest policy version seen, the request and order token buckets,
- * and the UTC day's notional. Shards of open-addressed tables, each behind
+ * the highest policy version seen, whether the owner revoked the key, the
+ * request and order token buckets, and the UTC day's notional. Shards of open-addressed tables, each behind
  * its own mutex; sigil_limits_admit checks everything and then records
  * everything under one shard lock, so concurrent requests of one key can
  * never together exceed a limit. What a restart forgets: docs/POLICY.md.
@@ -17,6 +17,7 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ typedef struct {
 typedef struct {
     char key[KEY_BYTES]; /* "tenant/key_id"; "" = empty slot */
     uint64_t max_version;
+    bool revoked; /* for good: nothing clears it */
     bucket requests, orders;
     uint64_t day;
     sigil_dec day_notional; /* this enclave's own */
@@ -62,6 +64,7 @@ typedef struct {
 
 struct sigil_limits {
     shard shards[SHARDS];
+    atomic_size_t revoked; /* keys revoked, at most SIGIL_REVOKED_MAX */
 };
 
 int sigil_limits_new(sigil_limits **out)
@@ -316,10 +319,17 @@ static void report_fill(const entry *e, const sigil_policy *p, uint64_t now_ms,
     r->notional = e->day_notional;
 }
 
+static int not_revoked(const entry *e)
+{
+    ENSURE(!e->revoked, SIGIL_E_REVOKED, "key: revoked by its owner");
+    return 0;
+}
+
 static int admit_locked(entry *e, const sigil_policy *p, const sigil_policy_cost *c,
                         uint64_t now_ms, const sigil_limits_peers *peers, sigil_limits_usage *r)
 {
     sigil_dec total;
+    GUARD(not_revoked(e));
     ENSURE(p->version >= e->max_version, SIGIL_E_POLICY_DENIED,
            "policy: version %" PRIu64 " superseded by %" PRIu64, p->version, e->max_version);
     e->max_version = p->version;
@@ -343,7 +353,7 @@ static int admit_locked(entry *e, const sigil_policy *p, const sigil_policy_cost
     return 0;
 }
 
-typedef int (*locked_fn)(entry *e, const void *arg);
+typedef int (*locked_fn)(sigil_limits *l, entry *e, const void *arg);
 
 static int with_entry(sigil_limits *l, const char *tenant, const char *key_id, locked_fn fn,
                       const void *arg)
@@ -356,7 +366,7 @@ static int with_entry(sigil_limits *l, const char *tenant, const char *key_id, l
     pthread_mutex_lock(&s->lock);
     int rc = find(&e, s, key, h);
     if (rc == 0)
-        rc = fn(e, arg);
+        rc = fn(l, e, arg);
     pthread_mutex_unlock(&s->lock);
     return rc;
 }
@@ -369,8 +379,9 @@ typedef struct {
     sigil_limits_usage *report;
 } admit_args;
 
-static int admit_fn(entry *e, const void *arg)
+static int admit_fn(sigil_limits *l, entry *e, const void *arg)
 {
+    (void)l;
     const admit_args *a = arg;
     return admit_locked(e, a->p, a->cost, a->now_ms, a->peers, a->report);
 }
@@ -391,9 +402,11 @@ int sigil_limits_admit(sigil_limits *l, const char *tenant, const char *key_id,
     return sigil_limits_admit_shared(l, tenant, key_id, p, cost, now_ms, NULL, NULL);
 }
 
-static int version_fn(entry *e, const void *arg)
+static int version_fn(sigil_limits *l, entry *e, const void *arg)
 {
     uint64_t v = *(const uint64_t *)arg;
+    (void)l;
+    GUARD(not_revoked(e));
     ENSURE(v >= e->max_version, SIGIL_E_POLICY_DENIED,
            "policy: version %" PRIu64 " superseded by %" PRIu64, v, e->max_version);
     e->max_version = v;
@@ -403,4 +416,43 @@ static int version_fn(entry *e, const void *arg)
 int sigil_limits_version(sigil_limits *l, const char *tenant, const char *key_id, uint64_t version)
 {
     return with_entry(l, tenant, key_id, version_fn, &version);
+}
+
+/* Counted before it is set, so the bound holds under concurrency. */
+static int revoke_fn(sigil_limits *l, entry *e, const void *arg)
+{
+    bool *added = (bool *)arg;
+    *added = !e->revoked;
+    if (e->revoked)
+        return 0;
+    size_t n = atomic_fetch_add(&l->revoked, 1);
+    if (n >= SIGIL_REVOKED_MAX) {
+        atomic_fetch_sub(&l->revoked, 1);
+        *added = false;
+        BAIL(SIGIL_E_UNAVAILABLE, "revocation: the set is full (%u keys)", SIGIL_REVOKED_MAX);
+    }
+    e->revoked = true;
+    return 0;
+}
+
+int sigil_limits_revoke(sigil_limits *l, const char *tenant, const char *key_id, bool *added)
+{
+    return with_entry(l, tenant, key_id, revoke_fn, added);
+}
+
+static int check_revoked_fn(sigil_limits *l, entry *e, const void *arg)
+{
+    (void)l;
+    (void)arg;
+    return not_revoked(e);
+}
+
+int sigil_limits_check_revoked(sigil_limits *l, const char *tenant, const char *key_id)
+{
+    return with_entry(l, tenant, key_id, check_revoked_fn, NULL);
+}
+
+size_t sigil_limits_revoked_count(sigil_limits *l)
+{
+    return atomic_load(&l->revoked);
 }

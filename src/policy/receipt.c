@@ -66,13 +66,13 @@ static int check_one_of(const char *s, const member *m, const char *const *value
 /* A policy action, or one of the key operations. */
 static int check_action(const char *s, size_t n, const member *m)
 {
-    static const char *const OPS[] = {"import", "policy_update", "rotate", "rewrap"};
+    static const char *const OPS[] = {"import", "policy_update", "rotate", "rewrap", "revoke"};
     sigil_action a;
     if (sigil_action_parse(&a, s, n) == 0)
         return 0;
     return check_one_of(s, m, OPS, SIGIL_ARRAY_LEN(OPS),
-                        "a policy action, \"import\", \"policy_update\", \"rotate\" or "
-                        "\"rewrap\"");
+                        "a policy action, \"import\", \"policy_update\", \"rotate\", "
+                        "\"rewrap\" or \"revoke\"");
 }
 
 static int check_key_id(const char *s, size_t n, const member *m)

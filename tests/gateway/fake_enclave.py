@@ -74,7 +74,8 @@ def handle(op, args, fid, count_file):
         return result(fid, {"key_id": kid, "venue": "binance", "network": "mainnet",
                             "key_type": "hmac", "address": None, "policy_hash": b"\x07" * 32,
                             "blob": b"blob:" + args["tenant"].encode() + b":" + kid.encode(),
-                            "version": 1, "receipt": receipt("allow", "import")})
+                            "version": 1, "client_key": False,
+                            "receipt": receipt("allow", "import")})
     if op == "sign":
         req = args["request"]
         with lock:

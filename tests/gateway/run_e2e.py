@@ -178,6 +178,20 @@ def run(c, tok_a, tok_b, count, store, enclave, sock):
         time.sleep(0.05)
     check(ok, "reconnects and signs again")
 
+    # the disable switch is the gateway's own: a disabled key never reaches the enclave
+    n0 = signs(count)
+    st, body, _ = c.req("POST", f"/v1/keys/{kid}/disable", tok_b)
+    check(st == 404, "another tenant cannot disable")
+    st, body, _ = c.req("POST", f"/v1/keys/{kid}/disable", tok_a)
+    check(st == 200 and body["state"] == "disabled", f"disable 200 ({st} {body})")
+    st, body, _ = c.req("POST", "/v1/sign", tok_a, {"key_id": kid, "request": req})
+    check(st == 409 and body["error"]["code"] == "key_disabled" and signs(count) == n0,
+          f"disabled key: 409 key_disabled, no enclave call ({st} {body} {signs(count) - n0})")
+    st, body, _ = c.req("POST", f"/v1/keys/{kid}/enable", tok_a)
+    check(st == 200 and body["state"] == "active", f"enable 200 ({st} {body})")
+    st, _, _ = c.req("POST", "/v1/sign", tok_a, {"key_id": kid, "request": req})
+    check(st == 200 and signs(count) == n0 + 1, "enabled again: signs through the enclave")
+
     rows = store.query("SELECT op, decision, http_status, error_code FROM audit ORDER BY seq")
     ops = [(r[0], r[1], r[2]) for r in rows]
     check(("import", "allow", 201) in ops and ("sign", "allow", 200) in ops

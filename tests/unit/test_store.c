@@ -189,7 +189,7 @@ static void test_migrations_idempotent(void **state)
         f->s->ops->close(f->s);
         f->s = NULL;
     }
-    assert_int_equal(B->schema_version(), 4);
+    assert_int_equal(B->schema_version(), 5);
     OK(open_store(f, &f->s));
 }
 
@@ -472,6 +472,96 @@ static void test_key_update(void **state)
     OK(f->s->ops->key_delete(f->s, "acme", "k1", 7));
     FAILS(f->s->ops->key_update(f->s, "acme", "k1", upd.policy_hash, &upd, BLOB, 3),
           SIGIL_E_NOT_FOUND);
+}
+
+/* Key lifecycle: disable/enable, revocations (stored with their blob,
+ * the key marked revoked, deleted or not), client_key recorded or not. */
+typedef struct {
+    int n;
+    sigil_revocation_record first;
+    uint8_t blob[8];
+    size_t blob_len;
+} rev_seen;
+
+static int rev_cb(void *ctx, const sigil_revocation_record *r, const uint8_t *blob, size_t len)
+{
+    rev_seen *s = ctx;
+    if (s->n++ == 0) {
+        s->first = *r;
+        assert_true(len <= sizeof(s->blob));
+        memcpy(s->blob, blob, len);
+        s->blob_len = len;
+    }
+    return 0;
+}
+
+static void test_key_lifecycle(void **state)
+{
+    fixture *f = *state;
+    static const uint8_t BLOB[] = {4, 5, 6};
+    sigil_key_record k = key_rec("k1", "acme"), got;
+    sigil_revocation_record r;
+    rev_seen seen;
+    uint64_t n = 9;
+    OK(f->s->ops->tenant_add(f->s, "acme", 1));
+    OK(f->s->ops->tenant_add(f->s, "beta", 1));
+    k.client_key = 1;
+    OK(f->s->ops->key_put(f->s, &k, BLOB, sizeof(BLOB)));
+    sigil_key_record k2 = key_rec("k2", "acme");
+    k2.client_key = -1;
+    OK(f->s->ops->key_put(f->s, &k2, BLOB, sizeof(BLOB)));
+    OK(f->s->ops->key_get(f->s, "acme", "k1", &got, NULL));
+    assert_int_equal(got.state, SIGIL_KEY_ACTIVE);
+    assert_int_equal(got.client_key, 1);
+    OK(f->s->ops->key_get(f->s, "acme", "k2", &got, NULL));
+    assert_int_equal(got.client_key, -1);
+    /* disable, twice, enable; another tenant's and unknown: not found */
+    OK(f->s->ops->key_set_state(f->s, "acme", "k1", SIGIL_KEY_ACTIVE, SIGIL_KEY_DISABLED));
+    OK(f->s->ops->key_set_state(f->s, "acme", "k1", SIGIL_KEY_ACTIVE, SIGIL_KEY_DISABLED));
+    OK(f->s->ops->key_get(f->s, "acme", "k1", &got, NULL));
+    assert_int_equal(got.state, SIGIL_KEY_DISABLED);
+    FAILS(f->s->ops->key_set_state(f->s, "beta", "k1", SIGIL_KEY_DISABLED, SIGIL_KEY_ACTIVE),
+          SIGIL_E_NOT_FOUND);
+    FAILS(f->s->ops->key_set_state(f->s, "acme", "k9", SIGIL_KEY_ACTIVE, SIGIL_KEY_DISABLED),
+          SIGIL_E_NOT_FOUND);
+    OK(f->s->ops->key_set_state(f->s, "acme", "k1", SIGIL_KEY_DISABLED, SIGIL_KEY_ACTIVE));
+    OK(f->s->ops->key_get(f->s, "acme", "k1", &got, NULL));
+    assert_int_equal(got.state, SIGIL_KEY_ACTIVE);
+    /* revocations: none, then one (a second put is ignored), key marked */
+    OK(f->s->ops->revocation_count(f->s, &n));
+    assert_int_equal(n, 0);
+    memset(&r, 0, sizeof(r));
+    snprintf(r.tenant, sizeof(r.tenant), "acme");
+    snprintf(r.key_id, sizeof(r.key_id), "k1");
+    memset(r.signature, 0x5a, sizeof(r.signature));
+    r.created_ms = 77;
+    OK(f->s->ops->revocation_put(f->s, &r, BLOB, sizeof(BLOB)));
+    r.signature[0] = 0;
+    OK(f->s->ops->revocation_put(f->s, &r, BLOB, 1));
+    OK(f->s->ops->revocation_count(f->s, &n));
+    assert_int_equal(n, 1);
+    memset(&seen, 0, sizeof(seen));
+    OK(f->s->ops->revocation_list(f->s, rev_cb, &seen));
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.first.tenant, "acme");
+    assert_string_equal(seen.first.key_id, "k1");
+    assert_int_equal(seen.first.signature[0], 0x5a);
+    assert_int_equal(seen.first.created_ms, 77);
+    assert_int_equal(seen.blob_len, sizeof(BLOB));
+    assert_memory_equal(seen.blob, BLOB, sizeof(BLOB));
+    OK(f->s->ops->key_get(f->s, "acme", "k1", &got, NULL));
+    assert_int_equal(got.state, SIGIL_KEY_REVOKED);
+    /* a revoked key is neither disabled nor enabled */
+    FAILS(f->s->ops->key_set_state(f->s, "acme", "k1", SIGIL_KEY_ACTIVE, SIGIL_KEY_DISABLED),
+          SIGIL_E_REVOKED);
+    FAILS(f->s->ops->key_set_state(f->s, "acme", "k1", SIGIL_KEY_DISABLED, SIGIL_KEY_ACTIVE),
+          SIGIL_E_REVOKED);
+    /* a deleted key is still marked when revoked */
+    OK(f->s->ops->key_delete(f->s, "acme", "k2", 8));
+    snprintf(r.key_id, sizeof(r.key_id), "k2");
+    OK(f->s->ops->revocation_put(f->s, &r, BLOB, sizeof(BLOB)));
+    OK(f->s->ops->revocation_count(f->s, &n));
+    assert_int_equal(n, 2);
 }
 
 /* ---- idempotency ---- */
@@ -1244,6 +1334,7 @@ int main(void)
         cmocka_unit_test(test_token_parse),
         cmocka_unit_test_setup_teardown(test_keys_round_trip_and_isolation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency_lease, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit, setup, teardown),

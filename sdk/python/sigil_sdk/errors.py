@@ -48,6 +48,11 @@ class Conflict(SigilError):
     code, status = "conflict", 409
 
 
+class Revoked(SigilError):
+    """410: the key's owner revoked it (final); `receipt` holds the enclave's decision."""
+    code, status = "revoked", 410
+
+
 class TooLarge(SigilError):
     code, status = "too_large", 413
 
@@ -132,6 +137,8 @@ CLASS_OF_CODE = {
     "bad_signature": BadSignature,
     "not_found": NotFound,
     "conflict": Conflict,
+    "key_disabled": Conflict,
+    "revoked": Revoked,
     "too_large": TooLarge,
     "policy_denied": PolicyDenied,
     "stale_request": StaleRequest,
@@ -144,7 +151,7 @@ CLASS_OF_CODE = {
 }
 
 CLASS_OF_STATUS = {400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound,
-                   405: BadRequest, 409: Conflict, 413: TooLarge, 422: Denied,
+                   405: BadRequest, 409: Conflict, 410: Revoked, 413: TooLarge, 422: Denied,
                    429: RateLimited, 502: ProtocolError, 503: Unavailable, 504: Timeout}
 
 

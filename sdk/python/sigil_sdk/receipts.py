@@ -17,7 +17,7 @@ PREFIX = b"sigil-receipt-v1\0"
 MAX_BYTES = 4096
 MAX_SAFE = 2 ** 53 - 1
 ACTIONS = ("order", "cancel", "modify", "leverage", "read", "transfer", "withdraw", "agent",
-           "auth", "other", "import", "policy_update", "rotate", "rewrap")
+           "auth", "other", "import", "policy_update", "rotate", "rewrap", "revoke")
 
 
 def _hex(n):

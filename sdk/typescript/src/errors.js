@@ -23,6 +23,8 @@ export class BadSignatureError extends ForbiddenError {}
 export class NotFoundError extends SigilError {}
 export class ConflictError extends SigilError {}
 export class TooLargeError extends SigilError {}
+/** 410: the key's owner revoked it (final; with the enclave's receipt when it decided). */
+export class RevokedError extends SigilError {}
 /** 422: the enclave refused the request (with the decision's receipt). */
 export class DeniedError extends SigilError {}
 export class PolicyDeniedError extends DeniedError {}
@@ -47,7 +49,8 @@ const BY_CODE = {
   out_of_range: BadRequestError, bad_encoding: BadRequestError, unknown_venue: BadRequestError,
   unknown_key_type: BadRequestError, bad_credentials: BadRequestError, bad_address: BadRequestError,
   unauthorized: UnauthorizedError, forbidden: ForbiddenError, bad_signature: BadSignatureError,
-  not_found: NotFoundError, conflict: ConflictError, too_large: TooLargeError,
+  not_found: NotFoundError, conflict: ConflictError, key_disabled: ConflictError,
+  revoked: RevokedError, too_large: TooLargeError,
   policy_denied: PolicyDeniedError, stale_request: StaleRequestError, rate_limited: RateLimitedError,
   internal: InternalError, crypto_error: InternalError, protocol_error: ProtocolError,
   unavailable: UnavailableError, audit_unavailable: UnavailableError, access_denied: UnavailableError,
@@ -57,7 +60,8 @@ const BY_CODE = {
 
 const BY_STATUS = {
   400: BadRequestError, 401: UnauthorizedError, 403: ForbiddenError, 404: NotFoundError,
-  405: BadRequestError, 409: ConflictError, 413: TooLargeError, 422: DeniedError,
+  405: BadRequestError, 409: ConflictError, 410: RevokedError, 413: TooLargeError,
+  422: DeniedError,
   429: RateLimitedError, 500: InternalError, 502: ProtocolError, 503: UnavailableError,
   504: TimeoutError,
 };

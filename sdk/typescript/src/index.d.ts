@@ -82,6 +82,7 @@ export class ForbiddenError extends SigilError {}
 export class BadSignatureError extends ForbiddenError {}
 export class NotFoundError extends SigilError {}
 export class ConflictError extends SigilError {}
+export class RevokedError extends SigilError {}
 export class TooLargeError extends SigilError {}
 export class DeniedError extends SigilError {}
 export class PolicyDeniedError extends DeniedError {}

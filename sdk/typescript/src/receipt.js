@@ -10,7 +10,7 @@ import { ReceiptError, SigilError } from './errors.js';
 
 const PREFIX = utf8('sigil-receipt-v1\0');
 const ACTIONS = new Set(['order', 'cancel', 'modify', 'leverage', 'read', 'transfer', 'withdraw',
-  'agent', 'auth', 'other', 'import', 'policy_update', 'rotate', 'rewrap']);
+  'agent', 'auth', 'other', 'import', 'policy_update', 'rotate', 'rewrap', 'revoke']);
 const hex = (n) => (v) => isHex(v, n);
 const int = (min) => (v) => Number.isSafeInteger(v) && v >= min;
 const str = (re) => (v) => typeof v === 'string' && re.test(v);
