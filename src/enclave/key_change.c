@@ -1,8 +1,8 @@
 /*
  * A decision that re-seals a stored key (trusted): policy update, credential
  * rotation, rewrap. The key's blob is opened into locked memory, the change
- * runs on its payload (unless the owner revoked the key) and writes the new blob, and the decision's receipt
- * (allowed or denied) is appended to this boot's chain. A blob that does not
+ * runs on its payload (unless the owner revoked the key) and writes the new blob, and the
+ * decision's receipt (allowed or denied) is appended to this boot's chain. A blob that does not
  * open is no decision and has no receipt.
  */
 #include <sodium.h>
