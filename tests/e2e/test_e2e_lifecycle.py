@@ -29,7 +29,6 @@ import hashlib
 import json
 import os
 import signal
-import sqlite3
 import struct
 import sys
 import time
@@ -99,19 +98,6 @@ def sign(h, key_id):
 def revoke(h, key_id, sig):
     body = sig if isinstance(sig, (dict, str)) else {"signature": sig.hex()}
     return h.request("POST", f"/v1/keys/{key_id}/revoke", body)
-
-
-def store_write(st, sql, params=()):
-    """A change to the store behind the gateway's back (a malicious host)."""
-    if st.pg_db is not None:
-        st.store_query(sql, params)
-        return
-    db = sqlite3.connect(os.path.join(st.home, "sigil.db"), timeout=30)
-    try:
-        db.execute(sql, params)
-        db.commit()
-    finally:
-        db.close()
 
 
 def states(h):
@@ -260,7 +246,7 @@ def check_revoke(st, h, t, rk, kid):
 
 
 def check_host_restore(st, h, t, kid, blob):
-    store_write(st, "UPDATE keys SET state = 'active', deleted_at = NULL, blob = ?"
+    st.store_exec("UPDATE keys SET state = 'active', deleted_at = NULL, blob = ?"
                 " WHERE key_id = ?", (blob, kid))
     time.sleep(CACHE_S)
     t.check("host restored the row: listing says active again",
@@ -275,7 +261,7 @@ def check_other_gateway(st, h, t, kid):
     s, _, b = sign(h, kid)
     t.check("second key signs before", s == 200, (s, b))
     blob = st.store_query("SELECT blob FROM keys WHERE key_id = ?", (kid,))[0][0]
-    store_write(st, "INSERT INTO revocations (tenant, key_id, signature, blob, created_at)"
+    st.store_exec("INSERT INTO revocations (tenant, key_id, signature, blob, created_at)"
                 " VALUES (?, ?, ?, ?, ?)", (TENANT, kid, revoke_signature(OWNER, TENANT, kid),
                                             blob, now_ms()))
     t0 = time.monotonic()
@@ -328,7 +314,7 @@ def check_restart(st, t, revoked, fresh):
 def check_withheld(st, t, kid):
     """The documented limit: a host that withholds the revocation from a
     freshly restarted enclave gets the key signed again."""
-    store_write(st, "DELETE FROM revocations")
+    st.store_exec("DELETE FROM revocations")
     restart_enclave(st, t, "withheld")
     s, _, b = sign(st.http(), kid)
     t.check("documented limit: revocations withheld from a restarted enclave → the key signs",
