@@ -474,6 +474,15 @@ def run_on_stack(run, **stack_kw):
     return t.done()
 
 
+def run_on_pg_stack(run, **stack_kw):
+    """run_on_stack for the suites that need PostgreSQL (several gateways on
+    one store): with SIGIL_TEST_STORE other than "pg" they are skipped (0)."""
+    if os.environ.get("SIGIL_TEST_STORE") != "pg":
+        print("skipped: SIGIL_TEST_STORE=pg is not set (tests/pg/run.sh sets it)")
+        return 0
+    return run_on_stack(run, **stack_kw)
+
+
 def grep_tree(roots, needles):
     """Files under the directories roots containing any needle (bytes search)."""
     if isinstance(roots, (str, bytes)):  # one path would be walked letter by letter, from "/"
