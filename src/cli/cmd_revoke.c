@@ -3,7 +3,6 @@
  * "Revocation"), printed as the body of POST /v1/keys/{key_id}/revoke.
  * Client-side code: it holds the owner's seed, in locked memory only.
  */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -17,18 +16,12 @@ typedef struct {
 
 static int parse_args(revoke_args *a, int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"owner-key", required_argument, NULL, 'o'},
-        {"tenant", required_argument, NULL, 't'},
-        {"key-id", required_argument, NULL, 'i'},
-        {NULL, 0, NULL, 0},
+    const cli_opt OPTS[] = {
+        {"owner-key", &a->owner_key, NULL, true},
+        {"tenant", &a->tenant, NULL, true},
+        {"key-id", &a->key_id, NULL, true},
     };
-    const char **slot[128] = {['o'] = &a->owner_key, ['t'] = &a->tenant, ['i'] = &a->key_id};
-    memset(a, 0, sizeof(*a));
-    GUARD(cli_options(argc, argv, OPTS, slot, USAGE, "revoke sign"));
-    ENSURE(a->owner_key != NULL && a->tenant != NULL && a->key_id != NULL, SIGIL_E_USAGE, "%s",
-           USAGE);
-    return 0;
+    return cli_options(argc, argv, OPTS, SIGIL_ARRAY_LEN(OPTS), NULL, USAGE, "revoke sign");
 }
 
 /* {"signature":"<128 hex>"} */
