@@ -461,6 +461,16 @@ def bin_dir_arg(argv=None):
     return arg if os.path.isdir(arg) else os.path.dirname(arg)
 
 
+def read_json(path):
+    """The JSON in path (a ready file, say), or None while it is absent or
+    half written."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
 def run_on_stack(run, **stack_kw):
     """Runs run(stack, checks) on a fresh TempStack (stack_kw for it) and
     returns the exit status of the checks; the stack is always cleaned up."""

@@ -38,7 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from e2e_util import (Checks, TempStack, bin_dir_arg, box_seal, canonical,  # noqa: E402
                       ed25519_keypair, ed25519_sign, ed25519_verify, new_key_id, now_ms,
-                      payload, policy_signature, wait_for)
+                      payload, policy_signature, read_json, wait_for)
 
 TENANT = "default"
 BINANCE = {"api_key": "lifecycleApiKey0123456789abcdefABCDEF0123456789abcdefABCDEF01234",
@@ -288,14 +288,6 @@ def check_other_gateway(st, h, t, kid):
           f"{time.monotonic() - t0:.1f} s", flush=True)
     t.check("a revocation stored by another gateway reaches this enclave (410 revoked)",
             got is not None and got[0] == 410 and code_of(got[1]) == "revoked", got)
-
-
-def read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, json.JSONDecodeError):
-        return None
 
 
 def restart_enclave(st, t, label):
