@@ -264,17 +264,15 @@ static int parse_sign_args(sign_args *a, int argc, char **argv)
 static int print_update(const policy_file *f, const uint8_t sig[64])
 {
     static char out[SIGIL_POLICY_MAX_BYTES + 256];
-    char sig_hex[129];
     sigil_buf b;
     sigil_jw w;
     sigil_buf_init(&b, out, sizeof(out));
     sigil_jw_init(&w, &b);
-    sigil_hex_encode(sig_hex, sig, 64);
     GUARD(sigil_jw_obj_begin(&w));
     GUARD(sigil_jw_key(&w, "policy"));
     GUARD(cli_copy_json_object(&w, f->text, f->len, "policy"));
     GUARD(sigil_jw_key(&w, "policy_signature"));
-    GUARD(sigil_jw_str(&w, sig_hex));
+    GUARD(sigil_jw_hex(&w, sig, 64));
     GUARD(sigil_jw_obj_end(&w));
     return cli_write_line(out, b.len);
 }

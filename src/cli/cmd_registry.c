@@ -369,14 +369,6 @@ static int parse_args(check_args *a, int argc, char **argv)
     return cli_options(argc, argv, OPTS, SIGIL_ARRAY_LEN(OPTS), NULL, USAGE, "registry check");
 }
 
-static int put_hex(sigil_jw *w, const char *key, const uint8_t *p, size_t n)
-{
-    char hex[97];
-    sigil_hex_encode(hex, p, n);
-    GUARD(sigil_jw_key(w, key));
-    return sigil_jw_str(w, hex);
-}
-
 /* {"active","exists","owner","measurement","build_hash","registered_at",
  * "deprecated_at","description","reason"}; an unknown entry has nulls. */
 static int print_check(const cli_registry_answer *a, const uint8_t owner[20], const uint8_t m[48])
@@ -399,9 +391,11 @@ static int print_check(const cli_registry_answer *a, const uint8_t owner[20], co
     GUARD(sigil_jw_bool(&w, e->exists));
     GUARD(sigil_jw_key(&w, "owner"));
     GUARD(sigil_jw_str(&w, cs));
-    GUARD(put_hex(&w, "measurement", m, 48));
+    GUARD(sigil_jw_key(&w, "measurement"));
+    GUARD(sigil_jw_hex(&w, m, 48));
     if (e->exists) {
-        GUARD(put_hex(&w, "build_hash", e->build_hash, 32));
+        GUARD(sigil_jw_key(&w, "build_hash"));
+        GUARD(sigil_jw_hex(&w, e->build_hash, 32));
         GUARD(sigil_jw_key(&w, "registered_at"));
         GUARD(sigil_jw_u64(&w, e->registered_at));
         GUARD(sigil_jw_key(&w, "deprecated_at"));

@@ -27,15 +27,14 @@ static int parse_args(revoke_args *a, int argc, char **argv)
 /* {"signature":"<128 hex>"} */
 static int print_body(const uint8_t sig[64])
 {
-    char out[160], sig_hex[129];
+    char out[160];
     sigil_buf b;
     sigil_jw w;
     sigil_buf_init(&b, out, sizeof(out));
     sigil_jw_init(&w, &b);
-    sigil_hex_encode(sig_hex, sig, 64);
     GUARD(sigil_jw_obj_begin(&w));
     GUARD(sigil_jw_key(&w, "signature"));
-    GUARD(sigil_jw_str(&w, sig_hex));
+    GUARD(sigil_jw_hex(&w, sig, 64));
     GUARD(sigil_jw_obj_end(&w));
     return cli_write_line(out, b.len);
 }

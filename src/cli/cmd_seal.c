@@ -358,14 +358,6 @@ static int fetch_attestation(attested *out, const seal_ctx *c, const seal_args *
 
 /* ---- payload, seal, upload ---- */
 
-static int put_hex_member(sigil_jw *w, const char *key, const uint8_t *p, size_t n)
-{
-    char hex[129];
-    GUARD(sigil_jw_key(w, key));
-    sigil_hex_encode(hex, p, n);
-    return sigil_jw_str(w, hex);
-}
-
 /* The payload of docs/PROVISIONING.md, members in this order, in locked memory. */
 static int build_payload(sigil_secret *out, const seal_ctx *c)
 {
@@ -399,16 +391,14 @@ static int build_payload(sigil_secret *out, const seal_ctx *c)
         GUARD(cli_copy_json_object(&w, (const char *)c->cred_text.p, c->cred_text.len,
                                    "credentials"));
     }
-    GUARD(put_hex_member(&w, "owner_pubkey", c->owner_pk, 32));
-    if (c->has_client) {
-        GUARD(put_hex_member(&w, "client_pubkey", c->client_pk, 32));
-    } else {
-        GUARD(sigil_jw_key(&w, "client_pubkey"));
-        GUARD(sigil_jw_null(&w));
-    }
+    GUARD(sigil_jw_key(&w, "owner_pubkey"));
+    GUARD(sigil_jw_hex(&w, c->owner_pk, 32));
+    GUARD(sigil_jw_key(&w, "client_pubkey"));
+    GUARD(c->has_client ? sigil_jw_hex(&w, c->client_pk, 32) : sigil_jw_null(&w));
     GUARD(sigil_jw_key(&w, "policy"));
     GUARD(cli_copy_json_object(&w, c->policy_text, c->policy_len, "policy"));
-    GUARD(put_hex_member(&w, "policy_signature", sig, 64));
+    GUARD(sigil_jw_key(&w, "policy_signature"));
+    GUARD(sigil_jw_hex(&w, sig, 64));
     GUARD(sigil_jw_obj_end(&w));
     out->len = b.len;
     return 0;

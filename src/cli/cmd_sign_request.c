@@ -172,12 +172,10 @@ static int client_signature(uint8_t sig[64], const sign_request_args *a, const c
 static int print_body(const sign_request_args *a, const client_fields *f, const uint8_t sig[64])
 {
     static char out[REQUEST_MAX + 512];
-    char sig_hex[129];
     sigil_buf b;
     sigil_jw w;
     sigil_buf_init(&b, out, sizeof(out));
     sigil_jw_init(&w, &b);
-    sigil_hex_encode(sig_hex, sig, 64);
     GUARD(sigil_jw_obj_begin(&w));
     GUARD(sigil_jw_key(&w, "key_id"));
     GUARD(sigil_jw_str(&w, a->key_id));
@@ -190,7 +188,7 @@ static int print_body(const sign_request_args *a, const client_fields *f, const 
     GUARD(sigil_jw_key(&w, "nonce"));
     GUARD(sigil_jw_strn(&w, f->nonce, f->nonce_len));
     GUARD(sigil_jw_key(&w, "signature"));
-    GUARD(sigil_jw_str(&w, sig_hex));
+    GUARD(sigil_jw_hex(&w, sig, 64));
     GUARD(sigil_jw_obj_end(&w));
     GUARD(sigil_jw_obj_end(&w));
     return cli_write_line(out, b.len);
