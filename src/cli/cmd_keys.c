@@ -44,6 +44,7 @@ static int parse_args(keys_args *a, int argc, char **argv)
         {"key-id", &a->key_id, NULL, false},   {"cacert", &a->cacert, NULL, false},
         {"all", NULL, &a->all, false},
     };
+    memset(a, 0, sizeof(*a));
     ENSURE(argc >= 2 && strcmp(argv[1], "rewrap") == 0, SIGIL_E_USAGE, "%s", USAGE);
     GUARD(cli_options(argc - 1, argv + 1, OPTS, SIGIL_ARRAY_LEN(OPTS), NULL, USAGE, "keys"));
     ENSURE(a->gateway != NULL && a->token != NULL, SIGIL_E_USAGE,
