@@ -103,10 +103,10 @@ typedef struct {
 typedef struct {
     int64_t time_ms;
     const char *tenant;
-    const char *key_id; /* NULL when none (e.g. an import the enclave refused) */
-    const char *op;     /* "sign" | "import" | "policy_update" | "rotate" | "rewrap" |
-                           "revoke" | "disable" | "enable" */
-    const char *action; /* NULL when unknown */
+    const char *key_id;   /* NULL when none (e.g. an import the enclave refused) */
+    const char *op;       /* "sign" | "import" | "policy_update" | "rotate" | "rewrap" |
+                             "revoke" | "disable" | "enable" */
+    const char *action;   /* NULL when unknown */
     const char *decision; /* "allow" | "deny" | "error" */
     unsigned http_status;
     const char *error_code;      /* NULL on success */

@@ -17,8 +17,8 @@
      SIGIL_KEY_ID_MAX + 16 + SIGIL_ACTION_MAX + 16 + SIGIL_AUDIT_ERROR_CODE_MAX + (size_t)2 * 32 + \
      SIGIL_AUDIT_RECEIPT_MAX)
 
-static const char *const OPS[] = {"sign",    "import",  "policy_update", "rotate",
-                                  "rewrap",  "revoke",  "disable",       "enable"};
+static const char *const OPS[] = {"sign",   "import", "policy_update", "rotate",
+                                  "rewrap", "revoke", "disable",       "enable"};
 static const char *const DECISIONS[] = {"allow", "deny", "error"};
 
 static bool in_table(const char *v, const char *const *table, size_t n)
