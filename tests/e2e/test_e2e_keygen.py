@@ -34,7 +34,6 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 import struct
 import sys
 import threading
@@ -83,17 +82,6 @@ def err(body):
 
 def blob_of(st, key_id):
     return st.store_query("SELECT blob FROM keys WHERE key_id = ?", (key_id,))[0][0]
-
-
-def store_write(st, sql, params):
-    """A write behind the gateway's back, on either store back-end."""
-    if st.pg_db is not None:
-        st.store_query(sql, params)  # psql runs any statement
-        return
-    db = sqlite3.connect(os.path.join(st.home, "sigil.db"), timeout=30)
-    with db:
-        db.execute(sql, params)
-    db.close()
 
 
 def kms_part(blob):
@@ -165,7 +153,7 @@ def run(st, t):
     check_rewrap(st, t, h, pk)
     addresses += rotated + check_cli(st, t, h, stale_key)
     check_nothing_leaked(st, t, addresses)
-    p = st.sigil("audit", "verify", "--home", st.home, check=False)
+    p = st.sigil("audit", "verify", *st.store.cli_args(), check=False)
     t.check("sigil audit verify accepts the log with rotate and rewrap rows",
             p.returncode == 0, (p.stdout[-400:], p.stderr[-400:]))
 
@@ -316,9 +304,7 @@ def check_rotation(st, t, h, pk):
                  policy("binance", ["order"], 3, "other"), OWNER, key_id=key_id), ...,
          "forbidden"),
     ]
-    st.sigil("admin", "--home", st.home, "tenant", "add", "other")
-    out = st.sigil("admin", "--home", st.home, "token", "add", "other").stdout.decode().strip()
-    token_b = json.loads(out)["token"] if out.startswith("{") else out
+    token_b = st.ensure_tenant("other")  # on the stack's store, SQLite or PostgreSQL
     third = payload("default", "binance", "mainnet", "hmac", BINANCE_A, pol[3], OWNER,
                     key_id=key_id)
     cases.append(("another tenant's token", third, token_b, "not_found"))
@@ -336,7 +322,7 @@ def check_rotation(st, t, h, pk):
     stale = blob_of(st, key2)
     p2 = payload("default", "binance", "mainnet", "hmac", BINANCE_B, pol[2], OWNER, key_id=key2)
     status, _, _ = rotate(h, pk, key2, p2)
-    store_write(st, "UPDATE keys SET blob = ? WHERE key_id = ?", (stale, key2))
+    st.store_exec("UPDATE keys SET blob = ? WHERE key_id = ?", (stale, key2))
     status, body = sign_binance(h, key2, binance_req())
     t.check("the pre-rotation blob is refused by the enclave as superseded",
             status == 422 and err(body) == "policy_denied"

@@ -29,7 +29,6 @@ import hashlib
 import json
 import os
 import signal
-import sqlite3
 import struct
 import sys
 import time
@@ -101,19 +100,6 @@ def revoke(h, key_id, sig):
     return h.request("POST", f"/v1/keys/{key_id}/revoke", body)
 
 
-def store_write(st, sql, params=()):
-    """A change to the store behind the gateway's back (a malicious host)."""
-    if st.pg_db is not None:
-        st.store_query(sql, params)
-        return
-    db = sqlite3.connect(os.path.join(st.home, "sigil.db"), timeout=30)
-    try:
-        db.execute(sql, params)
-        db.commit()
-    finally:
-        db.close()
-
-
 def states(h):
     s, _, b = h.request("GET", "/v1/keys")
     if s != 200:
@@ -148,7 +134,7 @@ def check_disable(st, h, t, kid):
     t.check("disable an unknown key → 404", s == 404 and code_of(b) == "not_found", (s, b))
     s, _, b = h.request("POST", f"/v1/keys/{kid}/disable", {"x": 1})
     t.check("disable with a body → 400", s == 400, (s, b))
-    where = list(st.store_args) or ["--home", st.home]
+    where = st.store.cli_args()
     p = st.sigil("admin", *where, "key", "disable", TENANT, kid, check=False)
     t.check("sigil admin key disable → disabled",
             p.returncode == 0 and json.loads(p.stdout).get("state") == "disabled", p.stderr)
@@ -252,15 +238,14 @@ def check_revoke(st, h, t, rk, kid):
     t.check("revoked key: enable → 410 revoked", s == 410 and code_of(b) == "revoked", (s, b))
     s, _, b = h.request("POST", f"/v1/keys/{kid}/disable")
     t.check("revoked key: disable → 410 revoked", s == 410 and code_of(b) == "revoked", (s, b))
-    p = st.sigil("admin", *(list(st.store_args) or ["--home", st.home]), "key", "enable",
-                 TENANT, kid, check=False)
+    p = st.sigil("admin", *st.store.cli_args(), "key", "enable", TENANT, kid, check=False)
     t.check("revoked key: sigil admin key enable → revoked",
             p.returncode != 0 and b"revoked" in p.stderr, p.stderr)
     return blob
 
 
 def check_host_restore(st, h, t, kid, blob):
-    store_write(st, "UPDATE keys SET state = 'active', deleted_at = NULL, blob = ?"
+    st.store_exec("UPDATE keys SET state = 'active', deleted_at = NULL, blob = ?"
                 " WHERE key_id = ?", (blob, kid))
     time.sleep(CACHE_S)
     t.check("host restored the row: listing says active again",
@@ -275,7 +260,7 @@ def check_other_gateway(st, h, t, kid):
     s, _, b = sign(h, kid)
     t.check("second key signs before", s == 200, (s, b))
     blob = st.store_query("SELECT blob FROM keys WHERE key_id = ?", (kid,))[0][0]
-    store_write(st, "INSERT INTO revocations (tenant, key_id, signature, blob, created_at)"
+    st.store_exec("INSERT INTO revocations (tenant, key_id, signature, blob, created_at)"
                 " VALUES (?, ?, ?, ?, ?)", (TENANT, kid, revoke_signature(OWNER, TENANT, kid),
                                             blob, now_ms()))
     t0 = time.monotonic()
@@ -320,7 +305,7 @@ def check_restart(st, t, revoked, fresh):
 def check_withheld(st, t, kid):
     """The documented limit: a host that withholds the revocation from a
     freshly restarted enclave gets the key signed again."""
-    store_write(st, "DELETE FROM revocations")
+    st.store_exec("DELETE FROM revocations")
     restart_enclave(st, t, "withheld")
     s, _, b = sign(st.http(), kid)
     t.check("documented limit: revocations withheld from a restarted enclave → the key signs",
@@ -340,8 +325,7 @@ def check_audit(st, t, revoked):
             >= {"bad_signature", "revoked"}, rows)
     t.check("audit: disable and enable rows",
             ("disable", "allow") in ops and ("enable", "allow") in ops, ops)
-    where = ["--store", st.store_args[1]] if st.store_args else ["--home", st.home]
-    p = st.sigil("audit", "verify", *where, check=False)
+    p = st.sigil("audit", "verify", *st.store.cli_args(), check=False)
     t.check("sigil audit verify after the lifecycle → ok", p.returncode == 0,
             p.stdout[-2000:] + p.stderr[-2000:])
 
