@@ -356,6 +356,18 @@ class Pair:
         return all(self.stack.procs[n].poll() is None
                    for n in (self.launch_name, self.gateway_name) if n in self.stack.procs)
 
+    def add_gateway(self, name, gateway_args=(), wait=True):
+        """Starts one more gateway, process "gateway-NAME", on this pair's
+        enclave (and the stack's store), with gateway_args instead of the
+        pair's; with wait, until its /readyz answers 200. Returns its ready
+        file (url). The stack's stop() stops it; the pair's stop() and
+        kill() do not."""
+        st, proc = self.stack, "gateway-" + name
+        gateway = st._start_gateway(proc, self.socket, gateway_args)
+        if wait:
+            st.wait_ready(url=gateway["url"], names=(self.launch_name, proc, "kms"))
+        return gateway
+
 
 def example(stack, sigil="build/bin/sigil"):
     """The copy-paste example of the banner (also run by the tests)."""

@@ -154,6 +154,8 @@ SIGIL_WARN_UNUSED_RESULT int sigil_jw_strn(sigil_jw *w, const char *s, size_t n)
 SIGIL_WARN_UNUSED_RESULT int sigil_jw_u64(sigil_jw *w, uint64_t v);
 SIGIL_WARN_UNUSED_RESULT int sigil_jw_bool(sigil_jw *w, bool v);
 SIGIL_WARN_UNUSED_RESULT int sigil_jw_null(sigil_jw *w);
+/* Writes n bytes as a string of 2n lowercase hex digits. */
+SIGIL_WARN_UNUSED_RESULT int sigil_jw_hex(sigil_jw *w, const uint8_t *p, size_t n);
 /* Writes pre-validated JSON text as one value. */
 SIGIL_WARN_UNUSED_RESULT int sigil_jw_raw(sigil_jw *w, const char *s, size_t n);
 /* Re-emits a parsed subtree compactly, keeping key order and the exact text

@@ -41,14 +41,24 @@ SIGIL_WARN_UNUSED_RESULT int cli_copy_json_object(sigil_jw *w, const char *text,
                                                   const char *what);
 /* Writes n bytes and a newline to stdout, flushed. */
 SIGIL_WARN_UNUSED_RESULT int cli_write_line(const char *p, size_t n);
-/* getopt_long over opts (long options that take an argument) into
- * *slot[val]: an unknown option or a stray argument is usage (the usage
- * text), a repeated one "<what>: an option is given twice". Options not
- * given stay NULL. */
-struct option;
-SIGIL_WARN_UNUSED_RESULT int cli_options(int argc, char **argv, const struct option *opts,
-                                         const char **slot[128], const char *usage,
-                                         const char *what);
+/* One option of a command's table (cli_options.c): --NAME with an argument,
+ * its text in *value, or with flag set (and value NULL) --NAME alone,
+ * *flag true. A required one (never a flag) missing is "<what>: --NAME is
+ * required". */
+typedef struct {
+    const char *name;
+    const char **value;
+    bool *flag;
+    bool required;
+} cli_opt;
+#define CLI_OPTS_MAX 24
+/* getopt_long over argv[1..] into the table (n entries): every value NULL
+ * and flag false first. An unknown option is usage (the usage text), a
+ * repeated one "<what>: an option is given twice". With rest NULL a stray
+ * argument is "<what>: unexpected argument"; else *rest is the index of the
+ * first non-option argument, for the caller to check. */
+SIGIL_WARN_UNUSED_RESULT int cli_options(int argc, char **argv, const cli_opt *opts, size_t n,
+                                         int *rest, const char *usage, const char *what);
 
 /* ---- HTTP to the gateway (cli_http.c) ---- */
 #define CLI_HTTP_TOKEN_MAX 512

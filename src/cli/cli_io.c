@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -151,23 +150,5 @@ int cli_write_line(const char *p, size_t n)
 {
     ENSURE(fwrite(p, 1, n, stdout) == n && fputc('\n', stdout) != EOF && fflush(stdout) == 0,
            SIGIL_E_IO, "stdout: write failed");
-    return 0;
-}
-
-int cli_options(int argc, char **argv, const struct option *opts, const char **slot[128],
-                const char *usage, const char *what)
-{
-    int opt;
-    for (int i = 0; i < 128; i++)
-        if (slot[i] != NULL)
-            *slot[i] = NULL;
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        ENSURE(opt > 0 && opt < 128 && slot[opt] != NULL, SIGIL_E_USAGE, "%s", usage);
-        ENSURE(*slot[opt] == NULL, SIGIL_E_USAGE, "%s: an option is given twice", what);
-        *slot[opt] = optarg;
-    }
-    ENSURE(optind == argc, SIGIL_E_USAGE, "%s", usage);
     return 0;
 }

@@ -8,7 +8,6 @@
  * this root". Untrusted-host code (no secrets).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,49 +36,17 @@ typedef struct {
 
 static int parse_verify_args(verify_args *a, int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"document", required_argument, NULL, 'd'},
-        {"root", required_argument, NULL, 'r'},
-        {"trust-dev-root", required_argument, NULL, 't'},
-        {"measurement", required_argument, NULL, 'm'},
-        {"nonce", required_argument, NULL, 'n'},
-        {"at", required_argument, NULL, 'a'},
-        {"allow-debug", no_argument, NULL, 'D'},
-        {NULL, 0, NULL, 0},
+    const cli_opt OPTS[] = {
+        {"document", &a->document, NULL, true},
+        {"root", &a->root, NULL, false},
+        {"trust-dev-root", &a->dev_root, NULL, false},
+        {"measurement", &a->measurement, NULL, false},
+        {"nonce", &a->nonce, NULL, false},
+        {"at", &a->at, NULL, false},
+        {"allow-debug", NULL, &a->allow_debug, false},
     };
-    int opt;
-    memset(a, 0, sizeof(*a));
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        switch (opt) {
-        case 'd':
-            a->document = optarg;
-            break;
-        case 'r':
-            a->root = optarg;
-            break;
-        case 't':
-            a->dev_root = optarg;
-            break;
-        case 'm':
-            a->measurement = optarg;
-            break;
-        case 'n':
-            a->nonce = optarg;
-            break;
-        case 'a':
-            a->at = optarg;
-            break;
-        case 'D':
-            a->allow_debug = true;
-            break;
-        default:
-            BAIL(SIGIL_E_USAGE, VERIFY_USAGE);
-        }
-    }
-    ENSURE(optind == argc, SIGIL_E_USAGE, "attestation verify: unexpected argument");
-    ENSURE(a->document != NULL, SIGIL_E_USAGE, "attestation verify: --document is required");
+    GUARD(cli_options(argc, argv, OPTS, SIGIL_ARRAY_LEN(OPTS), NULL, VERIFY_USAGE,
+                      "attestation verify"));
     GUARD(cli_root_check(a->root, a->dev_root, "attestation verify"));
     ENSURE(a->measurement != NULL, SIGIL_E_USAGE,
            "attestation verify: --measurement is required (the PCR0 you expect)");

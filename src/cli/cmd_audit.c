@@ -10,7 +10,6 @@
  * nothing was found, 3 when problems were, 2 on usage or I/O errors.
  */
 #include <curl/curl.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,30 +112,18 @@ static void boot_hex(char out[2 * SIGIL_BOOT_ID_LEN + 1], const uint8_t *id)
 /* ---- arguments ---- */
 static int parse_args(audit_args *a, int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"home", required_argument, NULL, 'h'},
-        {"tenant", required_argument, NULL, 'T'},
-        {"gateway", required_argument, NULL, 'g'},
-        {"token", required_argument, NULL, 't'},
-        {"expect", required_argument, NULL, 'e'},
-        {"root", required_argument, NULL, 'r'},
-        {"trust-dev-root", required_argument, NULL, 'd'},
-        {"store", required_argument, NULL, 's'},
-        {NULL, 0, NULL, 0},
+    const cli_opt OPTS[] = {
+        {"home", &a->home, NULL, false},
+        {"tenant", &a->tenant, NULL, false},
+        {"gateway", &a->gateway, NULL, false},
+        {"token", &a->token, NULL, false},
+        {"expect", &a->expect, NULL, false},
+        {"root", &a->root, NULL, false},
+        {"trust-dev-root", &a->dev_root, NULL, false},
+        {"store", &a->store, NULL, false},
     };
-    const char **slot[128] = {
-        ['h'] = &a->home,   ['T'] = &a->tenant, ['g'] = &a->gateway,  ['t'] = &a->token,
-        ['e'] = &a->expect, ['r'] = &a->root,   ['d'] = &a->dev_root, ['s'] = &a->store};
-    int opt;
     memset(a, 0, sizeof(*a));
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        ENSURE(opt > 0 && opt < 128 && slot[opt] != NULL, SIGIL_E_USAGE, AUDIT_USAGE);
-        ENSURE(*slot[opt] == NULL, SIGIL_E_USAGE, "audit verify: an option is given twice");
-        *slot[opt] = optarg;
-    }
-    ENSURE(optind == argc, SIGIL_E_USAGE, "audit verify: unexpected argument (%s)", AUDIT_USAGE);
+    GUARD(cli_options(argc, argv, OPTS, SIGIL_ARRAY_LEN(OPTS), NULL, AUDIT_USAGE, "audit verify"));
     if ((a->store == NULL || a->store[0] == '\0') && a->home == NULL)
         a->store = getenv("SIGIL_STORE"); /* an explicit --home wins over the environment */
     ENSURE(a->home != NULL || (a->store != NULL && a->store[0] != '\0'), SIGIL_E_USAGE,

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,26 +22,9 @@
 
 static int parse_args(const char **out, int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"out", required_argument, NULL, 'o'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    *out = NULL;
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        switch (opt) {
-        case 'o':
-            *out = optarg;
-            break;
-        default:
-            BAIL(SIGIL_E_USAGE, "usage: sigil keygen --out FILE");
-        }
-    }
-    ENSURE(optind == argc, SIGIL_E_USAGE, "keygen: unexpected argument");
-    ENSURE(*out != NULL, SIGIL_E_USAGE, "keygen: --out is required");
-    return 0;
+    const cli_opt OPTS[] = {{"out", out, NULL, true}};
+    return cli_options(argc, argv, OPTS, SIGIL_ARRAY_LEN(OPTS), NULL,
+                       "usage: sigil keygen --out FILE", "keygen");
 }
 
 /* The key file's text, built in locked memory. */

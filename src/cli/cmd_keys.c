@@ -7,7 +7,6 @@
  * secret but the bearer token.
  */
 #include <curl/curl.h>
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,31 +39,14 @@ typedef struct {
 
 static int parse_args(keys_args *a, int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"gateway", required_argument, NULL, 'g'}, {"token", required_argument, NULL, 't'},
-        {"key-id", required_argument, NULL, 'i'},  {"cacert", required_argument, NULL, 'a'},
-        {"all", no_argument, NULL, 'A'},           {NULL, 0, NULL, 0},
+    const cli_opt OPTS[] = {
+        {"gateway", &a->gateway, NULL, false}, {"token", &a->token, NULL, false},
+        {"key-id", &a->key_id, NULL, false},   {"cacert", &a->cacert, NULL, false},
+        {"all", NULL, &a->all, false},
     };
-    const char **slot[128] = {
-        ['g'] = &a->gateway, ['t'] = &a->token, ['i'] = &a->key_id, ['a'] = &a->cacert};
-    int opt;
     memset(a, 0, sizeof(*a));
-    opterr = 0;
-    optind = 1;
     ENSURE(argc >= 2 && strcmp(argv[1], "rewrap") == 0, SIGIL_E_USAGE, "%s", USAGE);
-    argc--;
-    argv++;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        if (opt == 'A') {
-            ENSURE(!a->all, SIGIL_E_USAGE, "keys: an option is given twice");
-            a->all = true;
-            continue;
-        }
-        ENSURE(opt > 0 && opt < 128 && slot[opt] != NULL, SIGIL_E_USAGE, "%s", USAGE);
-        ENSURE(*slot[opt] == NULL, SIGIL_E_USAGE, "keys: an option is given twice");
-        *slot[opt] = optarg;
-    }
-    ENSURE(optind == argc, SIGIL_E_USAGE, "keys: unexpected argument");
+    GUARD(cli_options(argc - 1, argv + 1, OPTS, SIGIL_ARRAY_LEN(OPTS), NULL, USAGE, "keys"));
     ENSURE(a->gateway != NULL && a->token != NULL, SIGIL_E_USAGE,
            "keys: --gateway and --token are required");
     ENSURE((a->key_id != NULL) != a->all, SIGIL_E_USAGE,

@@ -5,7 +5,6 @@
  * (PUT /v1/keys/{key_id}/policy). Client-side code: sign holds the owner's
  * seed, in locked memory only.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -179,25 +178,14 @@ typedef struct {
 
 static int parse_lint_args(lint_args *a, int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"venue", required_argument, NULL, 'v'},
-        {"network", required_argument, NULL, 'n'},
-        {NULL, 0, NULL, 0},
-    };
-    const char **slot[128] = {['v'] = &a->venue, ['n'] = &a->network};
-    int opt;
-    memset(a, 0, sizeof(*a));
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        ENSURE(opt > 0 && opt < 128 && slot[opt] != NULL, SIGIL_E_USAGE,
-               "usage: sigil policy lint FILE [--venue V] [--network mainnet|testnet]");
-        ENSURE(*slot[opt] == NULL, SIGIL_E_USAGE, "policy lint: an option is given twice");
-        *slot[opt] = optarg;
-    }
-    ENSURE(argc - optind == 1, SIGIL_E_USAGE,
-           "usage: sigil policy lint FILE [--venue V] [--network mainnet|testnet]");
-    a->file = argv[optind];
+    static const char USAGE[] =
+        "usage: sigil policy lint FILE [--venue V] [--network mainnet|testnet]";
+    const cli_opt OPTS[] = {{"venue", &a->venue, NULL, false},
+                            {"network", &a->network, NULL, false}};
+    int rest;
+    GUARD(cli_options(argc, argv, OPTS, SIGIL_ARRAY_LEN(OPTS), &rest, USAGE, "policy lint"));
+    ENSURE(argc - rest == 1, SIGIL_E_USAGE, "%s", USAGE);
+    a->file = argv[rest];
     return 0;
 }
 
@@ -261,17 +249,12 @@ static int parse_sign_args(sign_args *a, int argc, char **argv)
 {
     static const char USAGE[] =
         "usage: sigil policy sign --policy FILE --owner-key FILE --key-id ID";
-    static const struct option OPTS[] = {
-        {"policy", required_argument, NULL, 'p'},
-        {"owner-key", required_argument, NULL, 'o'},
-        {"key-id", required_argument, NULL, 'i'},
-        {NULL, 0, NULL, 0},
+    const cli_opt OPTS[] = {
+        {"policy", &a->policy, NULL, true},
+        {"owner-key", &a->owner_key, NULL, true},
+        {"key-id", &a->key_id, NULL, true},
     };
-    const char **slot[128] = {['p'] = &a->policy, ['o'] = &a->owner_key, ['i'] = &a->key_id};
-    memset(a, 0, sizeof(*a));
-    GUARD(cli_options(argc, argv, OPTS, slot, USAGE, "policy sign"));
-    ENSURE(a->policy != NULL && a->owner_key != NULL && a->key_id != NULL, SIGIL_E_USAGE, "%s",
-           USAGE);
+    GUARD(cli_options(argc, argv, OPTS, SIGIL_ARRAY_LEN(OPTS), NULL, USAGE, "policy sign"));
     if (sigil_key_id_valid(a->key_id, strlen(a->key_id)) != 0)
         BAIL(SIGIL_E_USAGE, "--key-id: expected %d lowercase hex digits", SIGIL_KEY_ID_HEX);
     return 0;
@@ -281,17 +264,15 @@ static int parse_sign_args(sign_args *a, int argc, char **argv)
 static int print_update(const policy_file *f, const uint8_t sig[64])
 {
     static char out[SIGIL_POLICY_MAX_BYTES + 256];
-    char sig_hex[129];
     sigil_buf b;
     sigil_jw w;
     sigil_buf_init(&b, out, sizeof(out));
     sigil_jw_init(&w, &b);
-    sigil_hex_encode(sig_hex, sig, 64);
     GUARD(sigil_jw_obj_begin(&w));
     GUARD(sigil_jw_key(&w, "policy"));
     GUARD(cli_copy_json_object(&w, f->text, f->len, "policy"));
     GUARD(sigil_jw_key(&w, "policy_signature"));
-    GUARD(sigil_jw_str(&w, sig_hex));
+    GUARD(sigil_jw_hex(&w, sig, 64));
     GUARD(sigil_jw_obj_end(&w));
     return cli_write_line(out, b.len);
 }

@@ -6,7 +6,6 @@
  * receipt's own signature. Client-side code; no secrets (at most a bearer
  * token, sent only to the gateway).
  */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,31 +48,18 @@ static int check_args(const receipt_args *a)
 
 static int parse_args(receipt_args *a, int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"receipt", required_argument, NULL, 'r'},
-        {"measurement", required_argument, NULL, 'm'},
-        {"root", required_argument, NULL, 'R'},
-        {"trust-dev-root", required_argument, NULL, 'T'},
-        {"attestation", required_argument, NULL, 'a'},
-        {"gateway", required_argument, NULL, 'g'},
-        {"token", required_argument, NULL, 't'},
-        {"cacert", required_argument, NULL, 'c'},
-        {NULL, 0, NULL, 0},
+    const cli_opt OPTS[] = {
+        {"receipt", &a->receipt, NULL, false},
+        {"measurement", &a->measurement, NULL, false},
+        {"root", &a->root, NULL, false},
+        {"trust-dev-root", &a->dev_root, NULL, false},
+        {"attestation", &a->attestation, NULL, false},
+        {"gateway", &a->gateway, NULL, false},
+        {"token", &a->token, NULL, false},
+        {"cacert", &a->cacert, NULL, false},
     };
     memset(a, 0, sizeof(*a));
-    const char **slot[128] = {
-        ['r'] = &a->receipt,     ['m'] = &a->measurement, ['R'] = &a->root,  ['T'] = &a->dev_root,
-        ['a'] = &a->attestation, ['g'] = &a->gateway,     ['t'] = &a->token, ['c'] = &a->cacert,
-    };
-    int opt;
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        ENSURE(opt > 0 && opt < 128 && slot[opt] != NULL, SIGIL_E_USAGE, "%s", USAGE);
-        ENSURE(*slot[opt] == NULL, SIGIL_E_USAGE, "receipt verify: an option is given twice");
-        *slot[opt] = optarg;
-    }
-    ENSURE(optind == argc, SIGIL_E_USAGE, "receipt verify: unexpected argument");
+    GUARD(cli_options(argc, argv, OPTS, SIGIL_ARRAY_LEN(OPTS), NULL, USAGE, "receipt verify"));
     return check_args(a);
 }
 

@@ -8,7 +8,6 @@
  * The --rpc URL may carry a provider's API key: it is never printed.
  */
 #include <curl/curl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -361,41 +360,13 @@ typedef struct {
 
 static int parse_args(check_args *a, int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"rpc", required_argument, NULL, 'r'},
-        {"contract", required_argument, NULL, 'c'},
-        {"owner", required_argument, NULL, 'o'},
-        {"measurement", required_argument, NULL, 'm'},
-        {NULL, 0, NULL, 0},
+    const cli_opt OPTS[] = {
+        {"rpc", &a->rpc, NULL, true},
+        {"contract", &a->contract, NULL, true},
+        {"owner", &a->owner, NULL, true},
+        {"measurement", &a->measurement, NULL, true},
     };
-    memset(a, 0, sizeof(*a));
-    const char **slot[128] = {
-        ['r'] = &a->rpc, ['c'] = &a->contract, ['o'] = &a->owner, ['m'] = &a->measurement};
-    static const struct {
-        char opt;
-        const char *name;
-    } REQUIRED[] = {{'r', "--rpc"}, {'c', "--contract"}, {'o', "--owner"}, {'m', "--measurement"}};
-    int opt;
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        ENSURE(opt > 0 && opt < 128 && slot[opt] != NULL, SIGIL_E_USAGE, "%s", USAGE);
-        ENSURE(*slot[opt] == NULL, SIGIL_E_USAGE, "registry check: an option is given twice");
-        *slot[opt] = optarg;
-    }
-    ENSURE(optind == argc, SIGIL_E_USAGE, "registry check: unexpected argument");
-    for (size_t i = 0; i < SIGIL_ARRAY_LEN(REQUIRED); i++)
-        ENSURE(*slot[(int)REQUIRED[i].opt] != NULL, SIGIL_E_USAGE, "registry check: %s is required",
-               REQUIRED[i].name);
-    return 0;
-}
-
-static int put_hex(sigil_jw *w, const char *key, const uint8_t *p, size_t n)
-{
-    char hex[97];
-    sigil_hex_encode(hex, p, n);
-    GUARD(sigil_jw_key(w, key));
-    return sigil_jw_str(w, hex);
+    return cli_options(argc, argv, OPTS, SIGIL_ARRAY_LEN(OPTS), NULL, USAGE, "registry check");
 }
 
 /* {"active","exists","owner","measurement","build_hash","registered_at",
@@ -420,9 +391,11 @@ static int print_check(const cli_registry_answer *a, const uint8_t owner[20], co
     GUARD(sigil_jw_bool(&w, e->exists));
     GUARD(sigil_jw_key(&w, "owner"));
     GUARD(sigil_jw_str(&w, cs));
-    GUARD(put_hex(&w, "measurement", m, 48));
+    GUARD(sigil_jw_key(&w, "measurement"));
+    GUARD(sigil_jw_hex(&w, m, 48));
     if (e->exists) {
-        GUARD(put_hex(&w, "build_hash", e->build_hash, 32));
+        GUARD(sigil_jw_key(&w, "build_hash"));
+        GUARD(sigil_jw_hex(&w, e->build_hash, 32));
         GUARD(sigil_jw_key(&w, "registered_at"));
         GUARD(sigil_jw_u64(&w, e->registered_at));
         GUARD(sigil_jw_key(&w, "deprecated_at"));

@@ -3,7 +3,6 @@
  * "Revocation"), printed as the body of POST /v1/keys/{key_id}/revoke.
  * Client-side code: it holds the owner's seed, in locked memory only.
  */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -17,32 +16,25 @@ typedef struct {
 
 static int parse_args(revoke_args *a, int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"owner-key", required_argument, NULL, 'o'},
-        {"tenant", required_argument, NULL, 't'},
-        {"key-id", required_argument, NULL, 'i'},
-        {NULL, 0, NULL, 0},
+    const cli_opt OPTS[] = {
+        {"owner-key", &a->owner_key, NULL, true},
+        {"tenant", &a->tenant, NULL, true},
+        {"key-id", &a->key_id, NULL, true},
     };
-    const char **slot[128] = {['o'] = &a->owner_key, ['t'] = &a->tenant, ['i'] = &a->key_id};
-    memset(a, 0, sizeof(*a));
-    GUARD(cli_options(argc, argv, OPTS, slot, USAGE, "revoke sign"));
-    ENSURE(a->owner_key != NULL && a->tenant != NULL && a->key_id != NULL, SIGIL_E_USAGE, "%s",
-           USAGE);
-    return 0;
+    return cli_options(argc, argv, OPTS, SIGIL_ARRAY_LEN(OPTS), NULL, USAGE, "revoke sign");
 }
 
 /* {"signature":"<128 hex>"} */
 static int print_body(const uint8_t sig[64])
 {
-    char out[160], sig_hex[129];
+    char out[160];
     sigil_buf b;
     sigil_jw w;
     sigil_buf_init(&b, out, sizeof(out));
     sigil_jw_init(&w, &b);
-    sigil_hex_encode(sig_hex, sig, 64);
     GUARD(sigil_jw_obj_begin(&w));
     GUARD(sigil_jw_key(&w, "signature"));
-    GUARD(sigil_jw_str(&w, sig_hex));
+    GUARD(sigil_jw_hex(&w, sig, 64));
     GUARD(sigil_jw_obj_end(&w));
     return cli_write_line(out, b.len);
 }

@@ -8,7 +8,6 @@
  * the gateway only ever sees the sealed box.
  */
 #include <curl/curl.h>
-#include <getopt.h>
 #include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -80,63 +79,26 @@ typedef struct {
 
 static int parse_args(seal_args *a, int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"gateway", required_argument, NULL, 'g'},
-        {"token", required_argument, NULL, 't'},
-        {"venue", required_argument, NULL, 'v'},
-        {"network", required_argument, NULL, 'n'},
-        {"credentials", required_argument, NULL, 'c'},
-        {"policy", required_argument, NULL, 'p'},
-        {"owner-key", required_argument, NULL, 'o'},
-        {"measurement", required_argument, NULL, 'm'},
-        {"root", required_argument, NULL, 'r'},
-        {"trust-dev-root", required_argument, NULL, 'd'},
-        {"client-key", required_argument, NULL, 'k'},
-        {"client-key-out", required_argument, NULL, 'K'},
-        {"no-client-key", no_argument, NULL, 'N'},
-        {"generate", no_argument, NULL, 'G'},
-        {"rotate", required_argument, NULL, 'R'},
-        {"cacert", required_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0},
+    const cli_opt OPTS[] = {
+        {"gateway", &a->gateway, NULL, true},
+        {"token", &a->token, NULL, true},
+        {"venue", &a->venue, NULL, true},
+        {"network", &a->network, NULL, true},
+        {"credentials", &a->credentials, NULL, false},
+        {"policy", &a->policy, NULL, true},
+        {"owner-key", &a->owner_key, NULL, true},
+        {"measurement", &a->measurement, NULL, true},
+        {"root", &a->root, NULL, false},
+        {"trust-dev-root", &a->dev_root, NULL, false},
+        {"client-key", &a->client_key, NULL, false},
+        {"client-key-out", &a->client_key_out, NULL, false},
+        {"no-client-key", NULL, &a->no_client_key, false},
+        {"generate", NULL, &a->generate, false},
+        {"rotate", &a->rotate, NULL, false},
+        {"cacert", &a->cacert, NULL, false},
     };
-    const char **slot[128] = {
-        ['g'] = &a->gateway,   ['t'] = &a->token,       ['v'] = &a->venue,
-        ['n'] = &a->network,   ['c'] = &a->credentials, ['p'] = &a->policy,
-        ['o'] = &a->owner_key, ['m'] = &a->measurement, ['r'] = &a->root,
-        ['d'] = &a->dev_root,  ['k'] = &a->client_key,  ['K'] = &a->client_key_out,
-        ['a'] = &a->cacert,    ['R'] = &a->rotate,
-    };
-    bool *flag[128] = {['N'] = &a->no_client_key, ['G'] = &a->generate};
-    int opt;
     memset(a, 0, sizeof(*a));
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        if (opt > 0 && opt < 128 && flag[opt] != NULL) {
-            ENSURE(!*flag[opt], SIGIL_E_USAGE, "seal: an option is given twice");
-            *flag[opt] = true;
-            continue;
-        }
-        ENSURE(opt > 0 && opt < 128 && slot[opt] != NULL, SIGIL_E_USAGE, "%s", USAGE);
-        ENSURE(*slot[opt] == NULL, SIGIL_E_USAGE, "seal: an option is given twice");
-        *slot[opt] = optarg;
-    }
-    ENSURE(optind == argc, SIGIL_E_USAGE, "seal: unexpected argument");
-    static const struct {
-        size_t off;
-        const char *name;
-    } REQUIRED[] = {
-        {offsetof(seal_args, gateway), "--gateway"},
-        {offsetof(seal_args, token), "--token"},
-        {offsetof(seal_args, venue), "--venue"},
-        {offsetof(seal_args, network), "--network"},
-        {offsetof(seal_args, policy), "--policy"},
-        {offsetof(seal_args, owner_key), "--owner-key"},
-        {offsetof(seal_args, measurement), "--measurement"},
-    };
-    for (size_t i = 0; i < SIGIL_ARRAY_LEN(REQUIRED); i++)
-        ENSURE(*(const char *const *)((const char *)a + REQUIRED[i].off) != NULL, SIGIL_E_USAGE,
-               "seal: %s is required", REQUIRED[i].name);
+    GUARD(cli_options(argc, argv, OPTS, SIGIL_ARRAY_LEN(OPTS), NULL, USAGE, "seal"));
     ENSURE((a->credentials != NULL) != a->generate, SIGIL_E_USAGE,
            "seal: exactly one of --credentials FILE and --generate is required");
     ENSURE((a->root != NULL) != (a->dev_root != NULL), SIGIL_E_USAGE,
@@ -396,14 +358,6 @@ static int fetch_attestation(attested *out, const seal_ctx *c, const seal_args *
 
 /* ---- payload, seal, upload ---- */
 
-static int put_hex_member(sigil_jw *w, const char *key, const uint8_t *p, size_t n)
-{
-    char hex[129];
-    GUARD(sigil_jw_key(w, key));
-    sigil_hex_encode(hex, p, n);
-    return sigil_jw_str(w, hex);
-}
-
 /* The payload of docs/PROVISIONING.md, members in this order, in locked memory. */
 static int build_payload(sigil_secret *out, const seal_ctx *c)
 {
@@ -437,16 +391,14 @@ static int build_payload(sigil_secret *out, const seal_ctx *c)
         GUARD(cli_copy_json_object(&w, (const char *)c->cred_text.p, c->cred_text.len,
                                    "credentials"));
     }
-    GUARD(put_hex_member(&w, "owner_pubkey", c->owner_pk, 32));
-    if (c->has_client) {
-        GUARD(put_hex_member(&w, "client_pubkey", c->client_pk, 32));
-    } else {
-        GUARD(sigil_jw_key(&w, "client_pubkey"));
-        GUARD(sigil_jw_null(&w));
-    }
+    GUARD(sigil_jw_key(&w, "owner_pubkey"));
+    GUARD(sigil_jw_hex(&w, c->owner_pk, 32));
+    GUARD(sigil_jw_key(&w, "client_pubkey"));
+    GUARD(c->has_client ? sigil_jw_hex(&w, c->client_pk, 32) : sigil_jw_null(&w));
     GUARD(sigil_jw_key(&w, "policy"));
     GUARD(cli_copy_json_object(&w, c->policy_text, c->policy_len, "policy"));
-    GUARD(put_hex_member(&w, "policy_signature", sig, 64));
+    GUARD(sigil_jw_key(&w, "policy_signature"));
+    GUARD(sigil_jw_hex(&w, sig, 64));
     GUARD(sigil_jw_obj_end(&w));
     out->len = b.len;
     return 0;

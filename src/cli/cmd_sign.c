@@ -3,7 +3,6 @@
  * one request JSON on stdin, the signed request JSON on stdout. Offline
  * signing uses the timestamps it is given; freshness is the service's job.
  */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,36 +25,16 @@ typedef struct {
 
 static int parse_args(sign_args *a, int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"venue", required_argument, NULL, 'v'},
-        {"credentials", required_argument, NULL, 'c'},
-        {"network", required_argument, NULL, 'n'},
-        {NULL, 0, NULL, 0},
+    const cli_opt OPTS[] = {
+        {"venue", &a->venue, NULL, true},
+        {"credentials", &a->credentials, NULL, true},
+        {"network", &a->network, NULL, false},
     };
-    int opt;
-    memset(a, 0, sizeof(*a));
-    a->network = "mainnet";
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        switch (opt) {
-        case 'v':
-            a->venue = optarg;
-            break;
-        case 'c':
-            a->credentials = optarg;
-            break;
-        case 'n':
-            a->network = optarg;
-            break;
-        default:
-            BAIL(SIGIL_E_USAGE, "usage: sigil sign --venue V --credentials FILE "
-                                "[--network mainnet|testnet]");
-        }
-    }
-    ENSURE(optind == argc, SIGIL_E_USAGE, "sign: unexpected argument");
-    ENSURE(a->venue != NULL, SIGIL_E_USAGE, "sign: --venue is required");
-    ENSURE(a->credentials != NULL, SIGIL_E_USAGE, "sign: --credentials is required");
+    GUARD(cli_options(argc, argv, OPTS, SIGIL_ARRAY_LEN(OPTS), NULL,
+                      "usage: sigil sign --venue V --credentials FILE [--network mainnet|testnet]",
+                      "sign"));
+    if (a->network == NULL)
+        a->network = "mainnet";
     return 0;
 }
 

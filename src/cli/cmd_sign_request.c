@@ -6,7 +6,6 @@
  * code handling a secret: the client seed and its expanded key live only in
  * locked memory, wiped on every path out.
  */
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,31 +35,13 @@ typedef struct {
 
 static int parse_args(sign_request_args *a, int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"key-id", required_argument, NULL, 'i'},
-        {"client-key", required_argument, NULL, 'k'},
-        {"timestamp", required_argument, NULL, 't'},
-        {"nonce", required_argument, NULL, 'n'},
-        {NULL, 0, NULL, 0},
+    const cli_opt OPTS[] = {
+        {"key-id", &a->key_id, NULL, true},
+        {"client-key", &a->client_key, NULL, true},
+        {"timestamp", &a->timestamp, NULL, false},
+        {"nonce", &a->nonce, NULL, false},
     };
-    const char **slot[128] = {
-        ['i'] = &a->key_id,
-        ['k'] = &a->client_key,
-        ['t'] = &a->timestamp,
-        ['n'] = &a->nonce,
-    };
-    int opt;
-    memset(a, 0, sizeof(*a));
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        ENSURE(opt > 0 && opt < 128 && slot[opt] != NULL, SIGIL_E_USAGE, "%s", USAGE);
-        ENSURE(*slot[opt] == NULL, SIGIL_E_USAGE, "sign-request: an option is given twice");
-        *slot[opt] = optarg;
-    }
-    ENSURE(optind == argc, SIGIL_E_USAGE, "sign-request: unexpected argument (%s)", USAGE);
-    ENSURE(a->key_id != NULL, SIGIL_E_USAGE, "sign-request: --key-id is required");
-    ENSURE(a->client_key != NULL, SIGIL_E_USAGE, "sign-request: --client-key is required");
+    GUARD(cli_options(argc, argv, OPTS, SIGIL_ARRAY_LEN(OPTS), NULL, USAGE, "sign-request"));
     if (sigil_key_id_valid(a->key_id, strlen(a->key_id)) != 0)
         BAIL(SIGIL_E_USAGE, "--key-id: expected %d lowercase hex digits", SIGIL_KEY_ID_HEX);
     return 0;
@@ -191,12 +172,10 @@ static int client_signature(uint8_t sig[64], const sign_request_args *a, const c
 static int print_body(const sign_request_args *a, const client_fields *f, const uint8_t sig[64])
 {
     static char out[REQUEST_MAX + 512];
-    char sig_hex[129];
     sigil_buf b;
     sigil_jw w;
     sigil_buf_init(&b, out, sizeof(out));
     sigil_jw_init(&w, &b);
-    sigil_hex_encode(sig_hex, sig, 64);
     GUARD(sigil_jw_obj_begin(&w));
     GUARD(sigil_jw_key(&w, "key_id"));
     GUARD(sigil_jw_str(&w, a->key_id));
@@ -209,7 +188,7 @@ static int print_body(const sign_request_args *a, const client_fields *f, const 
     GUARD(sigil_jw_key(&w, "nonce"));
     GUARD(sigil_jw_strn(&w, f->nonce, f->nonce_len));
     GUARD(sigil_jw_key(&w, "signature"));
-    GUARD(sigil_jw_str(&w, sig_hex));
+    GUARD(sigil_jw_hex(&w, sig, 64));
     GUARD(sigil_jw_obj_end(&w));
     GUARD(sigil_jw_obj_end(&w));
     return cli_write_line(out, b.len);

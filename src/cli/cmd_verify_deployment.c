@@ -8,7 +8,6 @@
  * host code without secrets (at most a bearer token, sent to the gateway).
  */
 #include <curl/curl.h>
-#include <getopt.h>
 #include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -96,34 +95,15 @@ static int check_args(const vd_args *a)
 
 static int parse_args(vd_args *a, int argc, char **argv)
 {
-    static const struct option OPTS[] = {
-        {"gateway", required_argument, NULL, 'g'},
-        {"measurement", required_argument, NULL, 'm'},
-        {"root", required_argument, NULL, 'R'},
-        {"trust-dev-root", required_argument, NULL, 'T'},
-        {"token", required_argument, NULL, 't'},
-        {"cacert", required_argument, NULL, 'a'},
-        {"rpc", required_argument, NULL, 'r'},
-        {"contract", required_argument, NULL, 'c'},
-        {"owner", required_argument, NULL, 'o'},
-        {"key-policy", required_argument, NULL, 'k'},
-        {NULL, 0, NULL, 0},
+    const cli_opt OPTS[] = {
+        {"gateway", &a->gateway, NULL, false}, {"measurement", &a->measurement, NULL, false},
+        {"root", &a->root, NULL, false},       {"trust-dev-root", &a->dev_root, NULL, false},
+        {"token", &a->token, NULL, false},     {"cacert", &a->cacert, NULL, false},
+        {"rpc", &a->rpc, NULL, false},         {"contract", &a->contract, NULL, false},
+        {"owner", &a->owner, NULL, false},     {"key-policy", &a->key_policy, NULL, false},
     };
     memset(a, 0, sizeof(*a));
-    const char **slot[128] = {
-        ['g'] = &a->gateway, ['m'] = &a->measurement, ['R'] = &a->root, ['T'] = &a->dev_root,
-        ['t'] = &a->token,   ['a'] = &a->cacert,      ['r'] = &a->rpc,  ['c'] = &a->contract,
-        ['o'] = &a->owner,   ['k'] = &a->key_policy,
-    };
-    int opt;
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", OPTS, NULL)) != -1) {
-        ENSURE(opt > 0 && opt < 128 && slot[opt] != NULL, SIGIL_E_USAGE, "%s", USAGE);
-        ENSURE(*slot[opt] == NULL, SIGIL_E_USAGE, "verify-deployment: an option is given twice");
-        *slot[opt] = optarg;
-    }
-    ENSURE(optind == argc, SIGIL_E_USAGE, "verify-deployment: unexpected argument");
+    GUARD(cli_options(argc, argv, OPTS, SIGIL_ARRAY_LEN(OPTS), NULL, USAGE, "verify-deployment"));
     return check_args(a);
 }
 

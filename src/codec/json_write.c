@@ -154,6 +154,14 @@ int sigil_jw_null(sigil_jw *w)
     return sigil_jw_raw(w, "null", 4);
 }
 
+int sigil_jw_hex(sigil_jw *w, const uint8_t *p, size_t n)
+{
+    GUARD(sep(w));
+    GUARD(sigil_buf_put(w->b, "\"", 1));
+    GUARD(sigil_buf_put_hex(w->b, p, n));
+    return sigil_buf_put(w->b, "\"", 1);
+}
+
 int sigil_jw_raw(sigil_jw *w, const char *s, size_t n)
 {
     GUARD(sep(w));

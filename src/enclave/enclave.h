@@ -272,6 +272,21 @@ typedef struct {
 SIGIL_WARN_UNUSED_RESULT int enclave_key_change(enclave_state *st, sigil_buf *blob,
                                                 sigil_buf *receipt,
                                                 const enclave_key_change_args *a);
+/* The opening of a decision on a stored key that names its action and
+ * hashes its request bytes (a key change, a revocation): receipt emptied,
+ * the blob opened into plain and d->p, d->r's key fields, action and
+ * request_hash set. On failure d is wiped; else wipe it when done. */
+typedef struct {
+    sigil_json_tok toks[ENCLAVE_PAYLOAD_TOKENS];
+    enclave_payload p;
+    sigil_receipt r;
+} enclave_key_decision;
+SIGIL_WARN_UNUSED_RESULT int enclave_key_decision_open(enclave_state *st, enclave_key_decision *d,
+                                                       sigil_secret *plain, sigil_buf *receipt,
+                                                       const enclave_key_ref *key,
+                                                       const char *action, const void *request,
+                                                       size_t request_len);
+void enclave_key_decision_wipe(enclave_key_decision *d);
 
 /* rotate.c: new credentials for a stored key (same tenant, key id, venue,
  * network and owner key; a higher policy version), re-sealed. */

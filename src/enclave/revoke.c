@@ -8,12 +8,7 @@
  * the host replays after a restart (replay) makes no receipt: it is not a
  * new decision, and an already revoked key is then no error.
  */
-#include <sodium.h>
-#include <stdio.h>
-#include <string.h>
-
 #include "enclave/enclave.h"
-#include "sigil/crypto.h"
 
 static int decide(enclave_state *st, const enclave_payload *p, const sigil_receipt *r,
                   const enclave_revoke_args *a, bool *added)
@@ -27,22 +22,14 @@ static int decide(enclave_state *st, const enclave_payload *p, const sigil_recei
 
 int enclave_revoke(enclave_state *st, sigil_buf *receipt, bool *added, const enclave_revoke_args *a)
 {
-    static _Thread_local sigil_json_tok toks[ENCLAVE_PAYLOAD_TOKENS];
-    static _Thread_local enclave_payload p;
-    static _Thread_local sigil_receipt r;
+    static _Thread_local enclave_key_decision d;
     SIGIL_SECRET(plain);
-    memset(&r, 0, sizeof(r));
-    receipt->len = 0;
     *added = false;
-    int rc = enclave_open_key(st, &a->key, &plain, &p, &r, toks);
-    if (rc == 0) {
-        (void)snprintf(r.action, sizeof(r.action), "revoke");
-        sigil_sha256(r.request_hash, a->signature, a->signature_len);
-        rc = decide(st, &p, &r, a, added);
-        if (!a->replay)
-            rc = enclave_decision_receipt(st, receipt, &r, rc, a->signature, a->signature_len);
-    }
-    sodium_memzero(&p, sizeof(p));
-    sodium_memzero(toks, sizeof(toks));
+    GUARD(enclave_key_decision_open(st, &d, &plain, receipt, &a->key, "revoke", a->signature,
+                                    a->signature_len));
+    int rc = decide(st, &d.p, &d.r, a, added);
+    if (!a->replay)
+        rc = enclave_decision_receipt(st, receipt, &d.r, rc, a->signature, a->signature_len);
+    enclave_key_decision_wipe(&d);
     return rc;
 }

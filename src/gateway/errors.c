@@ -89,11 +89,8 @@ void gw_error_response_receipt(gw_resp *rs, const char *receipt, size_t receipt_
 /* ---- JSON helpers ---- */
 int gw_jw_hex(sigil_jw *w, const char *key, const uint8_t *p, size_t n)
 {
-    char hex[2 * 128 + 1];
-    ENSURE(n <= 128, SIGIL_E_INTERNAL, "%s: too long for hex", key);
-    sigil_hex_encode(hex, p, n);
     GUARD(sigil_jw_key(w, key));
-    return sigil_jw_strn(w, hex, 2 * n);
+    return sigil_jw_hex(w, p, n);
 }
 
 int gw_jw_b64(sigil_jw *w, const char *key, const uint8_t *p, size_t n)

@@ -1,9 +1,10 @@
 /*
  * Per-key state the enclave keeps in memory (libsigil-core, no secrets):
  * the highest policy version seen, whether the owner revoked the key, the
- * request and order token buckets, and the UTC day's notional. Shards of open-addressed tables,
- * each behind its own mutex; sigil_limits_admit checks everything and then records everything under
- * one shard lock, so concurrent requests of one key can never together exceed a limit. What a
+ * request and order token buckets, and the UTC day's notional. Shards of
+ * open-addressed tables, each behind its own mutex; sigil_limits_admit
+ * checks everything and then records everything under one shard lock, so
+ * concurrent requests of one key can never together exceed a limit. What a
  * restart forgets: docs/POLICY.md.
  *
  * Several enclaves serving one key (docs/POLICY.md "Limits across

@@ -27,6 +27,7 @@ LAUNCH = os.path.join(os.path.dirname(SIGIL), "sigil-launch")
 DEADLINE_S = 30  # for slow machines, not a timing assertion
 RUN_TIMEOUT_S = 120
 sys.path.insert(0, E2E)  # e2e_util (libsodium through ctypes), cbor_min
+from e2e_util import read_json  # noqa: E402,F401 (the tests take it from here)
 
 # ---- checks ----------------------------------------------------------------------
 failures = []
@@ -102,14 +103,6 @@ def wait_for(pred, what):
             return v
         time.sleep(0.05)
     raise SystemExit("timed out waiting for " + what)
-
-
-def read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
 
 
 class Launched:

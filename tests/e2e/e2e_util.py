@@ -461,6 +461,16 @@ def bin_dir_arg(argv=None):
     return arg if os.path.isdir(arg) else os.path.dirname(arg)
 
 
+def read_json(path):
+    """The JSON in path (a ready file, say), or None while it is absent or
+    half written."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
 def run_on_stack(run, **stack_kw):
     """Runs run(stack, checks) on a fresh TempStack (stack_kw for it) and
     returns the exit status of the checks; the stack is always cleaned up."""
@@ -472,6 +482,15 @@ def run_on_stack(run, **stack_kw):
     finally:
         st.cleanup()
     return t.done()
+
+
+def run_on_pg_stack(run, **stack_kw):
+    """run_on_stack for the suites that need PostgreSQL (several gateways on
+    one store): with SIGIL_TEST_STORE other than "pg" they are skipped (0)."""
+    if os.environ.get("SIGIL_TEST_STORE") != "pg":
+        print("skipped: SIGIL_TEST_STORE=pg is not set (tests/pg/run.sh sets it)")
+        return 0
+    return run_on_stack(run, **stack_kw)
 
 
 def grep_tree(roots, needles):

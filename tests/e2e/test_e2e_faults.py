@@ -44,7 +44,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_util import (Checks, StackError, TempStack, bin_dir_arg, box_seal, now_ms,  # noqa: E402
-                      payload, wait_for)
+                      payload, read_json, wait_for)
 from devstack import _wait_ready  # noqa: E402
 import cbor_min  # noqa: E402
 
@@ -182,14 +182,6 @@ def sign_once(h, key_id, tag=None):
         return status, body, f"status {status}"
     return status, body, verify_binance(req, body.get("signed") if isinstance(body, dict)
                                          else None)
-
-
-def read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, json.JSONDecodeError):
-        return None
 
 
 def readyz(st):

@@ -304,9 +304,7 @@ def check_rotation(st, t, h, pk):
                  policy("binance", ["order"], 3, "other"), OWNER, key_id=key_id), ...,
          "forbidden"),
     ]
-    st.sigil("admin", *st.store.cli_args(), "tenant", "add", "other")
-    out = st.sigil("admin", *st.store.cli_args(), "token", "add", "other").stdout.decode().strip()
-    token_b = json.loads(out)["token"] if out.startswith("{") else out
+    token_b = st.ensure_tenant("other")  # on the stack's store, SQLite or PostgreSQL
     third = payload("default", "binance", "mainnet", "hmac", BINANCE_A, pol[3], OWNER,
                     key_id=key_id)
     cases.append(("another tenant's token", third, token_b, "not_found"))

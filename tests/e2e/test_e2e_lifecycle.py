@@ -37,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from e2e_util import (Checks, TempStack, bin_dir_arg, box_seal, canonical,  # noqa: E402
                       ed25519_keypair, ed25519_sign, ed25519_verify, new_key_id, now_ms,
-                      payload, policy_signature, wait_for)
+                      payload, policy_signature, read_json, wait_for)
 
 TENANT = "default"
 BINANCE = {"api_key": "lifecycleApiKey0123456789abcdefABCDEF0123456789abcdefABCDEF01234",
@@ -134,7 +134,7 @@ def check_disable(st, h, t, kid):
     t.check("disable an unknown key → 404", s == 404 and code_of(b) == "not_found", (s, b))
     s, _, b = h.request("POST", f"/v1/keys/{kid}/disable", {"x": 1})
     t.check("disable with a body → 400", s == 400, (s, b))
-    where = list(st.store_args) or ["--home", st.home]
+    where = st.store.cli_args()
     p = st.sigil("admin", *where, "key", "disable", TENANT, kid, check=False)
     t.check("sigil admin key disable → disabled",
             p.returncode == 0 and json.loads(p.stdout).get("state") == "disabled", p.stderr)
@@ -238,8 +238,7 @@ def check_revoke(st, h, t, rk, kid):
     t.check("revoked key: enable → 410 revoked", s == 410 and code_of(b) == "revoked", (s, b))
     s, _, b = h.request("POST", f"/v1/keys/{kid}/disable")
     t.check("revoked key: disable → 410 revoked", s == 410 and code_of(b) == "revoked", (s, b))
-    p = st.sigil("admin", *(list(st.store_args) or ["--home", st.home]), "key", "enable",
-                 TENANT, kid, check=False)
+    p = st.sigil("admin", *st.store.cli_args(), "key", "enable", TENANT, kid, check=False)
     t.check("revoked key: sigil admin key enable → revoked",
             p.returncode != 0 and b"revoked" in p.stderr, p.stderr)
     return blob
@@ -274,14 +273,6 @@ def check_other_gateway(st, h, t, kid):
           f"{time.monotonic() - t0:.1f} s", flush=True)
     t.check("a revocation stored by another gateway reaches this enclave (410 revoked)",
             got is not None and got[0] == 410 and code_of(got[1]) == "revoked", got)
-
-
-def read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, json.JSONDecodeError):
-        return None
 
 
 def restart_enclave(st, t, label):
@@ -334,8 +325,7 @@ def check_audit(st, t, revoked):
             >= {"bad_signature", "revoked"}, rows)
     t.check("audit: disable and enable rows",
             ("disable", "allow") in ops and ("enable", "allow") in ops, ops)
-    where = ["--store", st.store_args[1]] if st.store_args else ["--home", st.home]
-    p = st.sigil("audit", "verify", *where, check=False)
+    p = st.sigil("audit", "verify", *st.store.cli_args(), check=False)
     t.check("sigil audit verify after the lifecycle → ok", p.returncode == 0,
             p.stdout[-2000:] + p.stderr[-2000:])
 

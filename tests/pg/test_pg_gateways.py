@@ -28,8 +28,7 @@ import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from e2e_util import Checks, Http, TempStack, bin_dir_arg, now_ms  # noqa: E402
-from devstack import _wait_ready  # noqa: E402
+from e2e_util import Http, now_ms, run_on_pg_stack  # noqa: E402
 
 PG_BIN = os.environ.get("SIGIL_PG_BIN", "/usr/lib/postgresql/15/bin")
 BINANCE = {"api_key": "pg-e2e-api-key-5d1c9a",
@@ -93,21 +92,6 @@ def sign_req():
             "timestamp": now_ms(), "recv_window": 5000}
 
 
-def start_second_gateway(st):
-    ready = os.path.join(st.run_dir, "gateway-b.ready")
-    argv = [st.exe("sigil-gateway"), "--home", st.home, "--listen", "127.0.0.1:0",
-            "--enclave", "unix:" + st.enclave_socket(), "--ready-file", ready,
-            "--kms-credentials", st.kms["credentials"], *st.store_args]
-    proc = st._spawn("gateway-b", argv)
-    gw = _wait_ready(ready, proc, "sigil-gateway (b)")
-    h = Http(gw["url"])
-    for _ in range(300):  # until its enclave connections are up (bounded, no timing claim)
-        if h.request("GET", "/readyz", token=None)[0] == 200:
-            break
-        time.sleep(0.1)
-    return proc, gw
-
-
 def run(st, t):
     owner = st.path("owner.key")
     st.sigil("keygen", "--out", owner)
@@ -115,9 +99,7 @@ def run(st, t):
     policy = {"version": 1, "tenant": "default", "venue": "binance", "network": "mainnet",
               "actions": ["order"], "not_after": int(time.time()) + 86400}
     key_id = st.seal("binance", "mainnet", creds, st.write("policy.json", policy), owner)["key_id"]
-    proc_b, gw_b = start_second_gateway(st)
-    st.extra_procs.append(proc_b)
-    urls = [st.gateway["url"], gw_b["url"]]
+    urls = [st.gateway["url"], st.primary().add_gateway("b")["url"]]
     base = st.store_query("SELECT COUNT(*) FROM audit")[0][0]  # the import's record
 
     # Concurrent signing through both gateways.
@@ -173,7 +155,7 @@ def run(st, t):
         t.check(f"after the restart gateway {'AB'[i]} fails only with 503, then signs",
                 statuses[i][-1] == 200 and set(statuses[i][:-1]) <= {503}, statuses[i])
     t.check("both gateways still running", st.procs["gateway"].poll() is None
-            and proc_b.poll() is None)
+            and st.procs["gateway-b"].poll() is None)
     check_chain(t, st, n + 2)
 
     # The chain-head row locked elsewhere past the lock timeout: 503, nothing released.
@@ -195,23 +177,7 @@ def run(st, t):
 
 
 def main():
-    bin_dir = bin_dir_arg()
-    t = Checks()
-    if os.environ.get("SIGIL_TEST_STORE") != "pg":
-        print("skipped: SIGIL_TEST_STORE=pg is not set (tests/pg/run.sh sets it)")
-        return 0
-    st = TempStack(bin_dir)
-    st.extra_procs = []
-    try:
-        st.start()
-        run(st, t)
-    finally:
-        for proc in st.extra_procs:
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=30)
-        st.cleanup()
-    return t.done()
+    return run_on_pg_stack(run)
 
 
 if __name__ == "__main__":

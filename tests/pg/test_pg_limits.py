@@ -3,7 +3,8 @@
 tests/pg/run.sh; docs/POLICY.md "Limits across enclaves").
 
 One key service, TWO enclaves (two sigil-launch processes, each its own
-boot) and four gateways on the same --store: A0 and B0 with
+boot: the stack's pair A and devstack's add_pair B) and four gateways on
+the same --store (B0 pair B's, A250 and B250 Pair.add_gateway): A0 and B0 with
 --peer-usage-ms 0 (A* talk to enclave A, B* to enclave B), A250 and B250
 with the default cache of 250 ms. Binance limit orders of notional 1
 (quantity 1, price 1), one fresh key per case:
@@ -32,8 +33,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from e2e_util import Checks, Http, TempStack, bin_dir_arg, now_ms  # noqa: E402
-from devstack import _wait_ready  # noqa: E402
+from e2e_util import Http, now_ms, run_on_pg_stack  # noqa: E402
 
 BINANCE = {"api_key": "pg-limits-api-key-7e2a",
            "secret": "PgLimitsSecret3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d"}
@@ -42,35 +42,19 @@ CACHE_MS = 250
 THREADS = 3
 
 
-# ---- the stack: a second enclave and four gateways -------------------------
+# ---- the stack: two pairs, two more gateways --------------------------------
 
-def start_second_enclave(st):
-    sock = os.path.join(st.run_dir, "enclave-b.sock")
-    ready = os.path.join(st.run_dir, "launch-b.ready")
-    argv = [st.exe("sigil-launch"), "--enclave", st.enclave_path(),
-            "--state", os.path.join(st.home, "launch"), "--ready-file", ready, "--",
-            "--listen", "unix:" + sock, "--kms-url", st.kms["url"], "--kms-ca", st.kms["ca"],
-            "--kms-key-id", st.kms.get("key_id", "alias/sigil")]
-    proc = st._spawn("launch-b", argv)
-    _wait_ready(ready, proc, "sigil-launch (b)")
-    return proc, sock
+def peer_usage(ms):
+    return ["--peer-usage-ms", str(ms)]
 
 
-def start_gateway(st, name, sock, cache_ms):
-    ready = os.path.join(st.run_dir, f"gateway-{name}.ready")
-    argv = [st.exe("sigil-gateway"), "--home", st.home, "--listen", "127.0.0.1:0",
-            "--enclave", "unix:" + sock, "--ready-file", ready,
-            "--kms-credentials", st.kms["credentials"], "--peer-usage-ms", str(cache_ms),
-            *st.store_args]
-    proc = st._spawn("gateway-" + name, argv)
-    gw = _wait_ready(ready, proc, f"sigil-gateway ({name})")
-    h = Http(gw["url"])
-    for _ in range(300):  # until its enclave is booted (bounded, no timing claim)
-        if h.request("GET", "/readyz", token=None)[0] == 200:
-            break
-        time.sleep(0.1)
-    st.extra_procs.append(proc)
-    return gw["url"]
+def start_gateways(st):
+    """The gateways' URLs: [A0, B0] and [A250, B250]. A0 is the stack's own
+    gateway (run_on_pg_stack gives it --peer-usage-ms 0), B0 pair B's."""
+    a, b = st.primary(), st.add_pair("b", gateway_args=peer_usage(0))
+    cached = [p.add_gateway(name, peer_usage(CACHE_MS))["url"]
+              for p, name in ((a, "a250"), (b, "b250"))]
+    return [a.url, b.url], cached
 
 
 # ---- usage reports as stored (docs/FRAMES.md "Usage reports") --------------
@@ -183,11 +167,7 @@ def run(st, t):
     owner = st.path("owner.key")
     st.sigil("keygen", "--out", owner)
     creds = st.write("binance.json", BINANCE)
-    _, sock_b = start_second_enclave(st)
-    sock_a = st.enclave_socket()
-    exact = [start_gateway(st, "a0", sock_a, 0), start_gateway(st, "b0", sock_b, 0)]
-    cached = [start_gateway(st, "a250", sock_a, CACHE_MS), start_gateway(st, "b250", sock_b,
-                                                                          CACHE_MS)]
+    exact, cached = start_gateways(st)
     boots = set()
     for u in exact:
         s, _, b = Http(u, st.token).request("GET", "/readyz", token=None)
@@ -250,23 +230,7 @@ def concurrent_case(t, st, owner, creds, urls, cache_ms, names):
 
 
 def main():
-    bin_dir = bin_dir_arg()
-    t = Checks()
-    if os.environ.get("SIGIL_TEST_STORE") != "pg":
-        print("skipped: SIGIL_TEST_STORE=pg is not set (tests/pg/run.sh sets it)")
-        return 0
-    st = TempStack(bin_dir)
-    st.extra_procs = []
-    try:
-        st.start()
-        run(st, t)
-    finally:
-        for proc in st.extra_procs:
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=30)
-        st.cleanup()
-    return t.done()
+    return run_on_pg_stack(run, gateway_args=peer_usage(0))
 
 
 if __name__ == "__main__":

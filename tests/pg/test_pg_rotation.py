@@ -29,7 +29,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from e2e_util import Http, now_ms, run_on_stack, wait_for  # noqa: E402
+from e2e_util import Http, now_ms, run_on_pg_stack, wait_for  # noqa: E402
 from test_e2e_faults import binance_request, verify_binance  # noqa: E402
 from test_pg_gateways import check_chain  # noqa: E402
 from test_pg_pairs import THREADS, Load, audit_verify, boot_of, seal_binance  # noqa: E402
@@ -136,10 +136,7 @@ def run(st, t):
 
 
 def main():
-    if os.environ.get("SIGIL_TEST_STORE") != "pg":
-        print("skipped: SIGIL_TEST_STORE=pg is not set (tests/pg/run.sh sets it)")
-        return 0
-    return run_on_stack(run)
+    return run_on_pg_stack(run)
 
 
 if __name__ == "__main__":

@@ -610,6 +610,21 @@ static void test_jw_escapes_keys(void **state)
     assert_written("{\"a\\\"b\\n\":null}");
 }
 
+static void test_jw_writes_hex(void **state)
+{
+    static const uint8_t in[] = {0x00, 0x0f, 0xab, 0xff};
+    (void)state;
+    writer_reset(64);
+    assert_int_equal(sigil_jw_arr_begin(&g_w), 0);
+    assert_int_equal(sigil_jw_hex(&g_w, in, sizeof(in)), 0);
+    assert_int_equal(sigil_jw_hex(&g_w, in, 0), 0);
+    assert_int_equal(sigil_jw_arr_end(&g_w), 0);
+    assert_written("[\"000fabff\",\"\"]");
+    writer_reset(8); /* room for the opening quote and three bytes' digits, not four */
+    assert_int_not_equal(sigil_jw_hex(&g_w, in, sizeof(in)), 0);
+    assert_int_equal(sigil_errno(), SIGIL_E_TOO_LARGE);
+}
+
 static void test_jw_places_commas_in_nested_containers(void **state)
 {
     (void)state;
@@ -802,6 +817,7 @@ int main(void)
         cmocka_unit_test(test_jw_escapes_quotes_backslashes_and_controls),
         cmocka_unit_test(test_jw_escapes_a_nul_byte),
         cmocka_unit_test(test_jw_escapes_keys),
+        cmocka_unit_test(test_jw_writes_hex),
         cmocka_unit_test(test_jw_places_commas_in_nested_containers),
         cmocka_unit_test(test_jw_writes_u64_extremes),
         cmocka_unit_test(test_jw_fails_when_output_is_full),

@@ -565,6 +565,20 @@ static void test_key_lifecycle(void **state)
 }
 
 /* ---- idempotency ---- */
+
+/* The audit record of an allowed Binance order of acme's key k1. */
+static sigil_audit_record allowed_order(int64_t time_ms, const uint8_t *request_hash)
+{
+    return (sigil_audit_record){.time_ms = time_ms,
+                                .tenant = "acme",
+                                .key_id = "k1",
+                                .op = "sign",
+                                .action = "order",
+                                .decision = "allow",
+                                .http_status = 200,
+                                .request_hash = request_hash};
+}
+
 static void test_idempotency(void **state)
 {
     fixture *f = *state;
@@ -588,14 +602,7 @@ static void test_idempotency(void **state)
     assert_int_equal(st, SIGIL_IDEM_NEW);
     /* finish with the audit record, then replay */
     static const char RESP[] = "{\"signed\":1}";
-    sigil_audit_record a = {.time_ms = t0,
-                            .tenant = "acme",
-                            .key_id = "k1",
-                            .op = "sign",
-                            .action = "order",
-                            .decision = "allow",
-                            .http_status = 200,
-                            .request_hash = h1};
+    sigil_audit_record a = allowed_order(t0, h1);
     sigil_idem_outcome o = {"key-1", 200, (const uint8_t *)RESP, strlen(RESP)};
     uint64_t seq = 0;
     OK(f->s->ops->record_outcome(f->s, &a, &o, &seq));
@@ -656,14 +663,7 @@ static void test_idempotency_lease(void **state)
                           &body));
     assert_int_equal(st, SIGIL_IDEM_NEW);
     /* the old owner neither completes nor releases it; its record is not written */
-    sigil_audit_record rec = {.time_ms = t0,
-                              .tenant = "acme",
-                              .key_id = "k1",
-                              .op = "sign",
-                              .action = "order",
-                              .decision = "allow",
-                              .http_status = 200,
-                              .request_hash = h};
+    sigil_audit_record rec = allowed_order(t0, h);
     sigil_idem_outcome oa = {"lease-1", 200, (const uint8_t *)"{\"by\":\"a\"}", 10};
     sigil_idem_outcome ob = {"lease-1", 200, (const uint8_t *)"{\"by\":\"b\"}", 10};
     FAILS(a->ops->record_outcome(a, &rec, &oa, &seq_a), SIGIL_E_CONFLICT);
@@ -711,15 +711,8 @@ static void test_audit(void **state)
     audit_rows rows = {0};
     memset(rh, 3, sizeof(rh));
     memset(oh, 4, sizeof(oh));
-    sigil_audit_record ok = {.time_ms = 7,
-                             .tenant = "acme",
-                             .key_id = "k1",
-                             .op = "sign",
-                             .action = "order",
-                             .decision = "allow",
-                             .http_status = 200,
-                             .request_hash = rh,
-                             .output_hash = oh};
+    sigil_audit_record ok = allowed_order(7, rh);
+    ok.output_hash = oh;
     sigil_audit_record deny = {.time_ms = 8,
                                .tenant = "acme",
                                .key_id = "k1",
