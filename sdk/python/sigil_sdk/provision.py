@@ -15,7 +15,8 @@ from . import attestation, jcs
 from .client import length_prefixed
 from .errors import AttestationError, BadRequest, ProtocolError
 
-WALLET_VENUES = ("hyperliquid", "aster", "eip712", "eip191")
+# venues whose key is a secp256k1 scalar {"private_key"} (key_type "secp256k1")
+WALLET_VENUES = ("hyperliquid", "aster", "eip712", "eip191", "dydx", "paradex")
 
 
 def _strip_ws(text):

@@ -150,3 +150,13 @@ def test_delete_key(client, pins, owner):
         client.sign(kid, order())
     with pytest.raises(errors.NotFound):
         client.delete_key(kid)
+
+
+@pytest.mark.parametrize("venue,prefix", [("dydx", "dydx1"), ("eip191", "0x"), ("paradex", "0x")])
+def test_provision_wallet_credentials(client, pins, owner, venue, prefix):
+    """A wallet key's payload names key_type secp256k1 (the enclave refuses a
+    key_type that does not match the credentials)."""
+    pol = dict(policy(), venue=venue, actions=["*"])
+    out = client.provision(venue, "mainnet", {"private_key": "0x" + "04" * 31 + "2a"}, pol, owner,
+                           *pins, client_key=None)
+    assert out["key_type"] == "secp256k1" and out["address"].startswith(prefix)
