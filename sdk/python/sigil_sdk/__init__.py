@@ -5,16 +5,18 @@ from .aio import AsyncClient
 from .attestation import verify as verify_attestation
 from .client import Client, SignResult, client_signature
 from .errors import (AttestationError, BadRequest, BadSignature, Conflict, Denied, Forbidden,
-                     NotFound, PolicyDenied, RateLimited, ReceiptError, Revoked, SigilError,
-                     StaleRequest, Timeout, Unauthorized, Unavailable, VerificationError)
-from .provision import new_key, policy_hash, policy_signature
+                     KeyDisabled, NotFound, PolicyDenied, RateLimited, ReceiptError, Revoked,
+                     SigilError, StaleRequest, Timeout, Unauthorized, Unavailable,
+                     VerificationError)
+from .provision import new_key, policy_hash, policy_signature, revoke_message, revoke_signature
 from .receipts import receipt_hash, verify_chain, verify_receipt
 
 __all__ = ["errors", "verify_attestation", "Client", "SignResult", "client_signature",
            "AttestationError", "BadRequest", "BadSignature", "Conflict", "Denied", "Forbidden",
-           "NotFound", "PolicyDenied", "RateLimited", "ReceiptError", "Revoked", "SigilError",
-           "StaleRequest", "Timeout", "Unauthorized", "Unavailable", "VerificationError",
-           "new_key", "policy_hash", "policy_signature", "receipt_hash", "verify_chain",
+           "KeyDisabled", "NotFound", "PolicyDenied", "RateLimited", "ReceiptError", "Revoked",
+           "SigilError", "StaleRequest", "Timeout", "Unauthorized", "Unavailable",
+           "VerificationError", "new_key", "policy_hash", "policy_signature", "revoke_message",
+           "revoke_signature", "receipt_hash", "verify_chain",
            "verify_receipt", "sigil_wrap", "sigil_wrap_async", "AsyncClient"]
 
 __version__ = "0.1.0"

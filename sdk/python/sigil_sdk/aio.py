@@ -14,8 +14,9 @@ from .client import Client
 
 # the Client methods offered as coroutines
 METHODS = ("health", "ready", "metrics", "attestation", "boot_document", "keys",
-           "import_key", "update_policy", "delete_key", "audit", "audit_all", "sign",
-           "provision", "verify_receipt")
+           "import_key", "rotate_credentials", "update_policy", "rewrap", "disable", "enable",
+           "revoke", "delete_key", "audit", "audit_all", "sign", "provision", "rotate",
+           "verify_receipt")
 
 
 class AsyncClient:

@@ -275,8 +275,7 @@ class Client:
 
     def import_key(self, sealed):
         """POST /v1/keys with a sealed provisioning payload (bytes)."""
-        body = jcs.compact({"sealed": base64.b64encode(sealed).decode()})
-        return self.request("POST", "/v1/keys", body).json
+        return self.request("POST", "/v1/keys", _sealed_body(sealed)).json
 
     def update_policy(self, key_id, policy, owner_seed=None, policy_signature=None,
                       tenant=None):
@@ -290,6 +289,46 @@ class Client:
             policy_signature = sign_policy(text, owner_seed, key_id, tenant).hex()
         body = '{"policy":' + text + ',"policy_signature":' + json.dumps(policy_signature) + "}"
         return self.request("PUT", f"/v1/keys/{_seg(key_id)}/policy", body).json
+
+    def rotate_credentials(self, key_id, sealed):
+        """PUT /v1/keys/{key_id}/credentials with a sealed provisioning payload
+        (bytes) for the same key: credential rotation (see Client.rotate)."""
+        path = f"/v1/keys/{_seg(key_id)}/credentials"
+        return self.request("PUT", path, _sealed_body(sealed)).json
+
+    def rewrap(self, key_id):
+        """POST /v1/keys/{key_id}/rewrap: the same payload sealed under a new
+        data key; {"key_id","policy_hash","version","receipt"}."""
+        return self._key_op(key_id, "rewrap")
+
+    def disable(self, key_id):
+        """POST /v1/keys/{key_id}/disable: the tenant's reversible switch (host
+        side); its signs are then 409 key_disabled (KeyDisabled). {"key_id","state"}."""
+        return self._key_op(key_id, "disable", idempotent=True)
+
+    def enable(self, key_id):
+        """POST /v1/keys/{key_id}/enable: undoes disable. {"key_id","state"}."""
+        return self._key_op(key_id, "enable", idempotent=True)
+
+    def revoke(self, key_id, tenant=None, owner_seed=None, signature=None):
+        """POST /v1/keys/{key_id}/revoke: the owner's final switch, enforced by
+        the enclave (docs/POLICY.md "Revocation"). Give the owner key's seed and
+        the key's tenant (the revocation is signed here) or a `signature` (64
+        bytes or 128 hex) made elsewhere, e.g. by `sigil revoke sign`.
+        {"key_id","state":"revoked","receipt"}; later signs raise Revoked."""
+        from .provision import revoke_signature
+        if signature is None:
+            if owner_seed is None or tenant is None:
+                raise ValueError("revoke: tenant and owner_seed, or signature, are required")
+            signature = revoke_signature(tenant, key_id, owner_seed)
+        if isinstance(signature, (bytes, bytearray)):
+            signature = bytes(signature).hex()
+        body = jcs.compact({"signature": signature})
+        return self.request("POST", f"/v1/keys/{_seg(key_id)}/revoke", body).json
+
+    def _key_op(self, key_id, op, idempotent=None):
+        """POST /v1/keys/{key_id}/{op} without a body."""
+        return self.request("POST", f"/v1/keys/{_seg(key_id)}/{op}", idempotent=idempotent).json
 
     def delete_key(self, key_id):
         """DELETE /v1/keys/{key_id} (204)."""
@@ -342,11 +381,21 @@ class Client:
         from .provision import provision
         return provision(self, *args, **kw)
 
+    def rotate(self, key_id, *args, **kw):
+        """Seals new credentials for key_id and rotates to them like `sigil seal
+        --rotate` (see sigil_sdk.provision.rotate)."""
+        from .provision import rotate
+        return rotate(self, key_id, *args, **kw)
+
     def verify_receipt(self, receipt, measurement, root, document=None):
         """Verifies a receipt like `sigil receipt verify`, fetching the boot's
         archived document unless `document` (raw COSE bytes) is given."""
         from .receipts import verify_receipt
         return verify_receipt(receipt, measurement, root, document=document, client=self)
+
+
+def _sealed_body(sealed):
+    return jcs.compact({"sealed": base64.b64encode(sealed).decode()})
 
 
 def _seg(s):

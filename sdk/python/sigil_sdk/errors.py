@@ -48,6 +48,12 @@ class Conflict(SigilError):
     code, status = "conflict", 409
 
 
+class KeyDisabled(Conflict):
+    """409 key_disabled: the tenant disabled the key (Client.enable undoes it);
+    refused by the gateway without an enclave call, so without a receipt."""
+    code = "key_disabled"
+
+
 class Revoked(SigilError):
     """410: the key's owner revoked it (final); `receipt` holds the enclave's decision."""
     code, status = "revoked", 410
@@ -137,7 +143,7 @@ CLASS_OF_CODE = {
     "bad_signature": BadSignature,
     "not_found": NotFound,
     "conflict": Conflict,
-    "key_disabled": Conflict,
+    "key_disabled": KeyDisabled,
     "revoked": Revoked,
     "too_large": TooLarge,
     "policy_denied": PolicyDenied,

@@ -3,8 +3,12 @@ import contextlib
 import io
 import os
 import re
+import time
 
 import ccxt
+import pytest
+
+import sigil_sdk
 
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "README.md")
 
@@ -51,3 +55,26 @@ def test_ccxt_example_runs(stack, monkeypatch):
     assert method == "GET" and "/api/v3/account?" in url and "&signature=" in url
     assert headers["X-MBX-APIKEY"] == key["credentials"]["api_key"]
     assert ns["exchange"].secret in (None, "")
+
+
+def test_lifecycle_example_runs(stack, pins):
+    """The key lifecycle example: the key ends revoked with the rotated
+    credentials' policy version, and the generated wallet key is listed
+    under the address printed."""
+    block = blocks()[3]
+    assert "client.revoke(" in block
+    ns = {"GATEWAY_URL": stack["gateway"], "TOKEN": stack["token"],
+          "MEASUREMENT": stack["measurement"], "ROOT": stack["root_file"],
+          "API_KEY": "readme-life-key-1", "API_SECRET": "readme-life-secret-1",
+          "NEW_API_KEY": "readme-life-key-2", "NEW_API_SECRET": "readme-life-secret-2"}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(block, "README.md key lifecycle", "exec"), ns)
+    client, kid = ns["client"], ns["kid"]
+    listed = {k["key_id"]: k for k in client.keys()}
+    assert (listed[kid]["state"], listed[kid]["policy_version"]) == ("revoked", 2)
+    address = out.getvalue().strip()
+    assert listed[ns["wallet"]["key_id"]]["address"] == address and address.startswith("0x")
+    with pytest.raises(sigil_sdk.Revoked):
+        client.sign(kid, {"method": "GET", "path": "/api/v3/account", "query": "",
+                          "timestamp": int(time.time() * 1000)}, client_key=ns["key"].client_seed)
