@@ -108,11 +108,69 @@ def load_result(stdout, stderr):
     return json.loads(stdout)
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_s(pid):
+    """CPU seconds (user + system) of a process and its live descendants
+    (a launcher and the enclave it runs), from /proc."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+            for t in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{t}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (OSError, ValueError):
+            continue  # exited meanwhile
+    return total
+
+
+# Where a row's CPU went: process name in the stack -> column label.
+CPU_PARTS = (("gateway", "gateway"), ("launch", "enclave"), ("kms", "kms"))
+
+
+def stack_cpu(st):
+    return {label: tree_cpu_s(st.procs[name].pid) for name, label in CPU_PARTS
+            if name in st.procs}
+
+
+def cpu_cells(r):
+    """A row's CPU per request: gateway, enclave (with its launcher), load
+    generator, their total, and the req/s that total allows on all CPUs."""
+    c = r.get("cpu_us")
+    if not c:
+        return ""
+    total = c["gateway"] + c["enclave"] + c["load"]
+    bound = os.cpu_count() * 1e6 / total if total > 0 else 0
+    return (f"{c['gateway']:>8.1f} {c['enclave']:>8.1f} {c['load']:>6.1f} {total:>6.1f} "
+            f"{bound:>11.0f}")
+
+
+CPU_NOTE = ("  CPU µs per request: user+system time of each process over the run (warm-up "
+            "included) / requests answered; 2-CPU bound = CPUs × 10^6 / total, the rate at "
+            "which these processes alone would fill every CPU (the key service is idle here)")
+
+
 def load(st, bin_dir, body_file, conns, seconds, client=None):
-    """One sigil-load run; client = (seed hex, key id) for client-signed requests."""
+    """One sigil-load run; client = (seed hex, key id) for client-signed
+    requests. The row carries the CPU each process spent per answered
+    request (µs, warm-up included in both; the load generator's from this
+    process's children times)."""
+    before, t0 = stack_cpu(st), os.times()
     out = subprocess.run(load_argv(st, bin_dir, body_file, conns, seconds, client),
                          capture_output=True, text=True)
-    return load_result(out.stdout, out.stderr)
+    t1, after = os.times(), stack_cpu(st)
+    r = load_result(out.stdout, out.stderr)
+    n = max(r["answered"], 1)
+    cpu = {k: after[k] - before[k] for k in after if k in before}
+    cpu["load"] = (t1.children_user + t1.children_system) - (t0.children_user +
+                                                             t0.children_system)
+    r["cpu_us"] = {k: 1e6 * v / n for k, v in cpu.items()}
+    return r
 
 
 def load_split(st, bin_dir, body_file, conns, seconds, urls):
@@ -315,11 +373,13 @@ def main():
     print(f"load average before the first stack: {load_start} (near {os.cpu_count()}: other "
           "work was sharing the CPUs; the runs themselves load both CPUs)")
     print(f"{'venue':<22} {'audit-sync':<10} {'enclave workers':>15} {'conns':>5} {'req/s':>9} "
-          f"{'p50 µs':>8} {'p99 µs':>8} {'errors':>6}")
+          f"{'p50 µs':>8} {'p99 µs':>8} {'errors':>6}   {'CPU µs per request':<37}")
+    print(f"{'':<92}{'gateway':>8} {'enclave':>8} {'load':>6} {'total':>6} {'2-CPU bound':>11}")
     for r in rows:
         print(f"{r['venue']:<22} {r['sync']:<10} {r['workers']:>15} {r['connections']:>5} "
               f"{r['req_per_s']:>9.0f} {r['p50_us']:>8} {r['p99_us']:>8} "
-              f"{r['errors'] + r['non_200']:>6}")
+              f"{r['errors'] + r['non_200']:>6}   {cpu_cells(r)}")
+    print(CPU_NOTE)
     print("\ntargets (issue 3): HMAC >= 20000 req/s, Hyperliquid >= 10000 req/s, p99 <= 2000 us, "
           "single-connection p50 <= 200 us (first stack: audit-sync normal, default workers)")
     print("\n".join(verdicts(rows)))

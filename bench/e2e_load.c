@@ -64,6 +64,7 @@ typedef struct {
     uint32_t *lat_us; /* this thread's samples */
     size_t n, cap;
     size_t errors, non200;
+    size_t answered; /* every answered request, warm-up included (for CPU per request) */
     /* client-signing mode (NULL: req is sent as is) */
     const client_mode *cm;
     int index;
@@ -208,6 +209,8 @@ static void *run(void *arg)
         }
         int status = off == w->req_len ? read_response(fd, buf, RESP_MAX) : -1;
         double t1 = now_s();
+        if (status >= 0)
+            w->answered++;
         if (t0 - w->start < w->warmup_s)
             continue;
         if (status < 0) {
@@ -338,13 +341,14 @@ int main(int argc, char **argv)
         }
         pthread_create(&ts[i], NULL, run, &ws[i]);
     }
-    size_t total = 0, errors = 0, non200 = 0, signed_n = 0;
+    size_t total = 0, errors = 0, non200 = 0, signed_n = 0, answered = 0;
     double sign_s = 0;
     for (int i = 0; i < conns; i++) {
         pthread_join(ts[i], NULL);
         total += ws[i].n;
         errors += ws[i].errors;
         non200 += ws[i].non200;
+        answered += ws[i].answered;
         signed_n += ws[i].signed_n;
         sign_s += ws[i].sign_s;
         free(ws[i].own_req);
@@ -358,9 +362,9 @@ int main(int argc, char **argv)
     qsort(all, total, sizeof(uint32_t), cmp_u32);
     double run_s = atof(argv[7]);
     printf("{\"connections\":%d,\"requests\":%zu,\"req_per_s\":%.0f,\"p50_us\":%u,"
-           "\"p99_us\":%u,\"errors\":%zu,\"non_200\":%zu",
+           "\"p99_us\":%u,\"errors\":%zu,\"non_200\":%zu,\"answered\":%zu",
            conns, total, (double)total / run_s, total ? all[total / 2] : 0,
-           total ? all[(size_t)((double)total * 0.99)] : 0, errors, non200);
+           total ? all[(size_t)((double)total * 0.99)] : 0, errors, non200, answered);
     if (client)
         printf(",\"client_signed\":%zu,\"client_sign_us\":%.1f", signed_n,
                signed_n ? sign_s * 1e6 / (double)signed_n : 0.0);
