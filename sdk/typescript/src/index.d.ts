@@ -24,7 +24,10 @@ export type VenueRequest = Record<string, unknown>;
 export interface SignResult {
   key_id: Hex; action: string; signed: Record<string, unknown>; receipt: Receipt;
   /** the response body text (output_hash covers `signed` as it appears in it) */
-  text: string; idempotencyKey: string;
+  text: string;
+  /** the `signed` member exactly as returned: its SHA-256 is the receipt's output_hash */
+  signedText: string;
+  idempotencyKey: string;
 }
 
 export interface SignOptions {
@@ -44,7 +47,19 @@ export interface AuditRecord {
 }
 
 export interface ClientOptions {
-  url: string; token?: string; timeoutMs?: number; retries?: number; retryDelayMs?: number;
+  /** the gateway, or several gateways on one store (tried in order, failover; README "Several gateways") */
+  url?: string | readonly string[];
+  /** the same list as `url` (give one of the two) */
+  urls?: readonly string[];
+  token?: string;
+  /** per attempt (default 10000) */
+  timeoutMs?: number;
+  /** extra attempts after every gateway was tried once (default 2) */
+  retries?: number;
+  /** backoff base: retryDelayMs · 2^(n-1) (default 200) */
+  retryDelayMs?: number;
+  /** how long a 409 "in progress" after a failover is polled (default 15000; every 250..1000 ms) */
+  inProgressWaitMs?: number;
   clientKey?: SeedLike; fetch?: typeof fetch;
 }
 
@@ -52,7 +67,10 @@ export interface RawResponse { status: number; headers: Headers; body: any; text
 
 export class SigilClient {
   constructor(opts: ClientOptions);
+  /** the gateway requests go to first (the last one that answered) */
   readonly url: string;
+  /** every gateway, in the order given */
+  readonly urls: readonly string[];
   request(method: string, path: string, opts?: { body?: string; headers?: Record<string, string>;
     auth?: boolean; idempotent?: boolean; raw?: boolean; retries?: number; timeoutMs?: number }): Promise<RawResponse>;
   health(): Promise<{ status: string; mode: string }>;

@@ -9,7 +9,11 @@ async function usage(): Promise<void> {
   const ok = await verifyReceipt(res.receipt, { root: 'aws', measurement: att.measurement, client });
   const seq: number = ok.seq;
   const ex = await sigilWrap({ id: 'binance' }, client, { keyId: keys[0].key_id });
-  void ex; void seq;
+  const pair = new SigilClient({ url: ['http://10.0.0.1:8443', 'http://10.0.0.2:8443'], token: 'sgl_x', inProgressWaitMs: 6000 });
+  const first: string = pair.url;
+  const all: readonly string[] = pair.urls;
+  const signedText: string = res.signedText;
+  void ex; void seq; void first; void all; void signedText;
   try { await client.deleteKey('x'); } catch (e) { if (e instanceof PolicyDeniedError) console.log(e.code, e.receipt?.seq); }
 }
 void usage;
