@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { canonicalize, memberSpans } from './jcs.js';
 import { concat, lp, sha256, toHex, u64be, utf8 } from './bytes.js';
 import { ed25519Sign, seedBytes } from './keys.js';
+import { signRevocation } from './provision.js';
 import { TimeoutError, UnavailableError, errorClass } from './errors.js';
 
 const REQUEST_PREFIX = utf8('sigil-request-v1\0');
@@ -34,6 +35,7 @@ export function clientSignature(clientKey, keyId, request, { timestamp, nonce } 
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const base64 = (sealed) => (typeof sealed === 'string' ? sealed : Buffer.from(sealed).toString('base64'));
 
 function parseUrl(url) {
   if (typeof url !== 'string' || !/^https?:\/\/[^/?#]+/.test(url)) throw new TypeError('SigilClient: url must be http(s)://…');
@@ -232,9 +234,40 @@ export class SigilClient {
 
   /** POST /v1/keys with a sealed payload (bytes or base64) */
   importKey(sealed, { idempotencyKey } = {}) {
-    const b64 = typeof sealed === 'string' ? sealed : Buffer.from(sealed).toString('base64');
-    return this.#json('POST', '/v1/keys', { body: JSON.stringify({ sealed: b64 }),
+    return this.#json('POST', '/v1/keys', { body: JSON.stringify({ sealed: base64(sealed) }),
       idempotent: false, headers: idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {} });
+  }
+
+  /** PUT /v1/keys/{key_id}/credentials with a sealed rotation payload (bytes or base64; see rotateCredentials) */
+  putCredentials(keyId, sealed) {
+    return this.#json('PUT', `/v1/keys/${encodeURIComponent(keyId)}/credentials`,
+      { body: JSON.stringify({ sealed: base64(sealed) }), idempotent: false });
+  }
+
+  /** POST /v1/keys/{key_id}/rewrap (no body): the same payload under a new data key → {key_id, policy_hash, version, receipt} */
+  rewrapKey(keyId) {
+    return this.#json('POST', `/v1/keys/${encodeURIComponent(keyId)}/rewrap`, { idempotent: true });
+  }
+
+  /** POST /v1/keys/{key_id}/disable → {key_id, state: 'disabled'}; its signs are then 409 key_disabled (ConflictError) */
+  disableKey(keyId) {
+    return this.#json('POST', `/v1/keys/${encodeURIComponent(keyId)}/disable`, { idempotent: true });
+  }
+
+  /** POST /v1/keys/{key_id}/enable → {key_id, state: 'active'} */
+  enableKey(keyId) {
+    return this.#json('POST', `/v1/keys/${encodeURIComponent(keyId)}/enable`, { idempotent: true });
+  }
+
+  /**
+   * POST /v1/keys/{key_id}/revoke, final: signature (128 hex, signRevocation)
+   * or {ownerKey, tenant} to sign it here → {key_id, state: 'revoked', receipt}.
+   * Afterwards the key's signs, policy updates, disable/enable throw RevokedError (410).
+   */
+  revokeKey(keyId, signature) {
+    const sig = typeof signature === 'string' ? signature : signRevocation(signature.ownerKey, signature.tenant, keyId);
+    return this.#json('POST', `/v1/keys/${encodeURIComponent(keyId)}/revoke`,
+      { body: JSON.stringify({ signature: sig }), idempotent: false });
   }
 
   /** PUT /v1/keys/{key_id}/policy; policy: the text `sigil policy sign` printed, or an object */

@@ -16,6 +16,15 @@ export interface Receipt {
 export interface KeyInfo {
   key_id: Hex; venue: string; network: 'mainnet' | 'testnet'; key_type: string; address?: string;
   policy_hash: Hex; policy_version: number; created_at: number;
+  state: 'active' | 'disabled' | 'revoked';
+  /** whether the key binds a client key; absent for keys imported before the gateway recorded it */
+  client_key?: boolean | null;
+}
+
+/** The answer of an import or a credential rotation. */
+export interface ImportResult {
+  key_id: Hex; venue: string; network: string; key_type: string; address?: string; policy_hash: Hex;
+  version: number; receipt: Receipt;
 }
 
 /** A venue request as docs/CLI.md describes it (CEX, Hyperliquid, Aster, EIP-712 …). */
@@ -79,7 +88,12 @@ export class SigilClient {
   getAttestation(nonce?: Uint8Array | Hex): Promise<Attestation>;
   getBootDocument(bootId: Hex): Promise<{ boot_id: Hex; document: string; measurement: Hex; created_at: number }>;
   listKeys(): Promise<KeyInfo[]>;
-  importKey(sealed: Uint8Array | string, opts?: { idempotencyKey?: string }): Promise<any>;
+  importKey(sealed: Uint8Array | string, opts?: { idempotencyKey?: string }): Promise<ImportResult>;
+  putCredentials(keyId: Hex, sealed: Uint8Array | string): Promise<ImportResult>;
+  rewrapKey(keyId: Hex): Promise<{ key_id: Hex; policy_hash: Hex; version: number; receipt: Receipt }>;
+  disableKey(keyId: Hex): Promise<{ key_id: Hex; state: 'disabled' }>;
+  enableKey(keyId: Hex): Promise<{ key_id: Hex; state: 'active' }>;
+  revokeKey(keyId: Hex, signature: Hex | { ownerKey: SeedLike; tenant: string }): Promise<{ key_id: Hex; state: 'revoked'; receipt: Receipt }>;
   updatePolicy(keyId: Hex, policy: object | string, policySignature: Hex): Promise<{ key_id: Hex; policy_hash: Hex; version: number; receipt: Receipt }>;
   deleteKey(keyId: Hex): Promise<void>;
   audit(opts?: { since?: number; limit?: number }): Promise<{ records: AuditRecord[]; next: number | null }>;
@@ -134,13 +148,18 @@ export function receiptCanonical(receipt: Receipt): Uint8Array;
 export interface Policy { version: number; tenant: string; venue: string; network: string; [k: string]: unknown }
 export function policyMessage(policy: Policy, tenant: string, keyId: Hex): Uint8Array;
 export function signPolicy(policy: Policy, ownerKey: SeedLike, keyId: Hex, tenant?: string): Hex;
+/** Either credentials, or generate: true (the enclave makes the key: hyperliquid, aster, eip712, eip191, dydx). */
+export type CredentialsOrGenerate = { credentials: object; generate?: false } | { credentials?: undefined; generate: true };
 export function provisioningPayload(opts: { tenant: string; keyId: Hex; venue: string; network: string;
-  credentials: object; ownerKey: SeedLike; clientPubkey?: Hex | null; policy: Policy }): string;
+  ownerKey: SeedLike; clientPubkey?: Hex | null; policy: Policy } & CredentialsOrGenerate): string;
 export function attest(client: SigilClient, opts: { root: RootLike; measurement: Hex; time?: number }): Promise<VerifiedAttestation>;
-export function provision(client: SigilClient, opts: { venue: string; network: 'mainnet' | 'testnet';
-  credentials: object; policy: Policy; ownerKey: SeedLike; clientPubkey?: Hex | null; root: RootLike;
-  measurement: Hex; keyId?: Hex }): Promise<{ key_id: Hex; venue: string; network: string; key_type: string;
-  address?: string; policy_hash: Hex; version: number; receipt: Receipt }>;
+export type ProvisionOptions = { venue: string; network: 'mainnet' | 'testnet'; policy: Policy; ownerKey: SeedLike;
+  clientPubkey?: Hex | null; root: RootLike; measurement: Hex } & CredentialsOrGenerate;
+export function provision(client: SigilClient, opts: ProvisionOptions & { keyId?: Hex }): Promise<ImportResult>;
+/** PUT /v1/keys/{key_id}/credentials: same venue, network and owner; policy version above the key's. */
+export function rotateCredentials(client: SigilClient, keyId: Hex, opts: ProvisionOptions): Promise<ImportResult>;
+export function revocationMessage(tenant: string, keyId: Hex): Uint8Array;
+export function signRevocation(ownerKey: SeedLike, tenant: string, keyId: Hex): Hex;
 export function sealedBox(message: Uint8Array, recipient: Uint8Array): Uint8Array;
 export function canonicalize(value: unknown): string;
 export function ed25519PublicKey(seed: Uint8Array): Uint8Array;
