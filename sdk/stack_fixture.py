@@ -22,6 +22,9 @@ FIXTURE_JSON (every path absolute):
      "root_file": "/…/root.pem",
      "bin_dir": "/…/bin", "sigil": "/…/bin/sigil",
      "dir": "/…",                              # scratch directory, removed at exit
+     "home": "/…",                             # the stack's state directory (SQLite store: home/sigil.db)
+     "gateway_argv": ["/…/sigil-gateway", …],  # another gateway on the same store and enclave
+                                               # (add --ready-file PATH; it binds 127.0.0.1:0)
      "owner_key_file": "/…/owner.key",         # keygen format (docs/PROVISIONING.md)
      "owner_seed": "<64 hex>", "owner_pubkey": "<64 hex>",
      "client_key_file": "/…/client.key",       # the client key bound to keys.binance_client
@@ -121,6 +124,14 @@ def _seal_all(stack, client_file, not_after):
     return keys
 
 
+def _gateway_argv(stack):
+    """How the stack's gateway was started, minus its ready file: a second
+    gateway on the same store and enclave (tests kill it mid-run)."""
+    return [stack.exe("sigil-gateway"), "--home", stack.home, "--listen", "127.0.0.1:0",
+            "--enclave", "unix:" + stack.enclave_socket(),
+            "--kms-credentials", stack.kms["credentials"], *stack.store_args]
+
+
 def _write_atomic(path, obj):
     tmp = f"{path}.tmp.{os.getpid()}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -139,7 +150,8 @@ def _fixture(stack):
     return {"gateway": stack.gateway["url"], "token": stack.token, "tenant": "default",
             "measurement": stack.launch["measurement"], "root_pem": root_pem,
             "root_file": root, "bin_dir": stack.bin, "sigil": stack.exe("sigil"),
-            "dir": stack.tmp, "owner_key_file": owner_file, "owner_seed": owner["secret_key"],
+            "dir": stack.tmp, "home": stack.home, "gateway_argv": _gateway_argv(stack),
+            "owner_key_file": owner_file, "owner_seed": owner["secret_key"],
             "owner_pubkey": owner["public_key"], "client_key_file": client_file,
             "client_seed": client["secret_key"], "client_pubkey": client["public_key"],
             "not_after": not_after, "keys": _seal_all(stack, client_file, not_after)}

@@ -1,6 +1,6 @@
 // The gateway side of the tools: keys, signing (with the client key where the
 // key binds one), attestation and receipt verification through @sigil/sdk.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { BadRequestError, NotFoundError, parseReceipt, SigilClient, verifyAttestation, verifyReceipt } from '@sigil/sdk';
 
 // the enclave's refusal of a client signature for a key without a client key
@@ -11,7 +11,7 @@ export class Sigil {
   constructor(config) {
     this.config = config;
     this.client = new SigilClient({ url: config.url, token: config.token, timeoutMs: config.timeoutMs });
-    this.withoutClientKey = new Set(); // key ids that bind no client key
+    this.withoutClientKey = new Set(); // key ids of unknown binding that turned out to bind none
     this.bootDocuments = new Map(); // boot_id → archived attestation document (immutable)
   }
 
@@ -37,19 +37,36 @@ export class Sigil {
     return found;
   }
 
-  /** POST /v1/sign; with SIGIL_CLIENT_KEY_FILE the request is client-signed unless the key binds none. */
-  async sign(keyId, request, idempotencyKey) {
+  /**
+   * POST /v1/sign. With SIGIL_CLIENT_KEY_FILE the request is client-signed
+   * when the key binds a client key: GET /v1/keys says so (`client_key`),
+   * or, for keys imported before the gateway recorded it (`client_key`
+   * absent or null), the enclave's refusal of a client signature does (then
+   * signed again without one, under an Idempotency-Key derived from the
+   * caller's, since the refusal is stored under the caller's own).
+   * keyInfo: the key's GET /v1/keys entry when the caller has it.
+   */
+  async sign(keyId, request, idempotencyKey, keyInfo) {
     const text = typeof request === 'string' ? request : JSON.stringify(request);
     const key = this.config.clientKey;
-    if (key !== null && !this.withoutClientKey.has(keyId)) {
+    const withKey = (clientKey, idem = idempotencyKey) => this.client.sign(keyId, text, { clientKey, idempotencyKey: idem });
+    if (key === null) return withKey(null);
+    const binds = (keyInfo ?? await this.key(keyId).catch((e) => {
+      if (e instanceof NotFoundError) return null; // the gateway's own 404 follows
+      throw e;
+    }))?.client_key;
+    if (binds === true || binds === false) return withKey(binds ? key : null);
+    const fallback = idempotencyKey === undefined ? undefined
+      : `no-client-key-${createHash('sha256').update(idempotencyKey).digest('hex')}`;
+    if (!this.withoutClientKey.has(keyId)) {
       try {
-        return await this.client.sign(keyId, text, { clientKey: key, idempotencyKey });
+        return await withKey(key);
       } catch (e) {
         if (!(e instanceof BadRequestError && NO_CLIENT_KEY.test(e.message))) throw e;
         this.withoutClientKey.add(keyId);
       }
     }
-    return this.client.sign(keyId, text, { clientKey: null, idempotencyKey });
+    return withKey(null, fallback);
   }
 
   /** {verified: true, seq, hash} or {verified: false, reason}; null when not configured. */

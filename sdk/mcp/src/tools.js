@@ -45,8 +45,8 @@ const cancelSchema = z.object({
 }).strict();
 
 /** The result of a signing call: the request, what Sigil signed, its receipt and its check. */
-async function signed(sigil, keyIdValue, request, idempotencyKey) {
-  const res = await sigil.sign(keyIdValue, request, idempotencyKey);
+async function signed(sigil, keyIdValue, request, idempotencyKey, keyInfo) {
+  const res = await sigil.sign(keyIdValue, request, idempotencyKey, keyInfo);
   const check = await sigil.checkReceipt(res.receipt);
   return { res, out: { key_id: res.key_id, action: res.action, request, signed: redact(res.signed),
     receipt: res.receipt, receipt_check: check ?? 'not configured (SIGIL_ROOT, SIGIL_MEASUREMENT)' } };
@@ -55,14 +55,14 @@ async function signed(sigil, keyIdValue, request, idempotencyKey) {
 async function orderTool(sigil, kind, args) {
   const key = await sigil.key(args.key_id);
   const { market, request } = buildRequest(kind, key.venue, args);
-  const { res, out } = await signed(sigil, args.key_id, request).catch((e) => {
+  const { res, out } = await signed(sigil, args.key_id, request, undefined, key).catch((e) => {
     throw Object.assign(e, { request }); // a denial names the request it refused
   });
   const result = { venue: key.venue, network: key.network, ...(market ? { market } : {}), sent: false, ...out };
   if (args.send) {
     const base = baseUrl(endpointId(key.venue, market), key.network, sigil.config.venueUrls);
     try {
-      result.venue_response = await send(key.venue, res.signed, base, sigil.config.timeoutMs);
+      result.venue_response = await send(key.venue, res, base, sigil.config.timeoutMs);
     } catch (e) {
       // signed (the receipt says so) but maybe not delivered: the caller must know both
       const why = `${e?.cause?.code ?? e?.name ?? 'error'}: ${e?.message}`;

@@ -22,11 +22,15 @@ export function baseUrl(id, network, overrides) {
   return url.replace(/\/+$/, '');
 }
 
-/** fetch() arguments for a signed request: the CEX shape, or Hyperliquid's /exchange body. */
-export function httpRequest(venue, signed, base) {
+/**
+ * fetch() arguments for a /v1/sign result ({signed, signedText}): the CEX
+ * shape, or Hyperliquid's /exchange body, the `signed` text verbatim (what
+ * the receipt's output_hash covers).
+ */
+export function httpRequest(venue, { signed, signedText }, base) {
   if (venue === 'hyperliquid') {
     return { url: `${base}/exchange`, init: { method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(signed) } };
+      body: signedText ?? JSON.stringify(signed) } };
   }
   const url = `${base}${signed.path}${signed.query ? `?${signed.query}` : ''}`;
   return { url, init: { method: signed.method, headers: signed.headers ?? {}, body: signed.body ? signed.body : undefined } };
@@ -36,8 +40,8 @@ export function httpRequest(venue, signed, base) {
  * Sends it (globalThis.fetch, looked up at call time) and returns
  * {url, status, body}: the venue's JSON answer, or its text (cut at 64 KiB).
  */
-export async function send(venue, signed, base, timeoutMs) {
-  const { url, init } = httpRequest(venue, signed, base);
+export async function send(venue, result, base, timeoutMs) {
+  const { url, init } = httpRequest(venue, result, base);
   const res = await globalThis.fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
   const text = (await res.text()).slice(0, MAX_BODY);
   let body = text;

@@ -287,6 +287,8 @@ test('send: true delivers exactly the signed request (to a local capture server 
     assert.equal(seen.length, 2);
     assert.equal(seen[1].url, '/exchange');
     assert.deepEqual(JSON.parse(seen[1].body), hl.structuredContent.signed);
+    // the signed text verbatim: the receipt's output_hash covers the bytes the venue got
+    assert.equal(sha256hex(seen[1].body), hl.structuredContent.receipt.output_hash);
     assert.deepEqual(s.fetched(), []);
   } finally {
     await s.close();

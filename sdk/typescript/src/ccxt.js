@@ -8,7 +8,9 @@
 // carry a signature, and, in `fetch()`, turns each marked request into a
 // Sigil venue request (docs/CLI.md), has Sigil sign it and sends what Sigil
 // returned. Whatever ccxt computed from the placeholder (signatures) is
-// replaced; the rest (URL, parameters, nonces, key order) is ccxt's.
+// replaced; the rest (URL, parameters, nonces, key order) is ccxt's, except
+// Hyperliquid's body, which is Sigil's `signed` text byte for byte (so the
+// receipt's output_hash covers exactly what reached the venue).
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { toHex, utf8 } from './bytes.js';
 
@@ -104,15 +106,18 @@ const hyperliquid = {
     if (b.expiresAfter !== undefined) r.expires_after = b.expiresAfter;
     return r;
   },
-  fromSigil(s, req) {
-    // ccxt's body with Sigil's signature: same members, ccxt's member order
-    // (it varies by method: `nonce` first for scheduleCancel) and vault form.
+  fromSigil(s, req, signedText) {
+    // Sigil's `signed` text verbatim (what the receipt's output_hash covers),
+    // not ccxt's body with the signature swapped in: ccxt orders `nonce`
+    // differently for some actions and writes vaultAddress without 0x.
     const b = JSON.parse(req.body);
-    if (JSON.stringify(s.action) !== JSON.stringify(b.action) || s.nonce !== b.nonce) {
-      throw new TypeError('sigilWrap: Sigil signed another action than ccxt built');
+    const vault = b.vaultAddress === undefined || b.vaultAddress === null ? undefined
+      : `0x${b.vaultAddress.replace(/^0x/, '')}`.toLowerCase();
+    if (JSON.stringify(s.action) !== JSON.stringify(b.action) || s.nonce !== b.nonce ||
+      s.vaultAddress !== vault || s.expiresAfter !== b.expiresAfter) {
+      throw new TypeError('sigilWrap: Sigil signed another request than ccxt built');
     }
-    b.signature = s.signature;
-    return { url: req.url, method: req.method, headers: req.headers, body: JSON.stringify(b) };
+    return { url: req.url, method: req.method, headers: req.headers, body: signedText };
   },
 };
 
@@ -203,7 +208,7 @@ export async function sigilWrap(exchange, client, opts) {
     const req = { url, method, headers: h, body };
     const res = await client.sign(key.key_id, adapter.toSigil(req), opts.sign);
     opts.onSigned?.(res);
-    const out = adapter.fromSigil(res.signed, req);
+    const out = adapter.fromSigil(res.signed, req, res.signedText);
     if (!adapter.wallet) {
       const sent = Object.values(out.headers ?? {}).concat(out.url, bodyText(out.body));
       if (!sent.some((v) => String(v).includes(exchange.apiKey))) {

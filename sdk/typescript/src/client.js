@@ -1,13 +1,24 @@
 // SigilClient: every route of the gateway (docs/API.md), typed errors,
-// timeouts, retries under one Idempotency-Key, client-signed requests.
+// timeouts, retries under one Idempotency-Key, failover across several
+// gateways on one store, client-signed requests.
 import { randomBytes } from 'node:crypto';
-import { canonicalize } from './jcs.js';
+import { canonicalize, memberSpans } from './jcs.js';
 import { concat, lp, sha256, toHex, u64be, utf8 } from './bytes.js';
 import { ed25519Sign, seedBytes } from './keys.js';
+import { signRevocation } from './provision.js';
 import { TimeoutError, UnavailableError, errorClass } from './errors.js';
 
 const REQUEST_PREFIX = utf8('sigil-request-v1\0');
-const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+// a pair that failed (docs/OPERATIONS.md "Multi-host topology"): the next gateway
+const FAILOVER_STATUS = new Set([502, 503, 504]);
+// A gateway that died holding a request's Idempotency-Key reservation keeps
+// it for its lease (5 s); until then another gateway answers 409 "in
+// progress". Waited out this long by default (the Python SDK's 15 s).
+const IN_PROGRESS_WAIT_MS = 15000;
+// between polls of an "in progress" key: each 409 is an audit row
+const IN_PROGRESS_POLL_MS = { min: 250, max: 1000 };
+// transport failures where the request never reached the gateway (any request may move)
+const REFUSED = new WeakSet();
 
 /** The message a client key signs (docs/POLICY.md "Client-signed requests"). */
 export function clientMessage(keyId, request, timestamp, nonce) {
@@ -24,26 +35,62 @@ export function clientSignature(clientKey, keyId, request, { timestamp, nonce } 
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const base64 = (sealed) => (typeof sealed === 'string' ? sealed : Buffer.from(sealed).toString('base64'));
+
+function parseUrl(url) {
+  if (typeof url !== 'string' || !/^https?:\/\/[^/?#]+/.test(url)) throw new TypeError('SigilClient: url must be http(s)://…');
+  return url.replace(/\/+$/, '');
+}
+
+/** Whether a fetch failure is a refused connection (on every address tried). */
+function refused(e) {
+  const c = e?.cause;
+  if (c?.code === 'ECONNREFUSED') return true;
+  return Array.isArray(c?.errors) && c.errors.length > 0 && c.errors.every((x) => x?.code === 'ECONNREFUSED');
+}
 
 export class SigilClient {
+  #current = 0;
+
   /**
-   * @param {{url: string, token?: string, timeoutMs?: number, retries?: number,
-   *   retryDelayMs?: number, clientKey?: string|Uint8Array|object, fetch?: typeof fetch}} opts
+   * @param {{url?: string|string[], urls?: string[], token?: string, timeoutMs?: number, retries?: number,
+   *   retryDelayMs?: number, inProgressWaitMs?: number, clientKey?: string|Uint8Array|object,
+   *   fetch?: typeof fetch}} opts
+   * url: the gateway, or a list of gateways on one store (also given as urls).
    */
-  constructor({ url, token, timeoutMs = 10000, retries = 2, retryDelayMs = 200, clientKey, fetch: f } = {}) {
-    if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw new TypeError('SigilClient: url must be http(s)://…');
-    this.url = url.replace(/\/+$/, '');
+  constructor({ url, urls, token, timeoutMs = 10000, retries = 2, retryDelayMs = 200,
+    inProgressWaitMs = IN_PROGRESS_WAIT_MS, clientKey, fetch: f } = {}) {
+    if (urls !== undefined && url !== undefined) throw new TypeError('SigilClient: give url or urls, not both');
+    const list = urls ?? (Array.isArray(url) ? url : [url]);
+    if (!Array.isArray(list) || list.length === 0) throw new TypeError('SigilClient: url must be http(s)://…');
+    /** every gateway, in the order given (trailing slashes removed) */
+    this.urls = Object.freeze(list.map(parseUrl));
     this.token = token;
     this.timeoutMs = timeoutMs;
     this.retries = retries;
     this.retryDelayMs = retryDelayMs;
+    this.inProgressWaitMs = inProgressWaitMs;
     this.clientKey = clientKey === undefined ? undefined : seedBytes(clientKey, 'clientKey');
     this.fetchImpl = f ?? globalThis.fetch;
   }
 
+  /** The gateway requests go to first (the last one that answered). */
+  get url() {
+    return this.urls[this.#current];
+  }
+
   /**
-   * One API call. Retries (network errors, 429, 5xx) only when `idempotent`
-   * (GETs, or a body sent under an Idempotency-Key). Returns {status, headers, body, text}.
+   * One API call. Returns {status, headers, body, text}; a status >= 400
+   * throws the typed error (unless `raw`). `idempotent`: whether a retry
+   * after a lost answer is safe (GETs, and a body sent under an
+   * Idempotency-Key). With several gateways a refused connection (any
+   * request: it never arrived), a lost answer, a timeout or a 502/503/504
+   * (idempotent requests) moves the request to the next gateway, which later
+   * calls then use first; every gateway is tried once, then `retries` more
+   * attempts go round with a backoff. A 429 is retried on the same gateway;
+   * a 409 "in progress" on a retry (another gateway's live reservation of
+   * the Idempotency-Key) is polled every 250..1000 ms for up to
+   * `inProgressWaitMs`. Other 4xx are final.
    */
   async request(method, path, { body, headers = {}, auth = true, idempotent = method === 'GET',
     raw = false, retries = this.retries, timeoutMs = this.timeoutMs } = {}) {
@@ -53,42 +100,83 @@ export class SigilClient {
       h.Authorization = `Bearer ${this.token}`;
     }
     if (body !== undefined) h['Content-Type'] = 'application/json';
-    const attempts = idempotent ? retries + 1 : 1;
-    for (let attempt = 1; ; attempt++) {
+    // with n gateways, each may be tried once more than retries allows
+    const budget = retries + this.urls.length - 1;
+    let attempt = 0;
+    let waitedSince = null;
+    let index = this.#current;
+    for (;;) {
       let res;
       try {
-        res = await this.#once(method, path, h, body, timeoutMs);
+        res = await this.#once(index, method, path, h, body, timeoutMs);
       } catch (e) {
-        if (attempt < attempts) {
-          await sleep(this.retryDelayMs * attempt);
+        if ((idempotent || REFUSED.has(e)) && attempt < budget) {
+          attempt++;
+          index = await this.#next(index, attempt);
           continue;
         }
         throw e;
       }
       if (res.status < 400 || raw) return res;
-      // a retry that overtook the first attempt (which timed out here but still runs there)
-      const inProgress = res.status === 409 && /in progress/.test(res.body?.error?.message ?? '');
-      if (attempt < attempts && (RETRY_STATUS.has(res.status) || inProgress)) {
-        const after = Number(res.headers.get('retry-after'));
-        await sleep(Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 5000) : this.retryDelayMs * attempt);
+      const err = this.#error(res);
+      if (idempotent && res.status === 409 && attempt > 0 && /in progress/.test(err.message)) {
+        waitedSince ??= Date.now();
+        if (Date.now() - waitedSince < this.inProgressWaitMs) {
+          await sleep(Math.min(Math.max(this.retryDelayMs * 2, IN_PROGRESS_POLL_MS.min), IN_PROGRESS_POLL_MS.max));
+          continue;
+        }
+      }
+      if (idempotent && FAILOVER_STATUS.has(res.status) && attempt < budget) {
+        attempt++;
+        index = await this.#next(index, attempt, err.retryAfter);
         continue;
       }
-      throw this.#error(res);
+      if (idempotent && res.status === 429 && attempt < retries) {
+        attempt++;
+        await this.#backoff(attempt, err.retryAfter);
+        continue;
+      }
+      throw err;
     }
   }
 
-  async #once(method, path, headers, body, timeoutMs) {
+  /** The gateway of the next attempt: the following one when there are several (at once the first time round). */
+  async #next(index, attempt, retryAfter) {
+    const n = this.urls.length;
+    if (n === 1) {
+      await this.#backoff(attempt, retryAfter);
+      return index;
+    }
+    if (this.#current === index) this.#current = (index + 1) % n; // unless another call moved it already
+    if (attempt >= n) await this.#backoff(attempt - n + 1, retryAfter);
+    return this.#current;
+  }
+
+  #backoff(attempt, retryAfter) {
+    let ms = this.retryDelayMs * 2 ** (attempt - 1);
+    if (retryAfter !== null && retryAfter !== undefined) ms = Math.max(ms, Math.min(retryAfter * 1000, 5000));
+    return sleep(ms);
+  }
+
+  async #once(index, method, path, headers, body, timeoutMs) {
     let r;
     try {
-      r = await this.fetchImpl(this.url + path, { method, headers, body,
+      r = await this.fetchImpl(this.urls[index] + path, { method, headers, body,
         signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
     } catch (e) {
       const timedOut = e?.name === 'TimeoutError' || e?.name === 'AbortError';
-      throw timedOut
-        ? new TimeoutError('timeout', `${method} ${path}: no answer within ${timeoutMs} ms`, { cause: e })
-        : new UnavailableError('unavailable', `${method} ${path}: ${e?.cause?.code ?? e?.message ?? 'network error'}`, { cause: e });
+      if (timedOut) throw new TimeoutError('timeout', `${method} ${path}: no answer within ${timeoutMs} ms`, { cause: e });
+      const err = new UnavailableError('unavailable', `${method} ${path}: ${e?.cause?.code ?? e?.message ?? 'network error'}`, { cause: e });
+      if (refused(e)) REFUSED.add(err);
+      throw err;
     }
-    const text = await r.text();
+    let text;
+    try {
+      text = await r.text();
+    } catch (e) {
+      // the connection died while the answer was coming: a lost answer
+      throw new UnavailableError('unavailable', `${method} ${path}: ${e?.cause?.code ?? e?.message ?? 'answer lost'}`, { cause: e });
+    }
     let parsed = null;
     try {
       parsed = text ? JSON.parse(text) : null;
@@ -146,9 +234,40 @@ export class SigilClient {
 
   /** POST /v1/keys with a sealed payload (bytes or base64) */
   importKey(sealed, { idempotencyKey } = {}) {
-    const b64 = typeof sealed === 'string' ? sealed : Buffer.from(sealed).toString('base64');
-    return this.#json('POST', '/v1/keys', { body: JSON.stringify({ sealed: b64 }),
+    return this.#json('POST', '/v1/keys', { body: JSON.stringify({ sealed: base64(sealed) }),
       idempotent: false, headers: idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {} });
+  }
+
+  /** PUT /v1/keys/{key_id}/credentials with a sealed rotation payload (bytes or base64; see rotateCredentials) */
+  putCredentials(keyId, sealed) {
+    return this.#json('PUT', `/v1/keys/${encodeURIComponent(keyId)}/credentials`,
+      { body: JSON.stringify({ sealed: base64(sealed) }), idempotent: false });
+  }
+
+  /** POST /v1/keys/{key_id}/rewrap (no body): the same payload under a new data key → {key_id, policy_hash, version, receipt} */
+  rewrapKey(keyId) {
+    return this.#json('POST', `/v1/keys/${encodeURIComponent(keyId)}/rewrap`, { idempotent: true });
+  }
+
+  /** POST /v1/keys/{key_id}/disable → {key_id, state: 'disabled'}; its signs are then 409 key_disabled (ConflictError) */
+  disableKey(keyId) {
+    return this.#json('POST', `/v1/keys/${encodeURIComponent(keyId)}/disable`, { idempotent: true });
+  }
+
+  /** POST /v1/keys/{key_id}/enable → {key_id, state: 'active'} */
+  enableKey(keyId) {
+    return this.#json('POST', `/v1/keys/${encodeURIComponent(keyId)}/enable`, { idempotent: true });
+  }
+
+  /**
+   * POST /v1/keys/{key_id}/revoke, final: signature (128 hex, signRevocation)
+   * or {ownerKey, tenant} to sign it here → {key_id, state: 'revoked', receipt}.
+   * Afterwards the key's signs, policy updates, disable/enable throw RevokedError (410).
+   */
+  revokeKey(keyId, signature) {
+    const sig = typeof signature === 'string' ? signature : signRevocation(signature.ownerKey, signature.tenant, keyId);
+    return this.#json('POST', `/v1/keys/${encodeURIComponent(keyId)}/revoke`,
+      { body: JSON.stringify({ signature: sig }), idempotent: false });
   }
 
   /** PUT /v1/keys/{key_id}/policy; policy: the text `sigil policy sign` printed, or an object */
@@ -177,7 +296,9 @@ export class SigilClient {
    * opts: clientKey (overrides the client's; null: send no client signature),
    * timestamp/nonce (of the client signature), idempotencyKey (default: a
    * fresh random one, reused by every retry of this call), retries, timeoutMs.
-   * Resolves to {key_id, action, signed, receipt, text}; a denial throws with .receipt.
+   * Resolves to {key_id, action, signed, receipt, text, signedText, idempotencyKey}
+   * (signedText: the `signed` member exactly as returned, what the receipt's
+   * output_hash covers); a denial throws with .receipt.
    */
   async sign(keyId, request, opts = {}) {
     const text = typeof request === 'string' ? request : JSON.stringify(request);
@@ -191,7 +312,7 @@ export class SigilClient {
     const idem = opts.idempotencyKey ?? randomBytes(16).toString('hex');
     const res = await this.request('POST', '/v1/sign', { body, idempotent: true,
       headers: { 'Idempotency-Key': idem }, retries: opts.retries, timeoutMs: opts.timeoutMs });
-    return { ...res.body, text: res.text, idempotencyKey: idem };
+    return { ...res.body, text: res.text, signedText: memberSpans(res.text).signed, idempotencyKey: idem };
   }
 }
 

@@ -16,6 +16,15 @@ export interface Receipt {
 export interface KeyInfo {
   key_id: Hex; venue: string; network: 'mainnet' | 'testnet'; key_type: string; address?: string;
   policy_hash: Hex; policy_version: number; created_at: number;
+  state: 'active' | 'disabled' | 'revoked';
+  /** whether the key binds a client key; absent for keys imported before the gateway recorded it */
+  client_key?: boolean | null;
+}
+
+/** The answer of an import or a credential rotation. */
+export interface ImportResult {
+  key_id: Hex; venue: string; network: string; key_type: string; address?: string; policy_hash: Hex;
+  version: number; receipt: Receipt;
 }
 
 /** A venue request as docs/CLI.md describes it (CEX, Hyperliquid, Aster, EIP-712 …). */
@@ -24,7 +33,10 @@ export type VenueRequest = Record<string, unknown>;
 export interface SignResult {
   key_id: Hex; action: string; signed: Record<string, unknown>; receipt: Receipt;
   /** the response body text (output_hash covers `signed` as it appears in it) */
-  text: string; idempotencyKey: string;
+  text: string;
+  /** the `signed` member exactly as returned: its SHA-256 is the receipt's output_hash */
+  signedText: string;
+  idempotencyKey: string;
 }
 
 export interface SignOptions {
@@ -44,7 +56,19 @@ export interface AuditRecord {
 }
 
 export interface ClientOptions {
-  url: string; token?: string; timeoutMs?: number; retries?: number; retryDelayMs?: number;
+  /** the gateway, or several gateways on one store (tried in order, failover; README "Several gateways") */
+  url?: string | readonly string[];
+  /** the same list as `url` (give one of the two) */
+  urls?: readonly string[];
+  token?: string;
+  /** per attempt (default 10000) */
+  timeoutMs?: number;
+  /** extra attempts after every gateway was tried once (default 2) */
+  retries?: number;
+  /** backoff base: retryDelayMs · 2^(n-1) (default 200) */
+  retryDelayMs?: number;
+  /** how long a 409 "in progress" after a failover is polled (default 15000; every 250..1000 ms) */
+  inProgressWaitMs?: number;
   clientKey?: SeedLike; fetch?: typeof fetch;
 }
 
@@ -52,7 +76,10 @@ export interface RawResponse { status: number; headers: Headers; body: any; text
 
 export class SigilClient {
   constructor(opts: ClientOptions);
+  /** the gateway requests go to first (the last one that answered) */
   readonly url: string;
+  /** every gateway, in the order given */
+  readonly urls: readonly string[];
   request(method: string, path: string, opts?: { body?: string; headers?: Record<string, string>;
     auth?: boolean; idempotent?: boolean; raw?: boolean; retries?: number; timeoutMs?: number }): Promise<RawResponse>;
   health(): Promise<{ status: string; mode: string }>;
@@ -61,7 +88,12 @@ export class SigilClient {
   getAttestation(nonce?: Uint8Array | Hex): Promise<Attestation>;
   getBootDocument(bootId: Hex): Promise<{ boot_id: Hex; document: string; measurement: Hex; created_at: number }>;
   listKeys(): Promise<KeyInfo[]>;
-  importKey(sealed: Uint8Array | string, opts?: { idempotencyKey?: string }): Promise<any>;
+  importKey(sealed: Uint8Array | string, opts?: { idempotencyKey?: string }): Promise<ImportResult>;
+  putCredentials(keyId: Hex, sealed: Uint8Array | string): Promise<ImportResult>;
+  rewrapKey(keyId: Hex): Promise<{ key_id: Hex; policy_hash: Hex; version: number; receipt: Receipt }>;
+  disableKey(keyId: Hex): Promise<{ key_id: Hex; state: 'disabled' }>;
+  enableKey(keyId: Hex): Promise<{ key_id: Hex; state: 'active' }>;
+  revokeKey(keyId: Hex, signature: Hex | { ownerKey: SeedLike; tenant: string }): Promise<{ key_id: Hex; state: 'revoked'; receipt: Receipt }>;
   updatePolicy(keyId: Hex, policy: object | string, policySignature: Hex): Promise<{ key_id: Hex; policy_hash: Hex; version: number; receipt: Receipt }>;
   deleteKey(keyId: Hex): Promise<void>;
   audit(opts?: { since?: number; limit?: number }): Promise<{ records: AuditRecord[]; next: number | null }>;
@@ -116,13 +148,18 @@ export function receiptCanonical(receipt: Receipt): Uint8Array;
 export interface Policy { version: number; tenant: string; venue: string; network: string; [k: string]: unknown }
 export function policyMessage(policy: Policy, tenant: string, keyId: Hex): Uint8Array;
 export function signPolicy(policy: Policy, ownerKey: SeedLike, keyId: Hex, tenant?: string): Hex;
+/** Either credentials, or generate: true (the enclave makes the key: hyperliquid, aster, eip712, eip191, dydx). */
+export type CredentialsOrGenerate = { credentials: object; generate?: false } | { credentials?: undefined; generate: true };
 export function provisioningPayload(opts: { tenant: string; keyId: Hex; venue: string; network: string;
-  credentials: object; ownerKey: SeedLike; clientPubkey?: Hex | null; policy: Policy }): string;
+  ownerKey: SeedLike; clientPubkey?: Hex | null; policy: Policy } & CredentialsOrGenerate): string;
 export function attest(client: SigilClient, opts: { root: RootLike; measurement: Hex; time?: number }): Promise<VerifiedAttestation>;
-export function provision(client: SigilClient, opts: { venue: string; network: 'mainnet' | 'testnet';
-  credentials: object; policy: Policy; ownerKey: SeedLike; clientPubkey?: Hex | null; root: RootLike;
-  measurement: Hex; keyId?: Hex }): Promise<{ key_id: Hex; venue: string; network: string; key_type: string;
-  address?: string; policy_hash: Hex; version: number; receipt: Receipt }>;
+export type ProvisionOptions = { venue: string; network: 'mainnet' | 'testnet'; policy: Policy; ownerKey: SeedLike;
+  clientPubkey?: Hex | null; root: RootLike; measurement: Hex } & CredentialsOrGenerate;
+export function provision(client: SigilClient, opts: ProvisionOptions & { keyId?: Hex }): Promise<ImportResult>;
+/** PUT /v1/keys/{key_id}/credentials: same venue, network and owner; policy version above the key's. */
+export function rotateCredentials(client: SigilClient, keyId: Hex, opts: ProvisionOptions): Promise<ImportResult>;
+export function revocationMessage(tenant: string, keyId: Hex): Uint8Array;
+export function signRevocation(ownerKey: SeedLike, tenant: string, keyId: Hex): Hex;
 export function sealedBox(message: Uint8Array, recipient: Uint8Array): Uint8Array;
 export function canonicalize(value: unknown): string;
 export function ed25519PublicKey(seed: Uint8Array): Uint8Array;

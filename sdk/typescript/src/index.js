@@ -3,7 +3,9 @@ export { SigilClient, clientMessage, clientSignature } from './client.js';
 export * from './errors.js';
 export { verifyAttestation, decodeBootBinding, rootCertificate } from './attestation.js';
 export { verifyReceipt, parseReceipt, receiptHash, receiptCanonical } from './receipt.js';
-export { provision, provisioningPayload, signPolicy, policyMessage, attest } from './provision.js';
+export {
+  provision, provisioningPayload, signPolicy, policyMessage, attest, rotateCredentials, revocationMessage, signRevocation,
+} from './provision.js';
 export { sealedBox } from './sealedbox.js';
 export { canonicalize } from './jcs.js';
 export { ed25519PublicKey } from './keys.js';

@@ -2,8 +2,9 @@
 // holding the secret sends (URL, method, headers, body), clock and ids frozen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import ccxt from 'ccxt';
-import { sigilWrap } from '@sigil/sdk';
+import { canonicalize, sigilWrap } from '@sigil/sdk';
 import { client, fixture } from './fixture.js';
 
 const NOW = Date.now(); // within the policy's skew window; the same for both instances
@@ -95,6 +96,16 @@ const carriesSignature = (r) => /signature/.test(`${r.url}${r.body ?? ''}`) ||
 
 const byText = (reqs) => reqs.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
+// Hyperliquid: the wrapper posts Sigil's `signed` text (tested byte for byte
+// below); ccxt's own body has the same members in its order and the vault
+// address without 0x. Compared here as members, vault address with 0x.
+function comparable(name, r) {
+  if (name !== 'hyperliquid' || !r.url.endsWith('/exchange')) return r;
+  const b = JSON.parse(r.body);
+  if (typeof b.vaultAddress === 'string') b.vaultAddress = `0x${b.vaultAddress.replace(/^0x/, '')}`.toLowerCase();
+  return { ...r, body: canonicalize(b) };
+}
+
 function instance(key) {
   const ex = freeze(new ccxt[key.ccxt]({ enableRateLimit: false }));
   if (key.ccxt === 'hyperliquid') ex.setMarkets([HL_MARKET]);
@@ -125,8 +136,8 @@ for (const [name, calls] of Object.entries(CASES)) {
       // ccxt sends some requests concurrently (hyperliquid: builder fee,
       // referrer and an /info query before the first order); a signed one
       // waits for Sigil, so compare the requests in a fixed order.
-      const want = byText(await capture(plain, call));
-      const got = byText(await capture(wrapped, call));
+      const want = byText((await capture(plain, call)).map((r) => comparable(name, r)));
+      const got = byText((await capture(wrapped, call)).map((r) => comparable(name, r)));
       assert.deepEqual(got, want, `${name} call ${i}`);
       got.forEach((g, j) => assert.deepEqual(Object.keys(g.headers), Object.keys(want[j].headers),
         `${name} call ${i}: header order`));
@@ -151,6 +162,58 @@ test('ccxt drop-in hyperliquid: the action is hashed in ccxt\'s key order, not s
   assert.deepEqual(Object.keys(action.orders[0]), ['a', 'b', 'p', 's', 'r', 't']);
   assert.equal(sent.signed.signature.r, JSON.parse(got.body).signature.r);
 });
+
+/**
+ * A hyperliquid instance whose fetch answers like the venue (order: resting
+ * with oid 77738308; other actions: ok; /info userAbstraction: "default")
+ * and records what reached it.
+ */
+function mockedHyperliquid(key) {
+  const ex = freeze(new ccxt.hyperliquid({ enableRateLimit: false }));
+  ex.setMarkets([HL_MARKET]);
+  ex.sent = [];
+  ex.fetch = async (url, method, headers, body) => {
+    ex.sent.push({ url, method, headers: { ...(headers ?? {}) }, body });
+    if (url.endsWith('/info')) return 'default';
+    const action = JSON.parse(body).action;
+    if (action.type === 'order') {
+      return { status: 'ok', response: { type: 'order', data: { statuses: [{ resting: { oid: 77738308 } }] } } };
+    }
+    return { status: 'ok', response: { type: 'default' } };
+  };
+  return ex;
+}
+
+for (const vault of [undefined, `0x${'1f'.repeat(20)}`]) {
+  test(`ccxt drop-in hyperliquid: the body posted is Sigil's signed text byte for byte (${vault ? 'vault' : 'no vault'}), ccxt parses the answer`, async () => {
+    const key = fixture.keys.hyperliquid;
+    const ex = mockedHyperliquid(key);
+    const signed = [];
+    await sigilWrap(ex, client(), { keyId: key.key_id, onSigned: (r) => signed.push(r) });
+    const order = await ex.createOrder('BTC/USDC:USDC', 'limit', 'buy', 0.001, 30000,
+      vault ? { vaultAddress: vault } : {});
+    assert.equal(order.id, '77738308');
+    assert.deepEqual(order.info, { resting: { oid: 77738308 } });
+    // scheduleCancel: ccxt's own body puts `nonce` before `action`
+    assert.deepEqual(await ex.cancelAllOrdersAfter(60000), { status: 'ok', response: { type: 'default' } });
+    const posts = ex.sent.filter((r) => r.url.endsWith('/exchange'));
+    // ccxt approves its builder fee and sets its referrer before the order
+    assert.deepEqual(posts.map((r) => JSON.parse(r.body).action.type).sort(),
+      ['approveBuilderFee', 'order', 'scheduleCancel', 'setReferrer']);
+    assert.equal(posts.length, signed.length, 'every /exchange POST was signed by Sigil');
+    for (const post of posts) {
+      const res = signed.find((r) => r.signedText === post.body);
+      assert.ok(res, `the body is a signed text verbatim: ${post.body}`);
+      assert.equal(createHash('sha256').update(post.body, 'utf8').digest('hex'), res.receipt.output_hash);
+      assert.equal(res.receipt.decision, 'allow');
+      assert.deepEqual(post.headers, { 'Content-Type': 'application/json' });
+      assert.equal(post.method, 'POST');
+    }
+    const body = JSON.parse(posts.find((r) => JSON.parse(r.body).action.type === 'order').body);
+    assert.equal(body.vaultAddress, vault); // with 0x, as Hyperliquid documents it; absent without a vault
+    assert.deepEqual(body.action.orders[0], { a: 0, b: true, p: '30000', s: '0.001', r: false, t: { limit: { tif: 'Gtc' } } });
+  });
+}
 
 test('ccxt drop-in aster: the signer is the sealed key\'s address', async () => {
   const key = fixture.keys.aster;
