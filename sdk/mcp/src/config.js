@@ -48,10 +48,18 @@ function venueUrls(env) {
   return obj;
 }
 
+/** SIGIL_URL: one gateway URL, or several separated by commas (the SDK's failover order). */
+function gatewayUrls(env) {
+  const urls = (env.SIGIL_URL || '').split(',').map((u) => u.trim());
+  if (urls.some((u) => !/^https?:\/\/./.test(u))) {
+    throw new Error('SIGIL_URL: the gateway URL (http[s]://…), or several separated by commas, is required');
+  }
+  return urls;
+}
+
 /** Reads and checks the whole configuration; throws an Error naming the variable. */
 export function loadConfig(env = process.env) {
-  const url = env.SIGIL_URL;
-  if (!url || !/^https?:\/\//.test(url)) throw new Error('SIGIL_URL: the gateway URL (http[s]://…) is required');
+  const urls = gatewayUrls(env);
   if (!env.SIGIL_TOKEN) throw new Error('SIGIL_TOKEN: the gateway bearer token (sgl_…) is required');
   const measurement = env.SIGIL_MEASUREMENT || null;
   if (measurement !== null && !MEASUREMENT.test(measurement)) {
@@ -59,7 +67,7 @@ export function loadConfig(env = process.env) {
   }
   const keyFile = env.SIGIL_CLIENT_KEY_FILE || null;
   return {
-    url,
+    urls,
     token: env.SIGIL_TOKEN,
     clientKey: keyFile ? readJsonFile('SIGIL_CLIENT_KEY_FILE', keyFile) : null,
     root: root(env),

@@ -10,7 +10,7 @@ const NO_CLIENT_KEY = /^client: this key has no client key/;
 export class Sigil {
   constructor(config) {
     this.config = config;
-    this.client = new SigilClient({ url: config.url, token: config.token, timeoutMs: config.timeoutMs });
+    this.client = new SigilClient({ urls: config.urls, token: config.token, timeoutMs: config.timeoutMs });
     this.withoutClientKey = new Set(); // key ids of unknown binding that turned out to bind none
     this.bootDocuments = new Map(); // boot_id → archived attestation document (immutable)
   }

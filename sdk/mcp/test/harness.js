@@ -37,7 +37,8 @@ export const SECRETS = Object.values(K).flatMap((k) => Object.entries(k.credenti
 export async function connect({ env = stackEnv(), allow = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sigil-mcp-test-'));
   const fetchLog = join(dir, 'fetch.log');
-  const origins = [env.SIGIL_URL ? new URL(env.SIGIL_URL).origin : '', ...allow].filter(Boolean);
+  const gateways = (env.SIGIL_URL || '').split(',').filter(Boolean).map((u) => new URL(u.trim()).origin);
+  const origins = [...gateways, ...allow];
   const transport = new StdioClientTransport({ command: process.execPath, args: ['--import', GUARD, SERVER],
     env: { ...env, SIGIL_TEST_FETCH_ALLOW: origins.join(','), SIGIL_TEST_FETCH_LOG: fetchLog },
     cwd: ROOT, stderr: 'pipe' });
