@@ -3,20 +3,11 @@
 // failover, sdk/typescript/README.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { loadConfig } from '../src/config.js';
+import { closedUrl } from '../../typescript/test/fixture.js';
 import { connect, fixture, hmac, K, stackEnv } from './harness.js';
 
 const base = { SIGIL_TOKEN: 'sgl_x' };
-
-/** A URL where nothing listens (bound to port 0, then closed): connecting is refused. */
-async function closedUrl() {
-  const s = net.createServer();
-  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
 
 test('SIGIL_URL: one URL or a comma-separated list, each http(s)', () => {
   assert.deepEqual(loadConfig({ ...base, SIGIL_URL: 'https://a.example' }).urls, ['https://a.example']);

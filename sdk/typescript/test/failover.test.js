@@ -9,13 +9,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BadRequestError, ConflictError, NotFoundError, SigilClient, UnavailableError, verifyReceipt,
 } from '@sigil/sdk';
-import { client, fixture } from './fixture.js';
+import { client, closedUrl, fixture } from './fixture.js';
 
 const KEY = fixture.keys.binance;
 const sha256hex = (s) => createHash('sha256').update(s).digest('hex');
@@ -30,15 +29,6 @@ function order() {
   return { method: 'POST', path: '/api/v3/order', query: '',
     body: `symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.${String(qty).padStart(4, '0')}7&price=0.1&timestamp=${ts}`,
     timestamp: ts };
-}
-
-/** A URL where nothing listens (bound to port 0, then closed): connecting is refused. */
-async function closedUrl() {
-  const s = net.createServer();
-  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  return `http://127.0.0.1:${port}`;
 }
 
 /** Every audit record of the token after `since`, following `next`. */

@@ -1,5 +1,6 @@
 // The live stack of sdk/stack_fixture.py (run-tests.sh starts it and sets SIGIL_FIXTURE).
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { SigilClient } from '@sigil/sdk';
 
 const path = process.env.SIGIL_FIXTURE;
@@ -8,6 +9,15 @@ export const fixture = JSON.parse(readFileSync(path, 'utf8'));
 
 export function client(extra = {}) {
   return new SigilClient({ url: fixture.gateway, token: fixture.token, timeoutMs: 30000, ...extra });
+}
+
+/** A URL where nothing listens (bound to port 0, then closed): connecting is refused. */
+export async function closedUrl() {
+  const s = net.createServer();
+  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address();
+  await new Promise((resolve) => s.close(resolve));
+  return `http://127.0.0.1:${port}`;
 }
 
 /** The seed of the sampled tests: SIGIL_TEST_SEED, default 1. */
