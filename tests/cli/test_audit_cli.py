@@ -363,6 +363,32 @@ def admin_key_tests(tmp):
     check(rc == 0 and out == {"ok": True, "rows": len(steps), "boots": 0, "problems": []},
           "sigil audit verify passes after the admin rows (%s %s)" % (out, err))
 
+    # The row cannot be written (a trigger refuses it): the switch is made,
+    # and the error says so.
+    store.execute(("UPDATE keys SET state = 'active' WHERE key_id = ?", (KEY_A,)),
+                  *refuse_audit_inserts(store))
+    rc, out, err = run("admin", *store.cli_args(), "key", "disable", "acme", KEY_A)
+    e = error_of(err)
+    check(rc == 2 and out == "" and e["code"] == "audit_unavailable" and
+          e["message"].startswith("audit log unavailable (") and
+          e["message"].endswith("): the key is disabled, but no record of it was written"),
+          "admin key disable, audit write refused → audit_unavailable naming the state (%s)" % err)
+    got = store.query("SELECT state FROM keys WHERE key_id = ?", (KEY_A,))
+    n = store.query("SELECT COUNT(*) FROM audit")[0][0]
+    check(got == [("disabled",)] and n == len(steps),
+          "and the key is disabled, with no row (%s, %d rows)" % (got, n))
+
+
+def refuse_audit_inserts(store):
+    """Statements that make every INSERT into audit fail."""
+    if store.pg_db is None:
+        return [("CREATE TRIGGER refuse BEFORE INSERT ON audit"
+                 " BEGIN SELECT RAISE(ABORT, 'audit refused'); END", ())]
+    return [("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS"
+             " $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$", ()),
+            ("CREATE TRIGGER refuse BEFORE INSERT ON audit FOR EACH ROW"
+             " EXECUTE FUNCTION refuse()", ())]
+
 
 def sigil_now_ms():
     return time.time_ns() // 1_000_000
