@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "sigil/abi.h"
+#include "sigil/attest.h"
 #include "sigil/codec.h"
 #include "sigil/common.h"
 
@@ -99,6 +100,47 @@ SIGIL_WARN_UNUSED_RESULT int cli_http_send(long *status, cli_http_sink *sink,
  * code and message of the gateway's {"error":{"code","message"}} body, or
  * protocol_error without one. */
 SIGIL_WARN_UNUSED_RESULT int cli_http_call(cli_http_sink *sink, const cli_http_request *req);
+
+/* ---- a fresh attestation document from the gateway (cli_attestation_fetch.c) ---- */
+#define CLI_ATTESTATION_NONCE_LEN 32
+#define CLI_ATTESTATION_DOC_MAX ((size_t)16 * 1024)
+#define CLI_ATTESTATION_URL_MAX 2048 /* base_url's buffer */
+
+typedef struct {
+    const char *base_url;  /* from cli_http_gateway */
+    const char *auth;      /* from cli_http_bearer, or NULL to send none */
+    const char *cacert;    /* or NULL */
+    bool want_sealing_key; /* the response's "sealing_key" is required (else not read) */
+} cli_attestation_source;
+
+typedef struct {
+    uint8_t nonce[CLI_ATTESTATION_NONCE_LEN]; /* ours, random */
+    uint8_t bytes[CLI_ATTESTATION_DOC_MAX];   /* the document */
+    size_t len;
+    uint8_t sealing_key[32]; /* the response's, with want_sealing_key */
+    uint8_t measurement[48]; /* the response's informational member, when present */
+    bool has_measurement;
+    sigil_attest_doc doc; /* set by cli_attestation_verify (pointers into bytes) */
+} cli_attestation;
+
+typedef struct {
+    const uint8_t *root_der; /* from cli_root_load */
+    size_t root_len;
+    const uint8_t *pinned;  /* 48 bytes PCR0 must equal (checked first), or NULL */
+    const char *prefix;     /* put before each message of these checks */
+    const char *nonce_hint; /* put after the nonce check's message */
+} cli_attestation_check;
+
+/* GET /v1/attestation?nonce=<fresh random> and its members: "document"
+ * (standard base64), "sealing_key" (64 hex, when asked for) and an optional
+ * "measurement" (96 hex); protocol_error naming the member otherwise. */
+SIGIL_WARN_UNUSED_RESULT int cli_attestation_fetch(cli_attestation *out,
+                                                   const cli_attestation_source *src);
+/* The document's own checks (pinned root, chain at now, signature, not
+ * debug), then: PCR0 the pinned one (when given), our nonce, at most 5
+ * minutes old and at most 60 s ahead (attestation errors). */
+SIGIL_WARN_UNUSED_RESULT int cli_attestation_verify(cli_attestation *a,
+                                                    const cli_attestation_check *chk);
 
 /* ---- the pinned root (--root aws | --trust-dev-root PEM) ---- */
 /* Exactly one of the two, and --root names aws; cmd names the subcommand. */

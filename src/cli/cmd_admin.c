@@ -1,7 +1,8 @@
 /*
  * sigil admin: tenants, bearer tokens and the disable switch of keys in the
- * gateway's store. Untrusted host tooling: a new token is printed once and
- * only its hash is stored; nothing here touches key material.
+ * gateway's store (a switch appends an audit row, as its route does).
+ * Untrusted host tooling: a new token is printed once and only its hash is
+ * stored; nothing here touches key material.
  *
  *   sigil admin [--home DIR] [--store URL] tenant add NAME | tenant list
  *   sigil admin [--home DIR] [--store URL] token add TENANT | token list [TENANT] | token revoke ID
@@ -202,15 +203,53 @@ static int token_revoke(sigil_store *s, int argc, char **argv)
 }
 
 /* The host-side switch of docs/API.md "Key lifecycle", as the tenant's
- * routes flip it (gateways see it within their 1 s key cache). */
-static int key_state(sigil_store *s, char **argv, sigil_key_state from, sigil_key_state to)
+ * routes flip it (gateways see it within their 1 s key cache), and the
+ * audit row the route writes for the same change: its op, an action naming
+ * the operator's command, the route's answer (200, allow), no hashes and no
+ * receipt (docs/API.md "Audit"). */
+typedef struct {
+    const char *op;
+    const char *action;
+    sigil_key_state from, to;
+} key_switch;
+
+static const key_switch KEY_DISABLE = {"disable", "admin_disable", SIGIL_KEY_ACTIVE,
+                                       SIGIL_KEY_DISABLED};
+static const key_switch KEY_ENABLE = {"enable", "admin_enable", SIGIL_KEY_DISABLED,
+                                      SIGIL_KEY_ACTIVE};
+
+/* Appends the change's row to the chained audit log; *seq is its seq. */
+static int key_state_audit(sigil_store *s, char **argv, const key_switch *k, uint64_t *seq)
+{
+    char why[256];
+    sigil_audit_record a = {
+        .time_ms = sigil_store_now_ms(),
+        .tenant = argv[0],
+        .key_id = argv[1],
+        .op = k->op,
+        .action = k->action,
+        .decision = "allow",
+        .http_status = 200,
+    };
+    if (s->ops->record_outcome(s, &a, NULL, seq) == 0)
+        return 0;
+    (void)snprintf(why, sizeof(why), "%s", sigil_errmsg());
+    BAIL(SIGIL_E_AUDIT_UNAVAILABLE,
+         "audit log unavailable (%s): the key is %s, but no record of it "
+         "was written",
+         why, sigil_key_state_name(k->to));
+}
+
+static int key_state(sigil_store *s, char **argv, const key_switch *k)
 {
     uint8_t mem[256];
     sigil_buf b;
     sigil_jw w;
+    uint64_t seq = 0;
     GUARD(sigil_tenant_name_check(argv[0], strnlen(argv[0], SIGIL_TENANT_MAX + 1)));
     GUARD(sigil_key_id_check(argv[1], strnlen(argv[1], SIGIL_KEY_ID_MAX + 1)));
-    GUARD(s->ops->key_set_state(s, argv[0], argv[1], from, to));
+    GUARD(s->ops->key_set_state(s, argv[0], argv[1], k->from, k->to));
+    GUARD(key_state_audit(s, argv, k, &seq));
     sigil_buf_init(&b, mem, sizeof(mem));
     sigil_jw_init(&w, &b);
     GUARD(sigil_jw_obj_begin(&w));
@@ -219,7 +258,9 @@ static int key_state(sigil_store *s, char **argv, sigil_key_state from, sigil_ke
     GUARD(sigil_jw_key(&w, "key_id"));
     GUARD(sigil_jw_str(&w, argv[1]));
     GUARD(sigil_jw_key(&w, "state"));
-    GUARD(sigil_jw_str(&w, sigil_key_state_name(to)));
+    GUARD(sigil_jw_str(&w, sigil_key_state_name(k->to)));
+    GUARD(sigil_jw_key(&w, "audit_seq"));
+    GUARD(sigil_jw_u64(&w, seq));
     GUARD(sigil_jw_obj_end(&w));
     return emit(&b);
 }
@@ -227,13 +268,13 @@ static int key_state(sigil_store *s, char **argv, sigil_key_state from, sigil_ke
 static int key_disable(sigil_store *s, int argc, char **argv)
 {
     (void)argc;
-    return key_state(s, argv, SIGIL_KEY_ACTIVE, SIGIL_KEY_DISABLED);
+    return key_state(s, argv, &KEY_DISABLE);
 }
 
 static int key_enable(sigil_store *s, int argc, char **argv)
 {
     (void)argc;
-    return key_state(s, argv, SIGIL_KEY_DISABLED, SIGIL_KEY_ACTIVE);
+    return key_state(s, argv, &KEY_ENABLE);
 }
 
 static const admin_cmd CMDS[] = {

@@ -23,11 +23,7 @@
 
 #define CRED_FILE_MAX ((size_t)64 * 1024)
 #define RESPONSE_MAX ((size_t)256 * 1024)
-#define DOC_MAX ((size_t)16 * 1024)
-#define URL_MAX 2048
-#define NONCE_LEN 32
-#define MAX_DOC_AGE_MS (5ull * 60 * 1000)
-#define MAX_DOC_SKEW_MS (60 * 1000ull)
+#define URL_MAX CLI_ATTESTATION_URL_MAX
 #define HTTP_TIMEOUT_S 60L
 #define KEY_ID_BYTES (SIGIL_KEY_ID_HEX / 2)
 
@@ -267,92 +263,31 @@ typedef struct {
     uint8_t sealing_key[32];
 } attested;
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    (void)clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* A hex member of the attestation response: absent is fine when optional. */
-static int response_hex(uint8_t *out, size_t n, bool *present, const sigil_json *d, const char *key)
-{
-    uint32_t t;
-    char what[48];
-    (void)snprintf(what, sizeof(what), "attestation response.%s", key);
-    GUARD(sigil_json_get_str(d, 0, key, present == NULL, &t, "attestation response"));
-    if (present != NULL)
-        *present = t != 0;
-    if (t == 0)
-        return 0;
-    sigil_slice s = sigil_json_raw(d, t);
-    if (sigil_hex_decode_exact(out, n, s.p, s.len, false, what) != 0)
-        BAIL(SIGIL_E_PROTOCOL, "%s: expected %zu hex digits", what, 2 * n);
-    return 0;
-}
-
-/* The document's own checks (root, chain, signature), then ours: PCR0 is
- * the pinned measurement, the nonce is ours, the document is fresh, and the
- * boot binding names the sealing key the gateway handed us. */
-static int check_document(attested *out, const seal_ctx *c, const uint8_t nonce[NONCE_LEN],
-                          const uint8_t *doc_bytes, size_t doc_len, const uint8_t resp_key[32])
-{
-    sigil_attest_doc doc;
-    sigil_boot_binding bb;
-    sigil_attest_policy pol = {.root_der = c->root_der,
-                               .root_der_len = c->root_len,
-                               .verify_time = (int64_t)time(NULL),
-                               .allow_debug = false};
-    GUARD(sigil_attest_verify(&doc, &pol, doc_bytes, doc_len));
-    ENSURE((doc.pcr_mask & 1u) && memcmp(doc.pcrs[0], c->measurement, 48) == 0, SIGIL_E_ATTESTATION,
-           "attestation: PCR0 is not the pinned --measurement");
-    ENSURE(doc.nonce != NULL && doc.nonce_len == NONCE_LEN &&
-               memcmp(doc.nonce, nonce, NONCE_LEN) == 0,
-           SIGIL_E_ATTESTATION, "attestation: the document does not carry our nonce");
-    uint64_t now = now_ms();
-    ENSURE(doc.timestamp_ms + MAX_DOC_AGE_MS >= now, SIGIL_E_ATTESTATION,
-           "attestation: the document is more than 5 minutes old");
-    ENSURE(doc.timestamp_ms <= now + MAX_DOC_SKEW_MS, SIGIL_E_ATTESTATION,
-           "attestation: the document is dated more than 60 s in the future");
-    ENSURE(doc.user_data != NULL, SIGIL_E_ATTESTATION, "attestation: no boot binding");
-    GUARD(sigil_boot_binding_decode(&bb, doc.user_data, doc.user_data_len));
-    ENSURE(memcmp(bb.sealing_key, resp_key, 32) == 0, SIGIL_E_ATTESTATION,
-           "attestation: sealing_key is not the attested one");
-    memcpy(out->sealing_key, bb.sealing_key, 32);
-    return 0;
-}
-
+/* A fresh document (cli_attestation_fetch.c) whose PCR0 is the pinned
+ * measurement and whose boot binding names the sealing key the gateway
+ * handed us; the response's informational measurement must agree. */
 static int fetch_attestation(attested *out, const seal_ctx *c, const seal_args *a)
 {
-    static char resp[RESPONSE_MAX];
-    static uint8_t doc[DOC_MAX];
-    static sigil_json_tok toks[64];
-    uint8_t nonce[NONCE_LEN], key[32];
-    char nonce_hex[2 * NONCE_LEN + 1], url[URL_MAX + 128];
-    cli_http_sink sink = {resp, 0, sizeof(resp), false};
-    sigil_json d;
-    uint32_t t;
-    size_t doc_len;
-    randombytes_buf(nonce, sizeof(nonce));
-    sigil_hex_encode(nonce_hex, nonce, sizeof(nonce));
-    (void)snprintf(url, sizeof(url), "%s/v1/attestation?nonce=%s", c->base_url, nonce_hex);
-    GUARD(http_call(c, a, url, NULL, NULL, 0, &sink));
-    if (sigil_json_parse(&d, resp, sink.len, toks, SIGIL_ARRAY_LEN(toks)) != 0 ||
-        sigil_json_expect(&d, 0, SIGIL_JSON_OBJECT, "attestation response", NULL) != 0)
-        BAIL(SIGIL_E_PROTOCOL, "gateway: the attestation response is not a JSON object");
-    GUARD(sigil_json_get_str(&d, 0, "document", true, &t, "attestation response"));
-    sigil_slice s = sigil_json_raw(&d, t);
-    if (sigil_b64_decode(doc, sizeof(doc), &doc_len, s.p, s.len, SIGIL_B64_STD,
-                         "attestation response.document") != 0)
-        BAIL(SIGIL_E_PROTOCOL, "attestation response.document: not standard base64");
-    GUARD(response_hex(key, 32, NULL, &d, "sealing_key"));
-    GUARD(check_document(out, c, nonce, doc, doc_len, key));
-    /* Informational members must agree with the document when present. */
-    uint8_t m[48];
-    bool present;
-    GUARD(response_hex(m, 48, &present, &d, "measurement"));
-    ENSURE(!present || memcmp(m, c->measurement, 48) == 0, SIGIL_E_PROTOCOL,
-           "attestation response.measurement: differs from the document's PCR0");
+    static cli_attestation att;
+    sigil_boot_binding bb;
+    const cli_attestation_source src = {.base_url = c->base_url,
+                                        .auth = c->auth_header,
+                                        .cacert = a->cacert,
+                                        .want_sealing_key = true};
+    const cli_attestation_check chk = {.root_der = c->root_der,
+                                       .root_len = c->root_len,
+                                       .pinned = c->measurement,
+                                       .prefix = "attestation: ",
+                                       .nonce_hint = ""};
+    GUARD(cli_attestation_fetch(&att, &src));
+    GUARD(cli_attestation_verify(&att, &chk));
+    ENSURE(att.doc.user_data != NULL, SIGIL_E_ATTESTATION, "attestation: no boot binding");
+    GUARD(sigil_boot_binding_decode(&bb, att.doc.user_data, att.doc.user_data_len));
+    ENSURE(memcmp(bb.sealing_key, att.sealing_key, 32) == 0, SIGIL_E_ATTESTATION,
+           "attestation: sealing_key is not the attested one");
+    memcpy(out->sealing_key, bb.sealing_key, 32);
+    ENSURE(!att.has_measurement || memcmp(att.measurement, c->measurement, 48) == 0,
+           SIGIL_E_PROTOCOL, "attestation response.measurement: differs from the document's PCR0");
     return 0;
 }
 

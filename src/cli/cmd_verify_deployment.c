@@ -14,19 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "sigil/attest.h"
 #include "sigil/codec.h"
 
-#define URL_MAX 2048
-#define NONCE_LEN 32
-#define RESPONSE_MAX ((size_t)64 * 1024)
-#define DOC_MAX ((size_t)16 * 1024)
-#define HTTP_TIMEOUT_S 60L
-#define MAX_DOC_AGE_MS (5ull * 60 * 1000)
-#define MAX_DOC_SKEW_MS (60 * 1000ull)
+#define URL_MAX CLI_ATTESTATION_URL_MAX
 #define POLICY_FILE_MAX ((size_t)256 * 1024)
 #define POLICY_TOKENS 8192u
 #define VALUE_TEXT_MAX 100 /* a condition value as shown (longer ones are cut) */
@@ -484,99 +477,44 @@ static void check_key_policy(vd_row *r, const vd_ctx *c)
 
 /* ---- the attestation ---- */
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    (void)clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* GET /v1/attestation?nonce=: the document's bytes and the response's
- * informational "measurement" (when present). */
-static int fetch_document(uint8_t *doc, size_t *doc_len, uint8_t m[48], bool *has_m,
-                          const vd_ctx *c, const vd_args *a, const uint8_t nonce[NONCE_LEN])
-{
-    static char resp[RESPONSE_MAX];
-    static sigil_json_tok toks[64];
-    char nonce_hex[2 * NONCE_LEN + 1], url[URL_MAX + 128];
-    cli_http_sink sink = {resp, 0, sizeof(resp), false};
-    sigil_json d;
-    uint32_t t;
-    sigil_hex_encode(nonce_hex, nonce, NONCE_LEN);
-    (void)snprintf(url, sizeof(url), "%s/v1/attestation?nonce=%s", c->base_url, nonce_hex);
-    const cli_http_request req = {.url = url,
-                                  .auth = a->token != NULL ? c->auth : NULL,
-                                  .cacert = a->cacert,
-                                  .timeout_s = HTTP_TIMEOUT_S,
-                                  .connect_timeout = true};
-    GUARD(cli_http_call(&sink, &req));
-    if (sigil_json_parse(&d, resp, sink.len, toks, SIGIL_ARRAY_LEN(toks)) != 0 ||
-        sigil_json_type_of(&d, 0) != SIGIL_JSON_OBJECT)
-        BAIL(SIGIL_E_PROTOCOL, "gateway: the attestation response is not a JSON object");
-    GUARD(sigil_json_get_str(&d, 0, "document", true, &t, "attestation response"));
-    sigil_slice s = sigil_json_raw(&d, t);
-    if (sigil_b64_decode(doc, DOC_MAX, doc_len, s.p, s.len, SIGIL_B64_STD, "document") != 0)
-        BAIL(SIGIL_E_PROTOCOL, "attestation response.document: not standard base64");
-    GUARD(sigil_json_get_str(&d, 0, "measurement", false, &t, "attestation response"));
-    *has_m = t != 0;
-    if (t != 0) {
-        s = sigil_json_raw(&d, t);
-        if (sigil_hex_decode_exact(m, 48, s.p, s.len, false, "measurement") != 0)
-            BAIL(SIGIL_E_PROTOCOL, "attestation response.measurement: expected 96 hex digits");
-    }
-    return 0;
-}
-
-/* The document's own checks (root, chain at now, signature, not debug),
- * then ours: our nonce, fresh, PCR0 present and not zero. */
-static int verify_document(sigil_attest_doc *doc, const vd_ctx *c, const uint8_t *bytes, size_t len,
-                           const uint8_t nonce[NONCE_LEN])
+/* The shared checks of a fresh document (cli_attestation_fetch.c), then
+ * ours: PCR0 present and not zero. */
+static int verify_document(cli_attestation *att, const vd_ctx *c)
 {
     static const uint8_t ZERO[48];
-    sigil_attest_policy pol = {.root_der = c->root_der,
-                               .root_der_len = c->root_len,
-                               .verify_time = (int64_t)time(NULL),
-                               .allow_debug = false};
-    GUARD(sigil_attest_verify(doc, &pol, bytes, len));
-    ENSURE(doc->nonce != NULL && doc->nonce_len == NONCE_LEN &&
-               memcmp(doc->nonce, nonce, NONCE_LEN) == 0,
-           SIGIL_E_ATTESTATION, "the document does not carry our nonce (a replayed document?)");
-    uint64_t now = now_ms();
-    ENSURE(doc->timestamp_ms + MAX_DOC_AGE_MS >= now, SIGIL_E_ATTESTATION,
-           "the document is more than 5 minutes old");
-    ENSURE(doc->timestamp_ms <= now + MAX_DOC_SKEW_MS, SIGIL_E_ATTESTATION,
-           "the document is dated more than 60 s in the future");
-    ENSURE(doc->pcr_mask & 1u, SIGIL_E_ATTESTATION, "the document has no PCR0");
-    ENSURE(memcmp(doc->pcrs[0], ZERO, 48) != 0, SIGIL_E_ATTESTATION,
+    const cli_attestation_check chk = {.root_der = c->root_der,
+                                       .root_len = c->root_len,
+                                       .prefix = "",
+                                       .nonce_hint = " (a replayed document?)"};
+    GUARD(cli_attestation_verify(att, &chk));
+    ENSURE(att->doc.pcr_mask & 1u, SIGIL_E_ATTESTATION, "the document has no PCR0");
+    ENSURE(memcmp(att->doc.pcrs[0], ZERO, 48) != 0, SIGIL_E_ATTESTATION,
            "PCR0 is all zero (a debug enclave)");
     return 0;
 }
 
 static void check_attestation(vd_row *r, const vd_ctx *c, const vd_args *a)
 {
-    static uint8_t bytes[DOC_MAX];
-    uint8_t nonce[NONCE_LEN], m[48];
-    size_t len;
-    bool has_m;
-    sigil_attest_doc doc;
-    randombytes_buf(nonce, sizeof(nonce));
-    if (fetch_document(bytes, &len, m, &has_m, c, a, nonce) != 0) {
+    static cli_attestation att;
+    const cli_attestation_source src = {
+        .base_url = c->base_url, .auth = a->token != NULL ? c->auth : NULL, .cacert = a->cacert};
+    if (cli_attestation_fetch(&att, &src) != 0) {
         r->v = V_ERROR;
         (void)snprintf(r->reason, sizeof(r->reason), "%s", sigil_errmsg());
         return;
     }
     r->v = V_MISMATCH; /* from here on, anything wrong is the deployment's */
-    if (verify_document(&doc, c, bytes, len, nonce) != 0) {
+    if (verify_document(&att, c) != 0) {
         (void)snprintf(r->reason, sizeof(r->reason), "%s", sigil_errmsg());
         return;
     }
-    sigil_hex_encode(r->value, doc.pcrs[0], 48);
-    if (memcmp(doc.pcrs[0], c->pinned, 48) != 0) {
+    sigil_hex_encode(r->value, att.doc.pcrs[0], 48);
+    if (memcmp(att.doc.pcrs[0], c->pinned, 48) != 0) {
         (void)snprintf(r->reason, sizeof(r->reason),
                        "PCR0 of the running enclave is not the pinned measurement");
         return;
     }
-    if (has_m && memcmp(m, doc.pcrs[0], 48) != 0) {
+    if (att.has_measurement && memcmp(att.measurement, att.doc.pcrs[0], 48) != 0) {
         (void)snprintf(r->reason, sizeof(r->reason),
                        "the gateway's \"measurement\" differs from the document's PCR0");
         return;

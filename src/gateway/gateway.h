@@ -328,12 +328,16 @@ SIGIL_WARN_UNUSED_RESULT int gw_log_start(void);
 void gw_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void gw_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* ---- idempotency leases (idem_lease.c) ---- */
-/* Renews the store handle's idempotency reservations every
- * SIGIL_IDEM_RENEW_MS until stopped (stop accepts NULL). */
-typedef struct gw_lease gw_lease;
-SIGIL_WARN_UNUSED_RESULT int gw_lease_start(gw_lease **out, sigil_store *store);
-void gw_lease_stop(gw_lease *l);
+/* ---- the store keeper (keeper.c) ---- */
+/* How often limit usage reports older than SIGIL_USAGE_KEEP_MS are deleted
+ * (also once at start-up). */
+#define GW_USAGE_PRUNE_MS (3600ll * 1000)
+/* One thread until stopped (stop accepts NULL): renews the store handle's
+ * idempotency reservations every SIGIL_IDEM_RENEW_MS and prunes old limit
+ * usage reports every GW_USAGE_PRUNE_MS. */
+typedef struct gw_keeper gw_keeper;
+SIGIL_WARN_UNUSED_RESULT int gw_keeper_start(gw_keeper **out, sigil_store *store);
+void gw_keeper_stop(gw_keeper *k);
 /* level: "info", "warn" or "error". */
 void gw_logv(const char *level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* The request line: event "request", request_id, method, route, status,

@@ -199,7 +199,7 @@ static int write_ready(const char *path, const gw_http_config *h, bool tls, uint
 
 typedef struct {
     sigil_store *store;
-    gw_lease *lease;
+    gw_keeper *keeper;
     gw_server srv;
     gw_http *http;
 } gateway;
@@ -218,7 +218,7 @@ static int start(gateway *gw, const options *o)
     GUARD(parse_listen(&hc, o->listen));
     GUARD(sigil_addr_parse(&ec.addr, o->enclave));
     GUARD(sigil_store_open_url(&gw->store, o->store, o->home, strcmp(o->audit_sync, "full") == 0));
-    GUARD(gw_lease_start(&gw->lease, gw->store));
+    GUARD(gw_keeper_start(&gw->keeper, gw->store));
     ec.store = gw->store;
     gw->srv.store = gw->store;
     gw->srv.mode = o->mode;
@@ -244,7 +244,7 @@ static void stop(gateway *gw)
 {
     gw_http_stop(gw->http);
     gw_enclave_stop(gw->srv.enclave);
-    gw_lease_stop(gw->lease);
+    gw_keeper_stop(gw->keeper);
     gw_limiter_free(&gw->srv.api_limiter);
     gw_cache_free(gw->srv.token_cache);
     gw_cache_free(gw->srv.key_cache);

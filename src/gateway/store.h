@@ -42,7 +42,9 @@
 #define SIGIL_AUDIT_HASH_TAG "sigil-audit-v1" /* domain of the row hash (docs/API.md "Audit") */
 #define SIGIL_USAGE_REPORT_MAX 512            /* bytes of an enclave's limit usage report (CBOR) */
 /* Usage reports older than this (by the record's time) no longer count for
- * anything (another UTC day, deficits refilled) and are deleted. */
+ * anything (another UTC day, deficits refilled) and are deleted: a key's
+ * own with its next record, every key's by the gateway's timer
+ * (usage_prune). */
 #define SIGIL_USAGE_KEEP_MS (2ll * 86400 * 1000)
 
 /* ---- Records (fixed-size fields; blobs and documents go to caller buffers) ---- */
@@ -263,6 +265,11 @@ typedef struct {
      * boot for the key, newest report time first, at most limit of them. */
     int (*usage_list)(sigil_store *s, const char *tenant, const char *key_id, size_t limit,
                       sigil_store_usage_fn fn, void *ctx);
+    /* Deletes the reports of every key whose report time is before
+     * before_ms, *deleted of them: the gateway's timer passes now -
+     * SIGIL_USAGE_KEEP_MS, for keys that never sign again (a key that signs
+     * drops its own old reports with record_outcome). */
+    int (*usage_prune)(sigil_store *s, int64_t before_ms, uint64_t *deleted);
 
     /* Boot documents (archived by boot id) and the enclave seed ciphertext.
      * boot_put of a known boot id is a no-op. */

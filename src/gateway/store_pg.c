@@ -156,6 +156,7 @@ static const char *const QUERIES[PQ_COUNT_] = {
                       " ORDER BY time_ms DESC LIMIT $3",
     [PQ_USAGE_PRUNE] = "DELETE FROM limit_usage WHERE tenant = $1 AND key_id = $2"
                        " AND time_ms < $3",
+    [PQ_USAGE_PRUNE_ALL] = "DELETE FROM limit_usage WHERE time_ms < $1",
     [PQ_BOOT_PUT] = "INSERT INTO boots (boot_id, document, measurement, created_at)"
                     " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     [PQ_BOOT_GET] = "SELECT measurement, created_at, document FROM boots WHERE boot_id = $1",
@@ -870,6 +871,7 @@ static const sigil_store_ops PG_OPS = {
     .audit_list = pg_audit_list,
     .audit_head = pg_audit_head,
     .usage_list = pg_usage_list,
+    .usage_prune = pg_usage_prune,
     .boot_put = pgs_boot_put,
     .boot_get = pgs_boot_get,
     .seed_get = pgs_seed_get,

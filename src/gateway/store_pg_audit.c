@@ -199,6 +199,17 @@ int pg_usage_list(sigil_store *base, const char *tenant, const char *key_id, siz
     return rc;
 }
 
+int pg_usage_prune(sigil_store *base, int64_t before_ms, uint64_t *deleted)
+{
+    pg_params p = {0};
+    long n = 0;
+    *deleted = 0;
+    pg_int(&p, before_ms);
+    GUARD(pg_changed1(pg(base), PQ_USAGE_PRUNE_ALL, &p, &n, "limit usage purge"));
+    *deleted = n > 0 ? (uint64_t)n : 0;
+    return 0;
+}
+
 static int run_audit_list(pg_store *s, bool by_tenant, const pg_params *p, PGresult **r)
 {
     pg_conn *c;

@@ -51,6 +51,7 @@ enum {
     PQ_USAGE_PUT,
     PQ_USAGE_LIST,
     PQ_USAGE_PRUNE,
+    PQ_USAGE_PRUNE_ALL,
     PQ_BOOT_PUT,
     PQ_BOOT_GET,
     PQ_SEED_GET,
@@ -135,6 +136,7 @@ int pg_audit_list(sigil_store *base, const char *tenant, uint64_t after_seq, siz
 int pg_audit_head(sigil_store *base, uint64_t *seq, uint8_t hash[32]);
 int pg_usage_list(sigil_store *base, const char *tenant, const char *key_id, size_t limit,
                   sigil_store_usage_fn fn, void *ctx);
+int pg_usage_prune(sigil_store *base, int64_t before_ms, uint64_t *deleted);
 void pg_commit_batch(void *ctx, sigil_group_req *batch);
 
 #endif

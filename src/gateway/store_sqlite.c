@@ -126,6 +126,7 @@ enum {
     Q_USAGE_PUT,
     Q_USAGE_LIST,
     Q_USAGE_PRUNE,
+    Q_USAGE_PRUNE_ALL,
     Q_BOOT_PUT,
     Q_BOOT_GET,
     Q_SEED_GET,
@@ -213,6 +214,7 @@ static const char *const QUERIES[Q_COUNT_] = {
     [Q_USAGE_LIST] = "SELECT report FROM limit_usage WHERE tenant = ?1 AND key_id = ?2"
                      " ORDER BY time_ms DESC LIMIT ?3",
     [Q_USAGE_PRUNE] = "DELETE FROM limit_usage WHERE tenant = ?1 AND key_id = ?2 AND time_ms < ?3",
+    [Q_USAGE_PRUNE_ALL] = "DELETE FROM limit_usage WHERE time_ms < ?1",
     [Q_BOOT_PUT] = "INSERT OR IGNORE INTO boots (boot_id, document, measurement, created_at)"
                    " VALUES (?1, ?2, ?3, ?4)",
     [Q_BOOT_GET] = "SELECT measurement, created_at, document FROM boots WHERE boot_id = ?1",
@@ -1081,6 +1083,19 @@ static int sq_usage_list(sigil_store *base, const char *tenant, const char *key_
     return unlock_ret(s, usage_list_locked(s, tenant, key_id, limit, fn, ctx));
 }
 
+static int sq_usage_prune(sigil_store *base, int64_t before_ms, uint64_t *deleted)
+{
+    sq_store *s = sq(base);
+    *deleted = 0;
+    lock(s);
+    sqlite3_stmt *st = stmt(s, Q_USAGE_PRUNE_ALL);
+    (void)sqlite3_bind_int64(st, 1, before_ms);
+    int rc = step_done(s, st, "limit usage purge");
+    if (rc == 0)
+        *deleted = (uint64_t)sqlite3_changes(s->db);
+    return unlock_ret(s, rc);
+}
+
 /* Row readers: they never fail; a column the store would not have written
  * (wrong type or size, a NUL, an empty or oversized text) marks the row
  * malformed and keeps what can be read. */
@@ -1408,6 +1423,7 @@ static const sigil_store_ops SQLITE_OPS = {
     .idem_renew = sq_idem_renew,
     .record_outcome = sq_record_outcome,
     .usage_list = sq_usage_list,
+    .usage_prune = sq_usage_prune,
     .audit_list = sq_audit_list,
     .audit_head = sq_audit_head,
     .boot_put = sq_boot_put,

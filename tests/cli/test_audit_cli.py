@@ -13,7 +13,8 @@ the boots table as the gateway would.
 
 Tampering checked: a deleted row, an edited column, two rows swapped, a cut tail
 (--expect and --gateway), an edited receipt behind a rebuilt host chain, a
-receipt missing behind a rebuilt host chain; --tenant; usage errors. Then the
+receipt missing behind a rebuilt host chain; --tenant; usage errors. The rows
+`sigil admin key disable|enable` appends (and that refusals append none). Then the
 same table through sigil-gateway's GET /v1/audit: a tenant's own rows, pages,
 query errors, and every row's hash recomputed from the JSON it returns.
 Usage: test_audit_cli.py <path-to-sigil> <tests-dir>
@@ -25,12 +26,13 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_util import (DEADLINE_S, E2E, LAUNCH, SIGIL, JsonHandler, Launched, check,  # noqa: E402
-                      error_line, finish, read_json, run, run_json, serving, wait_for)
+                      error_line, error_of, finish, read_json, run, run_json, serving, wait_for)
 import cbor_min  # noqa: E402
 from e2e_util import Store, canonical, ed25519_keypair, ed25519_sign  # noqa: E402
 
@@ -303,8 +305,93 @@ def tests(tmp):
         rc, out, err = run(*args)
         check(rc == 2 and out == "" and error_line(err) is not None, "usage: " + what)
     check(not os.path.exists(os.path.join(tmp, "none")), "verify creates no state directory")
+    admin_key_tests(tmp)
     if os.path.exists(GATEWAY):
         route_tests(store, tmp, rows)
+
+
+# ---- sigil admin key disable|enable ------------------------------------------------
+def admin_key_tests(tmp):
+    """The operator's switch appends the row its route writes, through the
+    chained path: op disable|enable, action admin_disable|admin_enable,
+    decision allow, status 200, nothing else; a refused command none."""
+    store = made(Store.for_test(os.path.join(tmp, "admin-keys")))
+    os.mkdir(store.home)
+    admin(store, "tenant", "add", "acme")
+    admin(store, "tenant", "add", "beta")
+    store.execute(("INSERT INTO keys (key_id, tenant, venue, network, key_type, policy_hash,"
+                   " blob, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                   (KEY_A, "acme", "hyperliquid", "mainnet", "secp256k1", b"\x01" * 32,
+                    b"\x02" * 64, 1)))
+    steps = [("disable", "disabled"), ("disable", "disabled"), ("enable", "active")]
+    outs = []
+    for verb, state in steps:
+        before = sigil_now_ms()
+        rc, out, err = run_json("admin", *store.cli_args(), "key", verb, "acme", KEY_A)
+        outs.append((before, sigil_now_ms(), out))
+        check(rc == 0 and out is not None and out.get("state") == state,
+              "admin key %s → %s (%s %s)" % (verb, state, out, err))
+    got = store.query("SELECT state FROM keys WHERE key_id = ?", (KEY_A,))
+    check(got == [("active",)], "the key is active after disable, disable, enable (%s)" % got)
+    rows = [dict(zip(COLUMNS + ("prev", "hash"), r)) for r in store.query(
+        "SELECT %s, prev, hash FROM audit ORDER BY seq" % ", ".join(COLUMNS))]
+    check(len(rows) == len(steps), "one audit row per admin command (%d rows)" % len(rows))
+    prev = b"\x00" * 32
+    for (verb, _), (t0, t1, out), row in zip(steps, outs, rows):
+        want = {"seq": row["seq"], "time_ms": row["time_ms"], "tenant": "acme", "key_id": KEY_A,
+                "op": verb, "action": "admin_" + verb, "decision": "allow", "http_status": 200,
+                "error_code": None, "request_hash": None, "output_hash": None, "receipt": None,
+                "prev": prev, "hash": row_hash(prev, row)}
+        check(row == want, "admin %s row: %s" % (verb, row))
+        check(t0 <= row["time_ms"] <= t1, "admin %s row: time of the command" % verb)
+        check(out is not None and out.get("audit_seq") == row["seq"],
+              "admin %s prints the row's seq (%s)" % (verb, out))
+        prev = row["hash"]
+    for label, args, code in [("another tenant's key", ("enable", "beta", KEY_A), "not_found"),
+                              ("an unknown key", ("disable", "acme", KEY_B), "not_found"),
+                              ("a bad key id", ("disable", "acme", "a/b"), "bad_field")]:
+        rc, out, err = run("admin", *store.cli_args(), "key", *args)
+        check(rc == 2 and out == "" and error_of(err)["code"] == code,
+              "admin key, %s → %s (%s)" % (label, code, err))
+    store.execute(("UPDATE keys SET state = 'revoked' WHERE key_id = ?", (KEY_A,)))
+    rc, _, err = run("admin", *store.cli_args(), "key", "enable", "acme", KEY_A)
+    check(rc == 2 and error_of(err)["code"] == "revoked",
+          "admin key enable of a revoked key → revoked (%s)" % err)
+    n = store.query("SELECT COUNT(*) FROM audit")[0][0]
+    check(n == len(steps), "refused admin commands write no row (%d rows)" % n)
+    rc, out, err = verify(store)
+    check(rc == 0 and out == {"ok": True, "rows": len(steps), "boots": 0, "problems": []},
+          "sigil audit verify passes after the admin rows (%s %s)" % (out, err))
+
+    # The row cannot be written (a trigger refuses it): the switch is made,
+    # and the error says so.
+    store.execute(("UPDATE keys SET state = 'active' WHERE key_id = ?", (KEY_A,)),
+                  *refuse_audit_inserts(store))
+    rc, out, err = run("admin", *store.cli_args(), "key", "disable", "acme", KEY_A)
+    e = error_of(err)
+    check(rc == 2 and out == "" and e["code"] == "audit_unavailable" and
+          e["message"].startswith("audit log unavailable (") and
+          e["message"].endswith("): the key is disabled, but no record of it was written"),
+          "admin key disable, audit write refused → audit_unavailable naming the state (%s)" % err)
+    got = store.query("SELECT state FROM keys WHERE key_id = ?", (KEY_A,))
+    n = store.query("SELECT COUNT(*) FROM audit")[0][0]
+    check(got == [("disabled",)] and n == len(steps),
+          "and the key is disabled, with no row (%s, %d rows)" % (got, n))
+
+
+def refuse_audit_inserts(store):
+    """Statements that make every INSERT into audit fail."""
+    if store.pg_db is None:
+        return [("CREATE TRIGGER refuse BEFORE INSERT ON audit"
+                 " BEGIN SELECT RAISE(ABORT, 'audit refused'); END", ())]
+    return [("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS"
+             " $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$", ()),
+            ("CREATE TRIGGER refuse BEFORE INSERT ON audit FOR EACH ROW"
+             " EXECUTE FUNCTION refuse()", ())]
+
+
+def sigil_now_ms():
+    return time.time_ns() // 1_000_000
 
 
 # ---- GET /v1/audit ------------------------------------------------------------------

@@ -7,7 +7,9 @@ the launcher's NSM for real dev attestation documents (our nonce, a boot
 binding naming its key) and serves GET /v1/attestation and POST /v1/keys on
 loopback, opening each sealed payload (libsodium through ctypes) and saving it
 for the checks here: member order, key_id, client_pubkey, and the v2 policy
-signature over the message rebuilt from docs/POLICY.md.
+signature over the message rebuilt from docs/POLICY.md. Then the attestation
+fetch `sigil seal` shares with `sigil verify-deployment` (cli_attestation_fetch.c),
+through both, against misbehaving attestation responses: each error message.
 Usage: test_seal_cli.py <path-to-sigil> <tests-dir>
 """
 import glob
@@ -28,7 +30,11 @@ PAYLOAD_MEMBERS = ["v", "tenant", "key_id", "venue", "network", "key_type", "cre
                    "owner_pubkey", "client_pubkey", "policy", "policy_signature"]
 
 # The stand-in enclave and gateway. argv: WORKDIR E2E_DIR --nsm-fd N.
-# WORKDIR/mode (optional) selects a misbehaviour for POST /v1/keys.
+# WORKDIR/mode (optional) selects a misbehaviour for POST /v1/keys, WORKDIR/attest.json
+# (optional) one for GET /v1/attestation: {"raw": TEXT, "status": N} answers that;
+# else "other_nonce" (a document for another nonce), "no_binding" (without
+# user_data) and "set" (response members replaced, null: left out). The last GET's
+# Authorization header goes to WORKDIR/last-auth.
 STANDIN = r'''import base64, ctypes, ctypes.util, hashlib, json, os, socket, struct, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -55,8 +61,8 @@ def recv(n):
         b += c
     return b
 
-def attest(nonce):
-    req = cbor_min.encode({"Attestation": {"user_data": binding, "nonce": nonce,
+def attest(nonce, user_data=binding):
+    req = cbor_min.encode({"Attestation": {"user_data": user_data, "nonce": nonce,
                                            "public_key": None}})
     with lock:
         nsm.sendall(struct.pack(">I", len(req)) + req)
@@ -79,9 +85,27 @@ class H(BaseHTTPRequestHandler):
     def do_GET(self):
         u = urlparse(self.path)
         nonce = bytes.fromhex(parse_qs(u.query)["nonce"][0])
-        doc = attest(nonce)
-        self.reply(200, {"document": base64.b64encode(doc).decode(), "sealing_key": pk.raw.hex(),
-                         "mode": "dev"})
+        with open(os.path.join(work, "last-auth"), "w") as f:
+            f.write(self.headers.get("Authorization") or "")
+        path = os.path.join(work, "attest.json")
+        m = json.load(open(path)) if os.path.exists(path) else {}
+        if "raw" in m:
+            body = m["raw"].encode()
+            self.send_response(m.get("status", 200))
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return self.wfile.write(body)
+        doc = attest(os.urandom(32) if m.get("other_nonce") else nonce,
+                     None if m.get("no_binding") else binding)
+        resp = {"document": base64.b64encode(doc).decode(), "sealing_key": pk.raw.hex(),
+                "mode": "dev"}
+        for k, v in m.get("set", {}).items():
+            if v is None:
+                resp.pop(k, None)
+            else:
+                resp[k] = v
+        self.reply(200, resp)
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         sealed = base64.b64decode(body["sealed"])
@@ -127,6 +151,30 @@ class Stand:
             json.dump({"api_key": "k" * 16, "secret": "s" * 32}, f)
         os.chmod(self.creds, 0o600)
         self.owner, _, self.owner_pk = keygen(tmp, "owner.json")
+
+    def set_attest(self, misbehaviour):
+        path = os.path.join(self.work, "attest.json")
+        if misbehaviour is None:
+            if os.path.exists(path):
+                os.unlink(path)
+            return
+        with open(path + ".tmp", "w") as f:
+            json.dump(misbehaviour, f)
+        os.rename(path + ".tmp", path)
+
+    def last_auth(self):
+        with open(os.path.join(self.work, "last-auth")) as f:
+            return f.read()
+
+    def verify_deployment(self, *extra, measurement=None):
+        """(exit status, the attestation row {verdict, value, reason} or None, stderr)."""
+        rc, out, err = run("verify-deployment", "--gateway", self.url,
+                           "--measurement", measurement or self.measurement,
+                           "--trust-dev-root", self.root, *extra)
+        lines = out.strip().splitlines()
+        doc = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}
+        rows = [r for r in doc.get("sources", []) if r.get("source") == "attestation"]
+        return rc, rows[0] if rows else None, err
 
     def set_mode(self, mode):
         with open(os.path.join(self.work, "mode"), "w") as f:
@@ -342,6 +390,80 @@ def test_failures(st):
     st.set_mode("ok")
 
 
+# ---- the attestation fetch (cli_attestation_fetch.c), through seal and verify-deployment --
+OTHER_MEASUREMENT = "ab" * 48
+# misbehaviour, seal's error (code, message), verify-deployment's row (verdict, reason)
+ATTEST_CASES = [
+    ("not a JSON object", {"raw": "[1]"},
+     ("protocol_error", "gateway: the attestation response is not a JSON object"),
+     ("error", "gateway: the attestation response is not a JSON object")),
+    ("gateway error", {"raw": '{"error":{"code":"unavailable","message":"enclave busy"}}',
+                       "status": 503},
+     ("unavailable", "gateway: HTTP 503: enclave busy"),
+     ("error", "gateway: HTTP 503: enclave busy")),
+    ("document not base64", {"set": {"document": "!!!!"}},
+     ("protocol_error", "attestation response.document: not standard base64"),
+     ("error", "attestation response.document: not standard base64")),
+    ("measurement member not hex", {"set": {"measurement": "xyz"}},
+     ("protocol_error", "attestation response.measurement: expected 96 hex digits"),
+     ("error", "attestation response.measurement: expected 96 hex digits")),
+    ("sealing_key member not hex", {"set": {"sealing_key": "zz"}},
+     ("protocol_error", "attestation response.sealing_key: expected 64 hex digits"),
+     ("ok", None)),
+    ("document for another nonce", {"other_nonce": True},
+     ("attestation_failed", "attestation: the document does not carry our nonce"),
+     ("mismatch", "the document does not carry our nonce (a replayed document?)")),
+    ("no boot binding", {"no_binding": True},
+     ("attestation_failed", "attestation: no boot binding"), ("ok", None)),
+    ("another sealing key", {"set": {"sealing_key": "11" * 32}},
+     ("attestation_failed", "attestation: sealing_key is not the attested one"), ("ok", None)),
+    ("measurement member differs", {"set": {"measurement": OTHER_MEASUREMENT}},
+     ("protocol_error", "attestation response.measurement: differs from the document's PCR0"),
+     ("mismatch", 'the gateway\'s "measurement" differs from the document\'s PCR0')),
+]
+
+
+def test_attestation(st):
+    d = fresh_dir(st.tmp, "attest")
+    st.set_attest({"set": {"measurement": st.measurement}})
+    rc, out, err = st.seal("--no-client-key", cwd=d)
+    check(rc == 0, "attestation: the measurement member agreeing is accepted", err)
+    check(st.last_auth() == "Bearer t0ken", "attestation: seal sends its token", st.last_auth())
+    rc, row, err = st.verify_deployment()
+    check(rc == 0 and row is not None and row["verdict"] == "ok" and
+          row["value"] == st.measurement and row["reason"] == "fresh document (our nonce) under "
+          "the pinned root, not debug, PCR0 = pinned",
+          "attestation: verify-deployment agrees", (rc, row, err))
+    check(st.last_auth() == "", "attestation: verify-deployment sends no token without --token")
+    rc, row, _ = st.verify_deployment("--token", "t0ken")
+    check(rc == 0 and st.last_auth() == "Bearer t0ken",
+          "attestation: verify-deployment --token sends it", st.last_auth())
+    n = len(st.payloads())
+    for label, how, (code, msg), (verdict, reason) in ATTEST_CASES:
+        st.set_attest(how)
+        rc, out, err = st.seal("--no-client-key", cwd=d)
+        e = error_of(err)
+        check(rc == 2 and out == "" and e["code"] == code and e["message"] == msg,
+              "attestation, %s: seal → %s %r" % (label, code, msg), err)
+        rc, row, err = st.verify_deployment()
+        want_rc = {"ok": 0, "mismatch": 3, "error": 2}[verdict]
+        check(rc == want_rc and row is not None and row["verdict"] == verdict and
+              (reason is None or row["reason"] == reason),
+              "attestation, %s: verify-deployment → %s %r" % (label, verdict, reason),
+              (rc, row, err))
+    check(len(st.payloads()) == n, "attestation failures: nothing uploaded")
+    st.set_attest(None)
+    rc, _, err = st.seal("--no-client-key", cwd=d, measurement=OTHER_MEASUREMENT)
+    check(rc == 2 and error_of(err) == {"code": "attestation_failed",
+                                        "message": "attestation: PCR0 is not the pinned "
+                                                   "--measurement"},
+          "attestation, another pinned measurement: seal refuses", err)
+    rc, row, _ = st.verify_deployment(measurement=OTHER_MEASUREMENT)
+    check(rc == 3 and row["verdict"] == "mismatch" and row["value"] == st.measurement and
+          row["reason"] == "PCR0 of the running enclave is not the pinned measurement",
+          "attestation, another pinned measurement: verify-deployment mismatch", row)
+
+
 def main():
     if not os.path.exists(LAUNCH):
         print("skip: no sigil-launch next to", SIGIL)
@@ -359,6 +481,7 @@ def main():
             test_given_client_key(st)
             test_usage(st)
             test_failures(st)
+            test_attestation(st)
     return finish()
 
 

@@ -1133,20 +1133,26 @@ static int usage_cb(void *ctx, const uint8_t *report, size_t len)
     return 0;
 }
 
-/* The report as stored text (the store keeps bytes verbatim). */
-static void usage_record(fixture *f, uint8_t boot, uint64_t seq, int64_t t, const char *report)
+/* The report of key_id as stored text (the store keeps bytes verbatim). */
+static void usage_record_of(fixture *f, const char *key_id, uint8_t boot, uint64_t seq, int64_t t,
+                            const char *report)
 {
     sigil_usage_record u = {
         .seq = seq, .time_ms = t, .report = (const uint8_t *)report, .report_len = strlen(report)};
     memset(u.boot_id, boot, sizeof(u.boot_id));
     sigil_audit_record a = {.time_ms = t,
                             .tenant = "acme",
-                            .key_id = "k1",
+                            .key_id = key_id,
                             .op = "sign",
                             .decision = "allow",
                             .http_status = 200,
                             .usage = &u};
     OK(f->s->ops->record_outcome(f->s, &a, NULL, NULL));
+}
+
+static void usage_record(fixture *f, uint8_t boot, uint64_t seq, int64_t t, const char *report)
+{
+    usage_record_of(f, "k1", boot, seq, t, report);
 }
 
 static void test_usage(void **state)
@@ -1180,6 +1186,48 @@ static void test_usage(void **state)
     usage_record(f, 4, 1, 300 + SIGIL_USAGE_KEEP_MS, "d1"); /* c1 is not older than that */
     OK(f->s->ops->usage_list(f->s, "acme", "k1", 16, usage_cb, &rows));
     assert_int_equal(rows.n, 2);
+}
+
+/* The reports of key_id, newest first, joined by spaces. */
+static void usage_of(fixture *f, const char *key_id, char *out, size_t cap)
+{
+    usage_rows rows = {0};
+    OK(f->s->ops->usage_list(f->s, "acme", key_id, 8, usage_cb, &rows));
+    out[0] = '\0';
+    for (size_t i = 0; i < rows.n; i++)
+        (void)snprintf(out + strlen(out), cap - strlen(out), "%s%s", i > 0 ? " " : "", rows.got[i]);
+}
+
+/* The timer's prune: every key's reports before the cut, whether or not
+ * the key signs again; the cut itself and later ones stay. */
+static void test_usage_prune(void **state)
+{
+    fixture *f = *state;
+    const int64_t t = 1700000000000;
+    uint64_t n = 99;
+    char got[64];
+    OK(f->s->ops->tenant_add(f->s, "acme", 1));
+    OK(f->s->ops->usage_prune(f->s, t, &n));
+    assert_int_equal(n, 0); /* an empty table */
+    usage_record_of(f, "k1", 1, 1, t - 3, "a");
+    usage_record_of(f, "k1", 2, 1, t - 1, "b");
+    usage_record_of(f, "k1", 3, 1, t, "c");
+    usage_record_of(f, "k2", 1, 1, t - 2, "d");
+    usage_record_of(f, "k3", 1, 1, t + 5, "e");
+    OK(f->s->ops->usage_prune(f->s, t, &n));
+    assert_int_equal(n, 3); /* a, b, d */
+    usage_of(f, "k1", got, sizeof(got));
+    assert_string_equal(got, "c");
+    usage_of(f, "k2", got, sizeof(got));
+    assert_string_equal(got, "");
+    usage_of(f, "k3", got, sizeof(got));
+    assert_string_equal(got, "e");
+    OK(f->s->ops->usage_prune(f->s, t, &n));
+    assert_int_equal(n, 0); /* nothing left before the cut */
+    OK(f->s->ops->usage_prune(f->s, t + 6, &n));
+    assert_int_equal(n, 2);
+    usage_of(f, "k3", got, sizeof(got));
+    assert_string_equal(got, "");
 }
 
 /* ---- boots and seed ---- */
@@ -1339,6 +1387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_audit_tenant_and_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage_prune, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boots_and_seed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_home_default, setup, teardown),
         cmocka_unit_test(test_pg_server_down),
