@@ -32,6 +32,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     uint64_t ts;
     bool found;
-    (void)policy_dydx_time(&ts, &in.doc, &found);
+    (void)policy_time_unsigned(&ts, &in.doc, &found);
     return 0;
 }

@@ -247,10 +247,15 @@ void sigil_eip712_digest(uint8_t out[static 32], const uint8_t domain_separator[
                          const uint8_t struct_hash[static 32]);
 /* Full typed-data document {domain, types, primaryType, message}: digest and
  * domain separator. The EIP712Domain type is taken from "types" when given,
- * otherwise derived from the domain's members in canonical order. */
+ * otherwise derived from the domain's members in canonical order. Any other
+ * member of root is refused unless listed in extra (at most 4): members the
+ * caller's request adds around the document (the eip712 venue's unsigned
+ * "timestamp"), never hashed, read and checked by the caller. */
 SIGIL_WARN_UNUSED_RESULT int sigil_eip712_hash_typed_data(uint8_t digest[static 32],
                                                           uint8_t domain_separator[static 32],
-                                                          const sigil_json *d, uint32_t root);
+                                                          const sigil_json *d, uint32_t root,
+                                                          const sigil_json_field *extra,
+                                                          size_t n_extra);
 /* EIP-191 personal_sign digest: keccak256("\x19Ethereum Signed Message:\n" ‖
  * decimal length ‖ message). */
 void sigil_eip191_digest(uint8_t out[static 32], const uint8_t *msg, size_t n);

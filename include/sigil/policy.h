@@ -366,7 +366,8 @@ SIGIL_WARN_UNUSED_RESULT int sigil_request_action(sigil_action *out, const char 
 
 /* The request's time for freshness checks, in ms (docs/POLICY.md lists the
  * field per venue). SIGIL_E_BAD_REQUEST "request has no timestamp or nonce"
- * when none. */
+ * when none; for dydx, eip712 and eip191, whose time is an unsigned
+ * request.timestamp, the message names that member. */
 SIGIL_WARN_UNUSED_RESULT int sigil_request_time_ms(uint64_t *out, const char *venue,
                                                    const char *request, size_t len);
 

@@ -20,6 +20,8 @@
 #define PATH_MAX_LEN 192
 #define ENC_MAX_DEPTH (SIGIL_JSON_MAX_DEPTH + 2)
 #define JS_SAFE_BITS 53 /* JSON numbers: |v| <= 2^53-1, as a JS wallet reads them */
+#define DOC_KEYS 4      /* domain, types, primaryType, message */
+#define EXTRA_KEYS_MAX 4
 
 #define SL(lit) ((sigil_slice){(lit), sizeof(lit) - 1})
 
@@ -898,9 +900,10 @@ static int check_primary(const sigil_eip712_types *t, sigil_slice primary, size_
 }
 
 int sigil_eip712_hash_typed_data(uint8_t digest[static 32], uint8_t domain_separator[static 32],
-                                 const sigil_json *d, uint32_t root)
+                                 const sigil_json *d, uint32_t root, const sigil_json_field *extra,
+                                 size_t n_extra)
 {
-    static const sigil_json_field KEYS[] = {
+    sigil_json_field keys[DOC_KEYS + EXTRA_KEYS_MAX] = {
         {"domain", true}, {"types", true}, {"primaryType", true}, {"message", true}};
     sigil_eip712_type type_mem[SIGIL_EIP712_MAX_TYPES];
     sigil_eip712_field field_mem[SIGIL_EIP712_MAX_FIELDS];
@@ -909,7 +912,11 @@ int sigil_eip712_hash_typed_data(uint8_t digest[static 32], uint8_t domain_separ
     uint32_t pt;
     size_t ti = 0;
     enc_ctx c;
-    GUARD(sigil_json_check_fields(d, root, KEYS, SIGIL_ARRAY_LEN(KEYS), "typed data"));
+    ENSURE(n_extra <= EXTRA_KEYS_MAX, SIGIL_E_INTERNAL, "typed data: more than %d extra members",
+           EXTRA_KEYS_MAX);
+    if (n_extra > 0)
+        memcpy(keys + DOC_KEYS, extra, n_extra * sizeof(*extra));
+    GUARD(sigil_json_check_fields(d, root, keys, DOC_KEYS + n_extra, "typed data"));
     GUARD(sigil_eip712_types_from_json(&t, type_mem, SIGIL_EIP712_MAX_TYPES, field_mem,
                                        SIGIL_EIP712_MAX_FIELDS, d,
                                        sigil_json_get(d, root, "types")));

@@ -52,13 +52,6 @@ int policy_dydx_classify(sigil_action *out, const sigil_json *d)
     return 0;
 }
 
-/* request.timestamp (Unix ms): the transaction itself carries no time a
- * short-term order could be checked against (it expires by block height). */
-int policy_dydx_time(uint64_t *out, const sigil_json *d, bool *found)
-{
-    return sigil_json_get_u64(d, 0, "timestamp", false, out, found, "request");
-}
-
 /* A required JSON integer member of the message, with its name in errors. */
 static int read_u64(uint64_t *out, const sigil_json *d, uint32_t obj, const char *where,
                     const char *key)

@@ -43,10 +43,8 @@ int insp_bitfinex(insp_ctx *c);
 int insp_coinbase(insp_ctx *c);
 int insp_hyperliquid(insp_ctx *c);
 int insp_dydx(insp_ctx *c);
-/* dYdX's classifier and request time (inspect_dydx.c), for the tables of
- * request_class.c and request_time.c. */
+/* dYdX's classifier (inspect_dydx.c), for the table of request_class.c. */
 int policy_dydx_classify(sigil_action *out, const sigil_json *d);
-int policy_dydx_time(uint64_t *out, const sigil_json *d, bool *found);
 
 /* ---- requests (inspect.c) ---- */
 

@@ -18,6 +18,9 @@ SIGIL_WARN_UNUSED_RESULT int policy_canonical(sigil_slice *out, const char *json
 /* Parses a request strictly into per-thread tokens; the root must be an
  * object. */
 SIGIL_WARN_UNUSED_RESULT int policy_request_parse(sigil_json *d, const char *req, size_t len);
+/* request.timestamp (ms) where it is not part of what is signed (dydx,
+ * eip191, eip712; request_time.c): *found false when absent or null. */
+SIGIL_WARN_UNUSED_RESULT int policy_time_unsigned(uint64_t *out, const sigil_json *d, bool *found);
 
 /* ---- the schema walker (policy_rules.c): one parser per member ---- */
 #define POLICY_PATH_MAX 160

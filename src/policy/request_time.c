@@ -145,12 +145,13 @@ static int time_aster(uint64_t *out, const sigil_json *d, bool *found)
     return 0;
 }
 
-static int time_none(uint64_t *out, const sigil_json *d, bool *found)
+/* request.timestamp (Unix ms) beside a signed payload that carries no time
+ * of its own: a dYdX transaction (a short-term order expires by block
+ * height), an EIP-191 message, EIP-712 typed data. Not signed; the signer
+ * range-checks it (sigil_request_timestamp). Null counts as absent, as there. */
+int policy_time_unsigned(uint64_t *out, const sigil_json *d, bool *found)
 {
-    (void)out;
-    (void)d;
-    *found = false;
-    return 0;
+    return sigil_json_get_u64(d, 0, "timestamp", false, out, found, "request");
 }
 
 typedef struct {
@@ -160,13 +161,11 @@ typedef struct {
 
 int policy_time_paradex(uint64_t *out, const sigil_json *d, bool *found); /* inspect_paradex.c */
 
-int policy_dydx_time(uint64_t *out, const sigil_json *d, bool *found); /* inspect_dydx.c */
-
 static const venue_time VENUES[] = {
     {"binance", time_binance},
     {"aster", time_aster},
-    {"eip712", time_none},
-    {"eip191", time_none},
+    {"eip712", policy_time_unsigned},
+    {"eip191", policy_time_unsigned},
     {"bybit", time_bybit},
     {"okx", time_okx},
     {"kucoinfutures", time_timestamp},
@@ -178,7 +177,7 @@ static const venue_time VENUES[] = {
     {"deribit", time_deribit},
     {"bitfinex", time_bitfinex},
     {"coinbase", time_timestamp},
-    {"dydx", policy_dydx_time},
+    {"dydx", policy_time_unsigned},
     {"paradex", policy_time_paradex},
 };
 
@@ -193,6 +192,11 @@ int sigil_request_time_ms(uint64_t *out, const char *venue, const char *request,
     ENSURE(v != NULL, SIGIL_E_UNKNOWN_VENUE, "venue: no time reader for this venue");
     GUARD(policy_request_parse(&d, request, len));
     GUARD(v->read(out, &d, &found));
+    /* Where the time is a member of its own, not of what is signed, say so:
+     * `sigil sign` signs without it, the service cannot. */
+    ENSURE(found || v->read != policy_time_unsigned, SIGIL_E_BAD_REQUEST,
+           "request has no timestamp: add request.timestamp (Unix time in ms, not signed) for "
+           "the enclave's freshness check");
     ENSURE(found, SIGIL_E_BAD_REQUEST, "request has no timestamp or nonce");
     return 0;
 }

@@ -11,9 +11,7 @@
 
 #include "venues/dydx_internal.h"
 
-#define TS_MIN 1000000000000ull   /* Unix ms, 2001 */
-#define TS_MAX 100000000000000ull /* Unix ms, 5138 */
-#define SUBACCOUNT_MAX 128000     /* x/subaccounts MaxSubaccountIdNumber */
+#define SUBACCOUNT_MAX 128000 /* x/subaccounts MaxSubaccountIdNumber */
 
 static const char *const CHAIN_IDS[] = {
     [SIGIL_NET_MAINNET] = "dydx-mainnet-1",
@@ -379,17 +377,14 @@ int sigil_dydx_request_parse(dydx_tx *tx, const sigil_json *d, uint32_t root, si
         {"authenticators", false}, {"memo", false},          {"fee", false},
         {"timestamp", false},      {"place_order", false},   {"cancel_order", false},
     };
-    uint64_t ts = 0;
-    bool has_ts = false;
+    uint64_t ts;
     memset(tx, 0, sizeof(*tx));
     GUARD(sigil_json_check_fields(d, root, FIELDS, SIGIL_ARRAY_LEN(FIELDS), "request"));
     GUARD(parse_chain(tx, d, root, net));
     GUARD(
         sigil_json_get_u64(d, root, "account_number", true, &tx->account_number, NULL, "request"));
     GUARD(sigil_json_get_u64(d, root, "sequence", true, &tx->sequence, NULL, "request"));
-    GUARD(sigil_json_get_u64(d, root, "timestamp", false, &ts, &has_ts, "request"));
-    ENSURE(!has_ts || (ts >= TS_MIN && ts < TS_MAX), SIGIL_E_OUT_OF_RANGE,
-           "request.timestamp: must be Unix time in milliseconds");
+    GUARD(sigil_request_timestamp(&ts, d, root)); /* not signed: the freshness check's */
     GUARD(each_item(&tx->n_authenticators, tx, d, root, "request", "authenticators", DYDX_AUTH_MAX,
                     read_authenticator));
     GUARD(read_text(tx->memo, DYDX_MEMO_MAX, &tx->memo_len, d, root, "memo", false, "request"));

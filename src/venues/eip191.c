@@ -1,7 +1,9 @@
 /*
  * EIP-191 personal_sign (trusted): {"message": "UTF-8 text"} or
- * {"message_hex": "0x…"} (exactly one); signs keccak256("\x19Ethereum Signed
- * Message:\n" ‖ decimal byte length ‖ bytes) and returns the 65-byte r‖s‖v.
+ * {"message_hex": "0x…"} (exactly one), plus an optional unsigned "timestamp"
+ * (Unix ms) for the service's freshness check; signs keccak256("\x19Ethereum
+ * Signed Message:\n" ‖ decimal byte length ‖ bytes) and returns the 65-byte
+ * r‖s‖v.
  */
 #include "venues/venues_internal.h"
 
@@ -34,14 +36,17 @@ static int read_message(sigil_slice *msg, const sigil_sign_ctx *ctx)
 
 static int eip191_sign(sigil_buf *out, const sigil_sign_ctx *ctx)
 {
-    static const sigil_json_field FIELDS[] = {{"message", false}, {"message_hex", false}};
+    static const sigil_json_field FIELDS[] = {
+        {"message", false}, {"message_hex", false}, {"timestamp", false}};
     uint8_t digest[32];
+    uint64_t ts;
     char hex_mem[2 + 2 * 65 + 1];
     sigil_buf hex;
     sigil_eth_sig sig;
     sigil_slice msg = {NULL, 0};
     sigil_jw w;
     GUARD(sigil_json_check_fields(ctx->req, ctx->root, FIELDS, SIGIL_ARRAY_LEN(FIELDS), "request"));
+    GUARD(sigil_request_timestamp(&ts, ctx->req, ctx->root));
     GUARD(read_message(&msg, ctx));
     sigil_eip191_digest(digest, (const uint8_t *)msg.p, msg.len);
     GUARD(sigil_eth_sign_digest(&sig, ctx->cred, digest));

@@ -13,9 +13,7 @@
 
 #define TEXT_MAX 80
 #define SIG_TEXT_MAX (2 * 78 + 8)
-/* Unix ms / s between 2001 and 5138, as the other venues bound times. */
-#define MS_MIN 1000000000000ull
-#define MS_MAX 100000000000000ull
+/* Unix s between 2001 and 5138, as SIGIL_REQUEST_TS_MIN/MAX bound ms. */
 #define S_MIN 1000000000ull
 #define S_MAX 100000000000ull
 
@@ -137,7 +135,8 @@ static int parse_order(paradex_request *r, const sigil_sign_ctx *ctx)
 {
     sigil_u256 *f = r->msg.fields;
     size_t side = 0, type = 0;
-    GUARD(get_time(&r->time, ctx, "signature_timestamp", MS_MIN, MS_MAX, "milliseconds"));
+    GUARD(get_time(&r->time, ctx, "signature_timestamp", SIGIL_REQUEST_TS_MIN, SIGIL_REQUEST_TS_MAX,
+                   "milliseconds"));
     sigil_u256_from_u64(&f[0], r->time);
     GUARD(get_text(&r->market, NULL, ctx, "market"));
     ENSURE(r->market.len > 0, SIGIL_E_BAD_FIELD, "request.market: must not be empty");
@@ -191,11 +190,7 @@ static int parse_auth(paradex_request *r, const sigil_sign_ctx *ctx)
 /* Constant{action: "Onboarding"}. */
 static int parse_onboarding(paradex_request *r, const sigil_sign_ctx *ctx)
 {
-    bool present = false;
-    GUARD(
-        sigil_json_get_u64(ctx->req, ctx->root, "timestamp", false, &r->time, &present, "request"));
-    ENSURE(!present || (r->time >= MS_MIN && r->time < MS_MAX), SIGIL_E_OUT_OF_RANGE,
-           "request.timestamp: expected Unix time in milliseconds (years 2001 to 5138)");
+    GUARD(sigil_request_timestamp(&r->time, ctx->req, ctx->root));
     return sigil_paradex_short_string(&r->msg.fields[0], "Onboarding", 10, "action");
 }
 
@@ -328,8 +323,10 @@ static int account_info(sigil_buf *out, const sigil_sign_ctx *ctx)
     uint8_t be[32];
     char text[2][2 + 64 + 1];
     size_t n[2];
+    uint64_t ts;
     sigil_jw w;
     GUARD(sigil_json_check_fields(ctx->req, ctx->root, FIELDS, SIGIL_ARRAY_LEN(FIELDS), "request"));
+    GUARD(sigil_request_timestamp(&ts, ctx->req, ctx->root));
     for (size_t i = 0; i < 2; i++) {
         text_field t;
         char what[64];

@@ -139,4 +139,18 @@ SIGIL_WARN_UNUSED_RESULT int sigil_eth_sig_put_hex65(sigil_buf *b, const sigil_e
 /* "0x" + lowercase hex without leading zeros, as Python's hex(int) prints. */
 SIGIL_WARN_UNUSED_RESULT int sigil_put_hex_int(sigil_buf *b, const uint8_t *be, size_t n);
 
+/* ---- request.timestamp of venues whose signed bytes carry no time ---- */
+/* dydx, eip191, eip712 and paradex onboarding / account_info take an
+ * optional top-level "timestamp" (Unix ms; {"timestamp", false} in their
+ * member lists) beside what they sign: never signed, it is the time the
+ * enclave's freshness check reads (docs/POLICY.md "Request time"). The
+ * request hash, and so the client signature and the receipt, cover it. */
+#define SIGIL_REQUEST_TS_MIN 1000000000000ull   /* Unix ms, 2001 */
+#define SIGIL_REQUEST_TS_MAX 100000000000000ull /* Unix ms, 5138 */
+/* Reads request.timestamp of the object at root: *out 0 when absent or null;
+ * otherwise an integer in [MIN, MAX), or SIGIL_E_BAD_FIELD (not an integer)
+ * / SIGIL_E_OUT_OF_RANGE (negative, in seconds, beyond the range). */
+SIGIL_WARN_UNUSED_RESULT int sigil_request_timestamp(uint64_t *out, const sigil_json *d,
+                                                     uint32_t root);
+
 #endif

@@ -1,6 +1,7 @@
 /*
- * Ethereum-style signatures for wallet venues (trusted): sign a digest with
- * the credentials' secp256k1 key and render r, s, v.
+ * Shared pieces of the wallet venues (trusted): Ethereum-style signatures
+ * (sign a digest with the credentials' secp256k1 key, render r, s, v) and the
+ * unsigned request.timestamp of venues whose signed bytes carry no time.
  */
 #include <string.h>
 
@@ -39,5 +40,16 @@ int sigil_put_hex_int(sigil_buf *b, const uint8_t *be, size_t n)
         return sigil_buf_putc(b, '0');
     for (; i < 2 * n; i++)
         GUARD(sigil_buf_putc(b, HEX[(be[i / 2] >> (i % 2 ? 0 : 4)) & 15]));
+    return 0;
+}
+
+int sigil_request_timestamp(uint64_t *out, const sigil_json *d, uint32_t root)
+{
+    bool has = false;
+    *out = 0;
+    GUARD(sigil_json_get_u64(d, root, "timestamp", false, out, &has, "request"));
+    ENSURE(!has || (*out >= SIGIL_REQUEST_TS_MIN && *out < SIGIL_REQUEST_TS_MAX),
+           SIGIL_E_OUT_OF_RANGE,
+           "request.timestamp: expected Unix time in milliseconds (years 2001 to 5138)");
     return 0;
 }

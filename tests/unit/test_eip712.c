@@ -67,7 +67,7 @@ static int hash_one(uint8_t out[32], const char *type, const char *value)
 static int typed(uint8_t digest[32], uint8_t ds[32], const char *text)
 {
     parse_ok(text);
-    return sigil_eip712_hash_typed_data(digest, ds, &g_doc, 0);
+    return sigil_eip712_hash_typed_data(digest, ds, &g_doc, 0, NULL, 0);
 }
 
 /* ---- the specification's Mail example ---- */
@@ -118,7 +118,7 @@ static void test_mail_spec(void **state)
         sigil_eip712_hash_struct(h, &t, SL("Mail"), &g_doc, sigil_json_get(&g_doc, 0, "message")),
         0);
     assert_hash(h, "0xc52c0ee5d84264471806290a3f2c4cecfc5490626bf912d01f240d7a274b371e");
-    assert_int_equal(sigil_eip712_hash_typed_data(h, ds, &g_doc, 0), 0);
+    assert_int_equal(sigil_eip712_hash_typed_data(h, ds, &g_doc, 0, NULL, 0), 0);
     assert_hash(h, MAIL_DIGEST);
     assert_hash(ds, MAIL_DS);
 }
@@ -678,6 +678,102 @@ static void test_venues(void **state)
     EXPECT_ERR(sign_with("eip712", req, out, sizeof(out)), SIGIL_E_MISSING_FIELD, "message.to");
 }
 
+/* The unsigned request.timestamp (Unix ms) the service's freshness check
+ * reads: the signature is byte for byte the one without it; a bad one, or
+ * any other extra member, is refused. */
+#define EIP191_HELLO                                                                               \
+    "{\"signature\":\"0xe0ed34fbbe927a58267ce2e8067a611c69869e20e731bc99187a8bc97058664c16de07f7"  \
+    "660f06ce0985d1d8e063726783033fda59b307897f26a21392d62b3a1c\"}"
+
+static const struct {
+    const char *ts, *needle;
+    int code;
+} BAD_TIMESTAMPS[] = {
+    {"\"1767225600000\"", "request.timestamp: expected an integer", SIGIL_E_BAD_FIELD},
+    {"1767225600000.5", "request.timestamp: expected an integer", SIGIL_E_BAD_FIELD},
+    {"true", "request.timestamp: expected an integer", SIGIL_E_BAD_FIELD},
+    {"-1767225600000", "request.timestamp: must not be negative", SIGIL_E_OUT_OF_RANGE},
+    {"1767225600", "request.timestamp: expected Unix time in milliseconds", SIGIL_E_OUT_OF_RANGE},
+    {"999999999999", "request.timestamp: expected Unix time in milliseconds", SIGIL_E_OUT_OF_RANGE},
+    {"100000000000000", "request.timestamp: expected Unix time in milliseconds",
+     SIGIL_E_OUT_OF_RANGE},
+    {"18446744073709551616", "request.timestamp", SIGIL_E_OUT_OF_RANGE},
+};
+
+/* The Mail document, its members in this order, with a top-level tail. */
+static const char *mail_with(const char *head, const char *tail)
+{
+    snprintf(g_text, sizeof(g_text),
+             "{%s\"domain\":" MAIL_DOMAIN ",\"types\":{" PERSON "," MAIL "},"
+             "\"primaryType\":\"Mail\",\"message\":" MAIL_MESSAGE "%s}",
+             head, tail);
+    return g_text;
+}
+
+static void test_venue_timestamp(void **state)
+{
+    (void)state;
+    static char out[1024], plain[1024], req[DOC_MAX];
+    assert_int_equal(sign_with("eip191",
+                               "{\"message\":\"Hello World\",\"timestamp\":1767225600000}", out,
+                               sizeof(out)),
+                     0);
+    assert_string_equal(out, EIP191_HELLO);
+    assert_int_equal(sign_with("eip191",
+                               "{\"timestamp\":99999999999999,\"message_hex\":"
+                               "\"0x48656c6c6f20576f726c64\"}",
+                               out, sizeof(out)),
+                     0);
+    assert_string_equal(out, EIP191_HELLO);
+    assert_int_equal(
+        sign_with("eip191", "{\"message\":\"Hello World\",\"timestamp\":null}", out, sizeof(out)),
+        0);
+    assert_string_equal(out, EIP191_HELLO);
+
+    snprintf(req, sizeof(req), "%s", mail_with("", ""));
+    assert_int_equal(sign_with("eip712", req, plain, sizeof(plain)), 0);
+    assert_non_null(strstr(plain, MAIL_DIGEST));
+    snprintf(req, sizeof(req), "%s", mail_with("", ",\"timestamp\":1767225600000"));
+    assert_int_equal(sign_with("eip712", req, out, sizeof(out)), 0);
+    assert_string_equal(out, plain);
+    snprintf(req, sizeof(req), "%s", mail_with("\"timestamp\":1000000000000,", ""));
+    assert_int_equal(sign_with("eip712", req, out, sizeof(out)), 0);
+    assert_string_equal(out, plain);
+
+    for (size_t i = 0; i < SIGIL_ARRAY_LEN(BAD_TIMESTAMPS); i++) {
+        char tail[64];
+        snprintf(req, sizeof(req), "{\"message\":\"Hello World\",\"timestamp\":%s}",
+                 BAD_TIMESTAMPS[i].ts);
+        EXPECT_ERR(sign_with("eip191", req, out, sizeof(out)), BAD_TIMESTAMPS[i].code,
+                   BAD_TIMESTAMPS[i].needle);
+        snprintf(tail, sizeof(tail), ",\"timestamp\":%s", BAD_TIMESTAMPS[i].ts);
+        snprintf(req, sizeof(req), "%s", mail_with("", tail));
+        EXPECT_ERR(sign_with("eip712", req, out, sizeof(out)), BAD_TIMESTAMPS[i].code,
+                   BAD_TIMESTAMPS[i].needle);
+    }
+    /* Still strict: other extra members, and timestamp in the wrong place. */
+    EXPECT_ERR(sign_with("eip191",
+                         "{\"message\":\"Hello World\",\"timestamp\":1767225600000,\"nonce\":1}",
+                         out, sizeof(out)),
+               SIGIL_E_UNKNOWN_FIELD, "request.nonce");
+    snprintf(req, sizeof(req), "%s", mail_with("", ",\"timestamp\":1767225600000,\"nonce\":1"));
+    EXPECT_ERR(sign_with("eip712", req, out, sizeof(out)), SIGIL_E_UNKNOWN_FIELD,
+               "typed data.nonce: unknown field");
+    snprintf(req, sizeof(req), "%s", mail_with("", ",\"Timestamp\":1767225600000"));
+    EXPECT_ERR(sign_with("eip712", req, out, sizeof(out)), SIGIL_E_UNKNOWN_FIELD,
+               "typed data.Timestamp");
+    /* The bare codec takes no extra member: timestamp is the venue's. */
+    uint8_t h[32], ds[32];
+    EXPECT_ERR(typed(h, ds, mail_with("", ",\"timestamp\":1767225600000")), SIGIL_E_UNKNOWN_FIELD,
+               "typed data.timestamp: unknown field");
+    /* A member allowed as extra is not hashed: the digest is the spec's. */
+    const sigil_json_field extra[] = {{"timestamp", false}};
+    parse_ok(mail_with("", ",\"timestamp\":1767225600000"));
+    assert_int_equal(sigil_eip712_hash_typed_data(h, ds, &g_doc, 0, extra, 1), 0);
+    assert_hash(h, MAIL_DIGEST);
+    assert_hash(ds, MAIL_DS);
+}
+
 int main(void)
 {
     if (sigil_init() != 0)
@@ -700,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_c_built_table),
         cmocka_unit_test(test_eip191_digest),
         cmocka_unit_test(test_venues),
+        cmocka_unit_test(test_venue_timestamp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -213,6 +213,26 @@ static void test_onboarding_output(void **state)
                    SIGIL_E_OUT_OF_RANGE, "request.timestamp");
 }
 
+/* account_info's unsigned timestamp is checked as onboarding's. */
+#define ACCOUNT_INFO                                                                               \
+    "{\"message\":\"account_info\",\"paraclear_account_hash\":\"0x1\","                            \
+    "\"paraclear_account_proxy_hash\":\"0x2\""
+
+static void test_account_info_timestamp(void **state)
+{
+    (void)state;
+    assert_int_equal(sign(ACCOUNT_INFO "}", SIGIL_NET_MAINNET), 0);
+    char first[sizeof(g_out)];
+    memcpy(first, g_out, sizeof(first));
+    assert_non_null(strstr(first, "\"public_key\":\"0x5644ab931ae1b485173822d5"));
+    assert_int_equal(sign(ACCOUNT_INFO ",\"timestamp\":1767225600000}", SIGIL_NET_MAINNET), 0);
+    assert_string_equal(g_out, first);
+    expect_refused(ACCOUNT_INFO ",\"timestamp\":1767225600}", SIGIL_E_OUT_OF_RANGE,
+                   "request.timestamp: expected Unix time in milliseconds");
+    expect_refused(ACCOUNT_INFO ",\"timestamp\":\"1767225600000\"}", SIGIL_E_BAD_FIELD,
+                   "request.timestamp");
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -291,7 +311,7 @@ static void test_key_derivation(void **state)
                                             64, false, "key"),
                      0);
     assert_int_equal(sigil_json_parse(&d, TYPED, strlen(TYPED), toks, 64), 0);
-    assert_int_equal(sigil_eip712_hash_typed_data(digest, domain, &d, 0), 0);
+    assert_int_equal(sigil_eip712_hash_typed_data(digest, domain, &d, 0, NULL, 0), 0);
     assert_int_equal(sigil_secp256k1_sign(sig, &recid, eth_key, digest), 0);
     char hex[129];
     sigil_hex_encode(hex, sig, 64);
@@ -337,10 +357,15 @@ int main(void)
     if (sigil_init() != 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_scaling),        cmocka_unit_test(test_felts),
-        cmocka_unit_test(test_typed_hashes),   cmocka_unit_test(test_order_output),
-        cmocka_unit_test(test_auth_output),    cmocka_unit_test(test_onboarding_output),
-        cmocka_unit_test(test_refusals),       cmocka_unit_test(test_key_above_order),
+        cmocka_unit_test(test_scaling),
+        cmocka_unit_test(test_felts),
+        cmocka_unit_test(test_typed_hashes),
+        cmocka_unit_test(test_order_output),
+        cmocka_unit_test(test_auth_output),
+        cmocka_unit_test(test_onboarding_output),
+        cmocka_unit_test(test_account_info_timestamp),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_key_above_order),
         cmocka_unit_test(test_key_derivation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

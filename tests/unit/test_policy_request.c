@@ -596,6 +596,14 @@ static const time_case TIMES[] = {
      1748310859509},
     {"aster", "{\"method\":\"GET\",\"path\":\"/fapi/v3/balance\",\"query\":\"\"}", 0},
     {"eip191", "{\"message\":\"hello\"}", 0},
+    {"eip191", "{\"message\":\"hello\",\"timestamp\":null}", 0},
+    {"eip191", "{\"timestamp\":1700000000021,\"message_hex\":\"0x68\"}", 1700000000021},
+    {"eip712", "{\"domain\":{},\"types\":{},\"primaryType\":\"M\",\"message\":{}}", 0},
+    {"eip712",
+     "{\"domain\":{},\"types\":{},\"primaryType\":\"M\",\"message\":{\"timestamp\":1},"
+     "\"timestamp\":1700000000022}",
+     1700000000022},
+    {"eip712", "{\"domain\":{},\"message\":{\"timestamp\":1700000000023}}", 0},
     {"dydx", DYDX("cancel_order", ""), 1700000000011},
     {"dydx", "{\"chain_id\":\"dydx-mainnet-1\",\"cancel_order\":{}}", 0},
     {"okx", "{\"method\":\"GET\",\"path\":\"/api/v5/account/balance\"}", 0},
@@ -614,7 +622,14 @@ static void test_request_time_table(void **state)
             if (rc == 0)
                 fail_msg("case %zu: accepted (%llu)", i, (unsigned long long)got);
             assert_int_equal(sigil_errno(), SIGIL_E_BAD_REQUEST);
-            assert_string_equal(sigil_errmsg(), "request has no timestamp or nonce");
+            /* Where the time is a member beside what is signed, the error names it. */
+            bool unsigned_ts =
+                strcmp(TIMES[i].venue, "dydx") == 0 || strncmp(TIMES[i].venue, "eip", 3) == 0;
+            assert_string_equal(sigil_errmsg(),
+                                unsigned_ts ? "request has no timestamp: add request.timestamp "
+                                              "(Unix time in ms, not signed) for the enclave's "
+                                              "freshness check"
+                                            : "request has no timestamp or nonce");
             continue;
         }
         if (rc != 0)
@@ -629,6 +644,14 @@ static void test_request_time_table(void **state)
     assert_int_equal(sigil_errno(), SIGIL_E_BAD_FIELD);
     static const char big[] = "{\"op\":\"login\",\"timestamp\":18446744073709552}";
     assert_int_equal(sigil_request_time_ms(&t, "okx", big, strlen(big)), -1);
+    assert_int_equal(sigil_errno(), SIGIL_E_OUT_OF_RANGE);
+    /* eip191 / eip712: a timestamp that is not an integer is refused, not ignored. */
+    static const char str_ts[] = "{\"message\":\"hi\",\"timestamp\":\"1700000000000\"}";
+    assert_int_equal(sigil_request_time_ms(&t, "eip191", str_ts, strlen(str_ts)), -1);
+    assert_int_equal(sigil_errno(), SIGIL_E_BAD_FIELD);
+    assert_non_null(strstr(sigil_errmsg(), "request.timestamp"));
+    static const char neg_ts[] = "{\"domain\":{},\"timestamp\":-1700000000000}";
+    assert_int_equal(sigil_request_time_ms(&t, "eip712", neg_ts, strlen(neg_ts)), -1);
     assert_int_equal(sigil_errno(), SIGIL_E_OUT_OF_RANGE);
 }
 
