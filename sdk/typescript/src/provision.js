@@ -11,9 +11,10 @@ import { sealedBox } from './sealedbox.js';
 import { verifyAttestation } from './attestation.js';
 import { AttestationError, ProtocolError } from './errors.js';
 
-const WALLET_VENUES = new Set(['hyperliquid', 'aster', 'eip712', 'eip191']);
+// venues whose key is a secp256k1 scalar {"private_key"} (key_type "secp256k1")
+const WALLET_VENUES = new Set(['hyperliquid', 'aster', 'eip712', 'eip191', 'dydx', 'paradex']);
 // venues whose key the enclave can make ("generate": true, docs/PROVISIONING.md "Generated keys")
-const GENERATE_VENUES = new Set([...WALLET_VENUES, 'dydx']);
+const GENERATE_VENUES = new Set(['hyperliquid', 'aster', 'eip712', 'eip191', 'dydx']);
 
 /** The owner's v2 policy-signature message (docs/POLICY.md). */
 export function policyMessage(policy, tenant, keyId) {

@@ -204,3 +204,15 @@ test('revoke: the owner\'s signature over the documented message; then 410 with 
   const v2 = policyFor('binance', 2);
   await assert.rejects(c.updatePolicy(keyId, v2, signPolicy(v2, fixture.owner_seed, keyId)), RevokedError);
 });
+
+test('wallet keys from credentials: dydx, eip191 and paradex are provisioned as secp256k1', async () => {
+  // the enclave refuses a payload whose key_type does not match the credentials
+  const c = client();
+  for (const [venue, prefix] of [['dydx', 'dydx1'], ['eip191', '0x'], ['paradex', '0x']]) {
+    const res = await provision(c, { ...common, venue, policy: policyFor(venue),
+      credentials: { private_key: `0x${'04'.repeat(31)}2a` } });
+    assert.equal(res.key_type, 'secp256k1', venue);
+    assert.ok(res.address.startsWith(prefix), `${venue}: ${res.address}`);
+    assert.equal((await listed(c, res.key_id)).venue, venue);
+  }
+});
