@@ -943,11 +943,12 @@ static const struct {
     unsigned in_sum;
 } OH_ROWS[OH_COUNT_] = {
     [OH_POLICY_PARSE] = {"policy-parse",
-                         "policy: parse + canonical hash, binance policy (the enclave re-reads "
-                         "it from the blob per request)",
-                         OH_IN_BINANCE},
+                         "policy: parse + canonical hash, binance policy (once per key and "
+                         "enclave worker: then cached by hash)",
+                         0},
     [OH_POLICY_PARSE_HL] = {"policy-parse-hyperliquid",
-                            "policy: parse + canonical hash, hyperliquid policy", OH_IN_HL},
+                            "policy: parse + canonical hash, hyperliquid policy (cached the same)",
+                            0},
     [OH_POLICY_BINANCE] = {"policy-binance",
                            "policy: classify+inspect+evaluate+time (binance order, policy with "
                            "http, symbols, destinations, limits)",
